@@ -1,0 +1,95 @@
+"""Configuration from environment variables, with documented defaults.
+
+Every setting the service reads lives in SETTINGS; README's table is generated
+from the same list (`flask config show`), so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None
+    help: str
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'hotline.db'}",
+            "SQLAlchemy URL; SQLite (WAL) by default, e.g. postgresql+psycopg://user@host/db"),
+    Setting("PUBLIC_BASE_URL", "http://127.0.0.1:8000",
+            "URL Twilio uses to reach us; webhook signatures are checked against it"),
+    Setting("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000",
+            "Twilio account SID; the default is the local simulator's"),
+    Setting("TWILIO_AUTH_TOKEN", None,
+            "Twilio auth token (signs webhooks); default: a random token kept in var/", True),
+    Setting("TWILIO_CALLER_ID", "+8605460000000", "Caller ID for outgoing calls"),
+    Setting("TWILIO_API_BASE", "https://api.twilio.com",
+            "Base of Twilio's REST API; every REST call and recording download goes here"),
+    Setting("TELEPHONY", None,
+            "'twilio' or 'simulator'; default: simulator unless TWILIO_AUTH_TOKEN is set"),
+    Setting("OPERATOR_NUMBER", "+8605468888888",
+            "Number or SIP URI dialled when the flow cannot continue (apology + transfer)"),
+    Setting("FLOWS_PATH", str(ROOT / "flows.yaml"), "The flow definition supervisors edit"),
+    Setting("VOSK_MODEL_PATH", str(ROOT / "models" / "vosk-model-small-cn-0.22"),
+            "Directory of the Vosk model used for transcription"),
+    Setting("AUDIO_DIR", str(ROOT / "var" / "audio"), "Cache of synthesized prompts"),
+    Setting("RECORDINGS_DIR", str(ROOT / "var" / "recordings"), "Downloaded call recordings"),
+    Setting("HOTLINE_TIMEZONE", "Asia/Shanghai", "Time zone of opening hours and calling windows"),
+    Setting("HOTLINE_API_TOKEN", None, "Bearer token for /api/ (service-to-service)", True),
+    Setting("SECRET_KEY", None, "Flask session key; default: a random key kept in var/", True),
+    Setting("HOST", "127.0.0.1", "Bind address of the web server"),
+    Setting("PORT", "8000", "Port of the web server"),
+    Setting("WEB_WORKERS", "2", "gunicorn worker processes"),
+    Setting("LOG_LEVEL", "INFO", "Python logging level"),
+    Setting("CALLBACK_DELAY", "next-working-day",
+            "Delay before a satisfaction callback: 'next-working-day' or an ISO-8601 duration"),
+    Setting("CALLING_WINDOW", "09:00-20:00", "Local hours in which outgoing calls are placed"),
+    Setting("CALLBACK_MAX_ATTEMPTS", "3", "Attempts per callback"),
+    Setting("CALLBACK_CPS", "1", "Outgoing calls per second (Twilio's default is 1)"),
+    Setting("CALLBACK_MAX_CONCURRENT", "10", "Outgoing calls in progress at once"),
+)
+
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _persistent_secret(var_dir: Path, name: str) -> str:
+    """A random secret created once and kept in var/ so restarts and workers agree."""
+    path = var_dir / name
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_hex(32)
+        # O_EXCL: two workers starting together must end up with one value.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(value)
+        return value
+
+
+def load_config(environ: dict[str, str] | None = None) -> dict[str, object]:
+    """Read every setting from the environment, applying defaults."""
+    env = os.environ if environ is None else environ
+    cfg: dict[str, object] = {s.name: env.get(s.name, s.default) for s in SETTINGS}
+    var_dir = ROOT / "var"
+    if not cfg["SECRET_KEY"]:
+        cfg["SECRET_KEY"] = _persistent_secret(var_dir, "secret-key")
+    if not cfg["TELEPHONY"]:
+        cfg["TELEPHONY"] = "twilio" if cfg["TWILIO_AUTH_TOKEN"] else "simulator"
+    if not cfg["TWILIO_AUTH_TOKEN"]:
+        cfg["TWILIO_AUTH_TOKEN"] = _persistent_secret(var_dir, "simulator-auth-token")
+    cfg["PUBLIC_BASE_URL"] = str(cfg["PUBLIC_BASE_URL"]).rstrip("/")
+    cfg["TWILIO_API_BASE"] = str(cfg["TWILIO_API_BASE"]).rstrip("/")
+    return cfg

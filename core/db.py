@@ -103,7 +103,7 @@ def import_all_models() -> None:
     import importlib
 
     for name in ("ivr.models", "tickets.models", "speech.models", "callbacks.models",
-                 "accounts.models", "studio.models"):
+                 "accounts.models", "studio.models", "telephony.models"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

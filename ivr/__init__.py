@@ -12,16 +12,18 @@ import logging
 from flask import Flask
 
 from core import db as core_db
-from core.config import load_config
+from core.config import ROOT, load_config
 from core.privacy import install_log_masking
 
 # Packages that plug themselves in with init_app(app), in dependency order.
-COMPONENTS = ("accounts", "tickets", "speech", "ivr.webhooks", "callbacks", "studio")
+COMPONENTS = ("accounts", "tickets", "speech", "ivr.webhooks", "callbacks", "studio", "simulator")
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app from the environment, then apply `config` overrides (tests)."""
-    app = Flask(__name__, instance_relative_config=False)
+    # Pages of every package share one layout: web/templates/base.html, web/static/.
+    app = Flask(__name__, template_folder=str(ROOT / "web" / "templates"),
+                static_folder=str(ROOT / "web" / "static"))
     app.config.from_mapping(load_config())
     app.config.update(
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,

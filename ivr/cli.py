@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from core import migrate
-from core.config import SETTINGS
+from core.config import ROOT, SETTINGS
 
 db_cli = AppGroup("db", help="Database schema (Alembic).")
 config_cli = AppGroup("config", help="Configuration.")
@@ -39,7 +39,7 @@ def config_show(markdown: bool) -> None:
         click.echo("| Variable | Default | Meaning |\n|---|---|---|")
         for s in SETTINGS:
             default = "(random, kept in `var/`)" if s.secret and s.default is None else (
-                f"`{s.default}`" if s.default else "(unset)")
+                f"`{s.default.replace(str(ROOT), '<repo>')}`" if s.default else "(unset)")
             click.echo(f"| `{s.name}` | {default} | {s.help} |")
         return
     for s in SETTINGS:

@@ -56,6 +56,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CALLBACK_MAX_ATTEMPTS", "3", "Attempts per callback"),
     Setting("CALLBACK_CPS", "1", "Outgoing calls per second (Twilio's default is 1)"),
     Setting("CALLBACK_MAX_CONCURRENT", "10", "Outgoing calls in progress at once"),
+    Setting("TICKET_DUE_DAYS", "consultation=3,complaint=13,suggestion=10,other=10",
+            "Working days to answer a ticket, per demand type"),
+    Setting("RETENTION_DAYS", "180",
+            "Days recordings and transcripts are kept before the purge job deletes them"),
+    Setting("SURGE_WINDOW_HOURS", "24", "Rolling window of the surge detector (hours)"),
+    Setting("SURGE_MIN_COUNT", "5", "Fewest tickets in a window that can be a surge"),
+    Setting("SURGE_RATIO", "3", "A window this many times its baseline is a surge"),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

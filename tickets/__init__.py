@@ -1,0 +1,17 @@
+"""Tickets: citizens' requests from every channel, their life cycle and audit trail,
+classification and routing, the knowledge base, the JSON API, reports, retention
+and surge detection.
+
+Owns the tables in tickets/models.py. Must not touch call records (ivr), speech
+jobs or callback scheduling: those packages call tickets.service, and resolving a
+ticket asks callbacks.service for the satisfaction callback.
+"""
+
+from __future__ import annotations
+
+
+def init_app(app) -> None:
+    """Register the `flask tickets` CLI (and, once written, the API blueprint)."""
+    from tickets import cli
+
+    cli.init_app(app)

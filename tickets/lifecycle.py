@@ -1,0 +1,41 @@
+"""The ticket life cycle: which status may follow which, and the audited transition.
+
+new -> dispatched -> in_progress -> resolved (department's reply) -> callback_done -> closed;
+a citizen not satisfied reopens it, and a reopened ticket is dispatched again.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from tickets.errors import TransitionError
+from tickets.models import OPEN_STATUSES, Ticket
+
+OPEN = OPEN_STATUSES
+
+# to_status -> statuses it may be reached from
+ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    "dispatched": ("new", "dispatched", "in_progress", "reopened"),  # incl. reassignment
+    "in_progress": ("dispatched",),
+    "resolved": ("dispatched", "in_progress"),
+    "callback_done": ("resolved",),
+    "closed": ("resolved", "callback_done"),
+    "reopened": ("resolved", "callback_done", "closed"),
+}
+
+
+def can_transition(from_status: str, to_status: str) -> bool:
+    return from_status in ALLOWED_FROM.get(to_status, ())
+
+
+def transition(s: Session, ticket: Ticket, to_status: str, *, actor: str, action: str,
+               detail: dict | None = None) -> None:
+    """Move the ticket to `to_status` and audit it; TransitionError if not allowed."""
+    from tickets.service import audit
+
+    from_status = ticket.status
+    if not can_transition(from_status, to_status):
+        raise TransitionError(ticket.number, from_status, to_status)
+    ticket.status = to_status
+    audit(s, ticket, actor=actor, action=action, from_status=from_status, to_status=to_status,
+          detail={k: v for k, v in (detail or {}).items() if v is not None})

@@ -41,6 +41,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FLOWS_PATH", str(ROOT / "flows.yaml"), "The flow definition supervisors edit"),
     Setting("VOSK_MODEL_PATH", str(ROOT / "models" / "vosk-model-small-cn-0.22"),
             "Directory of the Vosk model used for transcription"),
+    Setting("VOSK_MODEL_SHA256", None,
+            "Expected SHA-256 of the model zip `flask speech download-model` fetches "
+            "(default: the pinned checksum of the known models)"),
+    Setting("SPEECH_GRAMMAR_MIN_CONFIDENCE", "0.6",
+            "Spoken menu answers below this confidence count as an invalid try"),
+    Setting("TTS_VOICE", "cmn", "espeak-ng voice of synthesized prompts (Mandarin: cmn)"),
+    Setting("TTS_RATE", "165", "Speaking rate of synthesized prompts (words per minute)"),
     Setting("AUDIO_DIR", str(ROOT / "var" / "audio"), "Cache of synthesized prompts"),
     Setting("RECORDINGS_DIR", str(ROOT / "var" / "recordings"), "Downloaded call recordings"),
     Setting("HOTLINE_TIMEZONE", "Asia/Shanghai", "Time zone of opening hours and calling windows"),

@@ -70,6 +70,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SURGE_WINDOW_HOURS", "24", "Rolling window of the surge detector (hours)"),
     Setting("SURGE_MIN_COUNT", "5", "Fewest tickets in a window that can be a surge"),
     Setting("SURGE_RATIO", "3", "A window this many times its baseline is a surge"),
+    Setting("SESSION_IDLE_MINUTES", "30", "Supervisor-page sessions end after this much inactivity"),
+    Setting("SESSION_MAX_HOURS", "12", "Supervisor-page sessions end this long after login, active or not"),
+    Setting("LOGIN_MAX_FAILURES", "5",
+            "Failed logins (per username, and x4 per address) before a temporary lockout"),
+    Setting("LOGIN_LOCKOUT_MINUTES", "15", "Length of the lockout after too many failed logins"),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

@@ -1,0 +1,67 @@
+"""The navigation bar: which pages each role sees, for base.html.
+
+Pages of other packages appear once their route exists, so the bar never
+links to a 404 while the team is still building them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, request, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
+
+from accounts.auth import current_user
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str | None  # a Flask endpoint, or None when `path` is given
+    roles: tuple[str, ...]
+    path: str | None = None
+
+
+NAV = (
+    NavItem("工单 Tickets", "tickets_pages.ticket_list", ("supervisor", "agent")),
+    NavItem("部门工单 Inbox", "tickets_pages.inbox", ("department", "supervisor")),
+    NavItem("知识库 KB", "tickets_pages.kb", ("supervisor", "agent")),
+    NavItem("看板 Dashboard", "tickets_pages.dashboard", ("supervisor",)),
+    NavItem("报表 Report", "tickets_pages.report", ("supervisor",)),
+    NavItem("回访 Callbacks", None, ("supervisor",), path="/callbacks/"),
+    NavItem("流程 Flow studio", None, ("supervisor",), path="/studio/"),
+)
+
+
+def _path_exists(path: str) -> bool:
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        adapter.match(path, method="GET")
+    except RequestRedirect:
+        return True
+    except HTTPException:
+        return False
+    return True
+
+
+def nav_items() -> list[dict]:
+    """Links for the current user: label, url, active."""
+    user = current_user()
+    if user is None:
+        return []
+    items = []
+    for item in NAV:
+        if user.role not in item.roles:
+            continue
+        if item.endpoint is not None:
+            if item.endpoint not in current_app.view_functions:
+                continue
+            url = url_for(item.endpoint)
+        elif _path_exists(item.path):
+            url = item.path
+        else:
+            continue
+        active = request.path == url or (url != "/" and request.path.startswith(url))
+        items.append({"label": item.label, "url": url, "active": active})
+    return items

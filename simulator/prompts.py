@@ -1,0 +1,57 @@
+"""What a <Play> says: the text behind a synthesized prompt's audio URL.
+
+speech.prompts.audio_url(text, language) names the cached WAV of every text in
+the flow; inverting that over `Flow.texts()` lets the phone print the words
+rather than a URL. Texts filled in at call time (ticket numbers) are not in the
+index: the phone shows their URL.
+"""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+
+
+class PromptIndex:
+    """Callable url -> text, built on first use from the published flow."""
+
+    def __init__(self, app, flow=None):
+        self.app = app
+        self.flow = flow
+        self._index: dict[str, str] | None = None
+
+    @classmethod
+    def for_app(cls, app, flow=None) -> PromptIndex:
+        return cls(app, flow)
+
+    def _build(self) -> dict[str, str]:
+        try:
+            from speech.prompts import audio_url
+
+            from ivr.flows import load_flow
+        except ImportError:
+            return {}
+        try:
+            flow = self.flow or load_flow(self.app.config["FLOWS_PATH"])
+            with self.app.app_context():
+                index = {}
+                for text, language in flow.texts():
+                    url = audio_url(text, language)
+                    if url:
+                        index[url] = text
+                return index
+        except Exception as exc:  # a bad flow or a TTS failure only costs the captions
+            log.warning("prompt captions unavailable: %s", exc)
+            return {}
+
+    def __call__(self, url: str) -> str | None:
+        if self._index is None:
+            self._index = self._build()
+        if url in self._index:
+            return self._index[url]
+        path = url.split("://", 1)[-1].partition("/")[2]
+        for known, text in self._index.items():
+            if known.split("://", 1)[-1].partition("/")[2] == path:
+                return text
+        return None

@@ -25,5 +25,16 @@ def show(number: str) -> None:
             click.echo(f"  {event.at:%Y-%m-%d %H:%M} {event.actor} {event.action}{change}")
 
 
+@tickets_cli.command("seed")
+def seed_command() -> None:
+    """Load departments, topics and knowledge-base articles (safe to run again)."""
+    from tickets.seed import seed
+
+    with get_db().session() as s:
+        result = seed(s)
+    click.echo(f"seeded {result.departments} departments, {result.topics} topics, "
+               f"{result.articles} articles")
+
+
 def init_app(app) -> None:
     app.cli.add_command(tickets_cli)

@@ -16,7 +16,7 @@ from tickets.models import Article
 MAX_RESULTS = 20
 MAX_TERMS = 12
 # Particles and question words that match almost every article.
-STOPWORDS = frozenset("的 了 吗 呢 是 在 我 你 我们 请问 怎么 如何 什么 哪里 可以 需要 有 没有 一下 和 与 及".split())
+STOPWORDS = frozenset(["的", "了", "吗", "呢", "是", "在", "我", "你", "我们", "请问", "怎么", "如何", "什么", "哪里", "可以", "需要", "有", "没有", "一下", "和", "与", "及"])
 WEIGHTS = {"keywords": 3.0, "question": 2.0, "answer": 0.5}
 
 

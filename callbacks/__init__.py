@@ -1,0 +1,17 @@
+"""Follow-up calls: satisfaction surveys (智能回访) and return calls to missed callers (漏接回拨).
+
+Owns the callback tables, the calling policy, the scheduler process
+(`flask callbacks run`), the webhooks of outgoing calls and the supervisor page.
+Web workers only write request rows; only the scheduler process dials (through
+`telephony`). Must not touch tickets' or ivr's tables except through their
+services (tickets.service) and read-only queries of ivr call records.
+"""
+
+from __future__ import annotations
+
+
+def init_app(app) -> None:
+    from callbacks import cli, health
+
+    app.cli.add_command(cli.callbacks_cli)
+    health.init_app(app)

@@ -1,0 +1,218 @@
+"""Places due attempts at the allowed pace: the only code that dials out.
+
+Runs in the scheduler process that holds the lease. Each tick takes attempts
+marked due (by their APScheduler jobs) from our own table, oldest first, and
+for each: checks the pause switch, window, do-not-call list and per-number
+rules, *claims* the row (committed) and only then asks the port to dial. A
+crash after the claim leaves a claimed row that `reconcile` resolves on start
+by asking the provider whether that call exists: nothing is called twice,
+nothing is forgotten. After downtime the backlog drains at CPS pace, inside
+the window — never as a burst.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+
+from callbacks import models as m
+from callbacks import service
+from callbacks.policy import Policy
+from callbacks.ratelimit import CallRateLimiter
+from core.db import Database, utcnow
+from core.privacy import mask_number
+from telephony.base import OutgoingCall, TelephonyError, TelephonyPort
+
+log = logging.getLogger(__name__)
+
+TICK_BUDGET_SECONDS = 0.9     # a tick stops dialling after this; the next one carries on
+CLOCK_SKEW = timedelta(seconds=5)  # provider clock vs ours when matching a claimed call
+TRANSIENT_RETRY = timedelta(minutes=1)
+
+
+@dataclass
+class TickReport:
+    placed: list[int] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)
+    failed: dict[int, str] = field(default_factory=dict)
+    reason: str | None = None
+
+
+class Dispatcher:
+    def __init__(self, db: Database, port: TelephonyPort, policy: Policy, base_url: str,
+                 holder: str = "scheduler", clock: Callable[[], datetime] = utcnow,
+                 limiter: CallRateLimiter | None = None,
+                 agent_reached: Callable[[object, str, datetime], bool] | None = None):
+        self.db, self.port, self.policy = db, port, policy
+        self.base_url = base_url.rstrip("/")
+        self.holder, self.clock = holder, clock
+        self.limiter = limiter or CallRateLimiter(policy.cps)
+        self.agent_reached = agent_reached or (lambda s, number, since: False)
+
+    # -- one pass --------------------------------------------------------------------
+    def tick(self, budget: float = TICK_BUDGET_SECONDS) -> TickReport:
+        report = TickReport()
+        now = self.clock()
+        with self.db.session() as s:
+            if service.is_paused(s):
+                report.reason = "paused"
+                return report
+            if not self.policy.may_call_at(now):
+                report.reason = "outside the calling window"
+                return report
+            busy_numbers = set(s.scalars(select(m.CallbackAttempt.number).where(
+                m.CallbackAttempt.state.in_(m.IN_FLIGHT_STATES))))
+            free = self.policy.max_concurrent - s.scalar(
+                select(func.count()).select_from(m.CallbackAttempt)
+                .where(m.CallbackAttempt.state.in_(m.IN_FLIGHT_STATES)))
+            if free <= 0:
+                report.reason = "at the concurrency cap"
+                return report
+            due = s.scalars(select(m.CallbackAttempt.id)
+                            .where(m.CallbackAttempt.state == m.DUE,
+                                   m.CallbackAttempt.due_at <= now)
+                            .order_by(m.CallbackAttempt.due_at, m.CallbackAttempt.id)
+                            .limit(free + len(busy_numbers) + 50)).all()
+        deadline = time.monotonic() + budget
+        for attempt_id in due:
+            if len(report.placed) >= free:
+                break
+            if not self.limiter.acquire(deadline=deadline - time.monotonic()
+                                        + self.limiter.clock()):
+                break
+            self._dispatch_one(attempt_id, busy_numbers, report)
+        return report
+
+    def _dispatch_one(self, attempt_id: int, busy_numbers: set[str], report: TickReport) -> None:
+        now = self.clock()
+        with self.db.session() as s:
+            attempt = s.get(m.CallbackAttempt, attempt_id)
+            if attempt is None or attempt.state != m.DUE:
+                return
+            why_not = self._why_not(s, attempt, busy_numbers, now)
+            if why_not == "busy":
+                report.skipped[attempt_id] = "number already in a call"
+                return
+            if why_not:
+                service.finish_attempt(s, attempt, now=now, policy=self.policy,
+                                       outcome="skipped", error=why_not)
+                report.skipped[attempt_id] = why_not
+                return
+            claimed = s.execute(update(m.CallbackAttempt)
+                                .where(m.CallbackAttempt.id == attempt_id,
+                                       m.CallbackAttempt.state == m.DUE)
+                                .values(state=m.CLAIMED, claimed_by=self.holder,
+                                        claimed_at=now)).rowcount
+            if claimed != 1:
+                return
+            busy_numbers.add(attempt.number)
+            call = self.outgoing(attempt)
+        # The claim is committed before dialling: see the module docstring.
+        self._place(attempt_id, call, report)
+
+    def _why_not(self, s, attempt: m.CallbackAttempt, busy_numbers: set[str],
+                 now: datetime) -> str | None:
+        req = attempt.request
+        if req.state != m.PENDING:
+            return f"request {req.state}"
+        if service.is_do_not_call(s, attempt.number):
+            return "number on the do-not-call list"
+        if attempt.number in busy_numbers:
+            return "busy"
+        if req.kind == m.RETURN_CALL:
+            if req.deadline is not None and now > m.aware(req.deadline):
+                return "too late for a return call"
+            missed_at = datetime.fromisoformat(req.script.get("missed_at", now.isoformat()))
+            if self.agent_reached(s, attempt.number, missed_at):
+                return "caller has since reached an agent"
+            if self._return_called_today(s, attempt, now):
+                return "already called back today"
+        return None
+
+    def _return_called_today(self, s, attempt: m.CallbackAttempt, now: datetime) -> bool:
+        zone = ZoneInfo(self.policy.timezone)
+        local = now.astimezone(zone)
+        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return s.scalar(
+            select(func.count()).select_from(m.CallbackAttempt).join(m.CallbackRequest)
+            .where(m.CallbackRequest.kind == m.RETURN_CALL,
+                   m.CallbackAttempt.number == attempt.number,
+                   m.CallbackAttempt.id != attempt.id,
+                   m.CallbackAttempt.placed_at >= day_start)) > 0
+
+    def outgoing(self, attempt: m.CallbackAttempt) -> OutgoingCall:
+        return OutgoingCall(
+            to=attempt.number,
+            url=f"{self.base_url}/callbacks/voice/{attempt.id}",
+            status_callback=f"{self.base_url}/callbacks/status/{attempt.id}",
+            machine_detection=True)
+
+    def _place(self, attempt_id: int, call: OutgoingCall, report: TickReport) -> None:
+        try:
+            placed = self.port.place_call(call)
+        except TelephonyError as exc:
+            log.warning("call to %s for attempt %s not placed: %s", mask_number(call.to),
+                        attempt_id, exc)
+            with self.db.session() as s:
+                attempt = s.get(m.CallbackAttempt, attempt_id)
+                if exc.transient:
+                    # The provider did not take the call: dial again shortly, same attempt.
+                    attempt.state, attempt.claimed_at = m.DUE, None
+                    attempt.due_at = self.clock() + TRANSIENT_RETRY
+                    attempt.error = str(exc)
+                else:
+                    service.finish_attempt(s, attempt, now=self.clock(), policy=self.policy,
+                                           outcome="rejected", error=str(exc))
+            report.failed[attempt_id] = str(exc)
+            return
+        with self.db.session() as s:
+            s.execute(update(m.CallbackAttempt)
+                      .where(m.CallbackAttempt.id == attempt_id,
+                             m.CallbackAttempt.state == m.CLAIMED)
+                      .values(state=m.PLACED, placed_at=self.clock()))
+            # A status callback may already have stored the sid; keep whichever came first.
+            s.execute(update(m.CallbackAttempt)
+                      .where(m.CallbackAttempt.id == attempt_id,
+                             m.CallbackAttempt.call_sid.is_(None))
+                      .values(call_sid=placed.sid, status=placed.status))
+        report.placed.append(attempt_id)
+
+    # -- after a crash ---------------------------------------------------------------
+    def reconcile(self) -> dict[str, int]:
+        """Resolve attempts claimed by a process that died before recording its call."""
+        counts = {"adopted": 0, "released": 0, "unresolved": 0}
+        with self.db.session() as s:
+            claimed = s.scalars(select(m.CallbackAttempt)
+                                .where(m.CallbackAttempt.state == m.CLAIMED)).all()
+            for attempt in claimed:
+                if attempt.call_sid:
+                    attempt.state = m.PLACED
+                    attempt.placed_at = attempt.placed_at or attempt.claimed_at
+                    counts["adopted"] += 1
+                    continue
+                since = m.aware(attempt.claimed_at) - CLOCK_SKEW
+                try:
+                    found = self.port.calls_to(attempt.number, since)
+                except TelephonyError as exc:
+                    log.warning("cannot reconcile attempt %s yet: %s", attempt.id, exc)
+                    counts["unresolved"] += 1
+                    continue
+                if found:
+                    # One number is never in two calls at once, so a call to it after our
+                    # claim is this attempt's call.
+                    first = min(found, key=lambda c: c.created_at or since)
+                    attempt.state, attempt.call_sid = m.PLACED, first.sid
+                    attempt.status, attempt.placed_at = first.status, attempt.claimed_at
+                    counts["adopted"] += 1
+                else:
+                    attempt.state, attempt.claimed_at, attempt.claimed_by = m.DUE, None, None
+                    counts["released"] += 1
+        if any(counts.values()):
+            log.info("reconciled claimed attempts: %s", counts)
+        return counts

@@ -1,0 +1,24 @@
+"""Health check: is a scheduler process active (fresh lease), and are calls paused."""
+
+from __future__ import annotations
+
+from callbacks import models as m
+from callbacks.lease import LEASE_NAME
+from callbacks.service import is_paused
+from core import health
+from core.db import get_db, utcnow
+
+
+def check(app) -> health.Check:
+    with get_db(app).session() as s:
+        lease = s.get(m.CallbackControl, LEASE_NAME)
+        paused = is_paused(s)
+        active = bool(lease and lease.holder and m.aware(lease.expires_at) > utcnow())
+        due = s.query(m.CallbackAttempt).filter(m.CallbackAttempt.state == m.DUE).count()
+    # No active scheduler is reported, not failed: the web tier works without it.
+    return health.Check(True, {"scheduler": lease.holder if active else None,
+                               "paused": paused, "due": due})
+
+
+def init_app(app) -> None:
+    health.register(app, "callbacks", check)

@@ -1,0 +1,46 @@
+"""APScheduler job functions (module level, so the SQLAlchemy job store can name them).
+
+They reach the database and dispatcher through `RUNTIME`, which the scheduler
+process fills in before it starts APScheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import update
+
+from callbacks import models as m
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    db: object = None
+    dispatcher: object = None
+    scheduler: object = None  # callbacks.scheduler.CallbackScheduler
+
+
+RUNTIME = Runtime()
+
+
+def attempt_due(attempt_id: int) -> None:
+    """An attempt's time has come: hand it to the dispatcher (which paces the calls)."""
+    with RUNTIME.db.session() as s:
+        s.execute(update(m.CallbackAttempt)
+                  .where(m.CallbackAttempt.id == attempt_id,
+                         m.CallbackAttempt.state == m.SCHEDULED)
+                  .values(state=m.DUE))
+
+
+def dispatch() -> None:
+    """Place due calls for up to one second (interval job)."""
+    if RUNTIME.scheduler is None or RUNTIME.scheduler.is_leader():
+        RUNTIME.dispatcher.tick()
+
+
+def sync() -> None:
+    """Give new attempts their jobs and pick up missed callers (interval job)."""
+    RUNTIME.scheduler.sync()

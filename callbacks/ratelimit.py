@@ -1,0 +1,45 @@
+"""A sliding-window limit on calls per second (Twilio's CPS), with an injectable clock."""
+
+from __future__ import annotations
+
+import collections
+import math
+import threading
+import time
+from collections.abc import Callable
+
+WINDOW_SECONDS = 1.0
+
+
+class CallRateLimiter:
+    """At most `rate` acquisitions in any window of one second (rate may be fractional)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        # A fractional rate (0.5 CPS) becomes one call per 1/rate seconds.
+        self.per_window = max(1, math.floor(rate))
+        self.window = WINDOW_SECONDS if rate >= 1 else 1.0 / rate
+        self.clock, self.sleep = clock, sleep
+        self._stamps: collections.deque[float] = collections.deque()
+        self._lock = threading.Lock()
+
+    def wait_time(self) -> float:
+        """Seconds until one more call would keep the limit (0: now)."""
+        now = self.clock()
+        while self._stamps and now - self._stamps[0] >= self.window:
+            self._stamps.popleft()
+        if len(self._stamps) < self.per_window:
+            return 0.0
+        return self._stamps[0] + self.window - now
+
+    def acquire(self, deadline: float | None = None) -> bool:
+        """Block until a call may be placed; False if that would pass `deadline` (clock time)."""
+        with self._lock:
+            while (delay := self.wait_time()) > 0:
+                if deadline is not None and self.clock() + delay > deadline:
+                    return False
+                self.sleep(delay)
+            self._stamps.append(self.clock())
+            return True

@@ -1,0 +1,182 @@
+"""The dedicated scheduler process: lease, APScheduler, and the jobs it runs.
+
+`flask callbacks run` runs `CallbackScheduler.run()`; never start it inside a
+web worker. Standby until the lease is ours, then:
+  * reconcile attempts a dead predecessor had claimed;
+  * `sync` (every few seconds): give each scheduled attempt a date job in the
+    SQLAlchemy job store, id (ticket, kind, attempt), replace_existing — so a
+    restart adds no copies — and turn missed callers into return-call requests;
+  * each attempt job marks its attempt due when its time comes; misfired jobs
+    (the process was down) still run (misfire_grace_time=None, coalesced) and
+    only mark rows due, so the backlog is drained by the dispatcher at CPS pace;
+  * `dispatch` (every second) places due calls.
+The lease is renewed every ttl/3; losing it stops APScheduler at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from datetime import datetime
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select
+
+from callbacks import jobs, service
+from callbacks import models as m
+from callbacks.dispatcher import Dispatcher
+from callbacks.lease import Lease
+from callbacks.policy import Policy
+from core.db import get_db, utcnow
+from telephony.base import make_port
+
+log = logging.getLogger(__name__)
+
+SYNC_SECONDS = 5
+DISPATCH_SECONDS = 1
+SYNC_BATCH = 500
+JOB_TABLE = "apscheduler_jobs"
+
+
+def agent_reached(s, number: str, since: datetime) -> bool:
+    """Whether this number has reached an agent since `since` (ivr call records)."""
+    try:
+        from ivr.models import Call
+    except ImportError:
+        return False
+    return s.scalar(select(Call.id).where(Call.caller == number, Call.outcome == "agent",
+                                          Call.started_at > since).limit(1)) is not None
+
+
+def missed_calls(s, since: datetime) -> list[tuple[str, str, datetime]]:
+    """(call_sid, caller, missed_at) of calls abandoned in the queue that want a return call."""
+    try:
+        from ivr.models import Call
+    except ImportError:
+        return []
+    handled = select(m.CallbackRequest.source_call_sid).where(
+        m.CallbackRequest.source_call_sid.is_not(None))
+    rows = s.execute(select(Call.call_sid, Call.caller, Call.started_at, Call.ended_at)
+                     .where(Call.needs_return_call.is_(True), Call.started_at >= since,
+                            Call.caller.is_not(None), Call.call_sid.not_in(handled))).all()
+    return [(sid, caller, m.aware(ended or started)) for sid, caller, started, ended in rows]
+
+
+class CallbackScheduler:
+    def __init__(self, app, holder: str | None = None, port=None):
+        self.app = app
+        self.db = get_db(app)
+        self.policy = Policy.from_config(app.config)
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
+        self.port = port or make_port(app.config)
+        self.dispatcher = Dispatcher(self.db, self.port, self.policy,
+                                     app.config["PUBLIC_BASE_URL"], holder=self.holder,
+                                     agent_reached=agent_reached)
+        self.lease = Lease(self.db, self.holder,
+                           float(app.config.get("CALLBACK_LEASE_SECONDS", 30)))
+        self.stop_event = threading.Event()
+        self.scheduler: BackgroundScheduler | None = None
+        self._lease_until = 0.0
+
+    # -- leadership -------------------------------------------------------------------
+    def is_leader(self) -> bool:
+        return self.scheduler is not None and time.monotonic() < self._lease_until
+
+    def _renew(self) -> bool:
+        start = time.monotonic()
+        try:
+            held = self.lease.acquire()
+        except Exception:  # database briefly unreachable: treat as not renewed
+            log.exception("lease renewal failed")
+            held = False
+        if held:
+            # Count from before the UPDATE: we never believe we lead longer than the row says.
+            self._lease_until = start + self.lease.ttl.total_seconds()
+        return held
+
+    def run(self) -> None:
+        """Standby until the lease is ours; lead until it is lost or we are told to stop."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop_event.set())
+        poll = max(1.0, self.lease.ttl.total_seconds() / 3)
+        log.info("callback scheduler %s starting (standby until it holds the lease)",
+                 self.holder)
+        try:
+            while not self.stop_event.is_set():
+                if self._renew():
+                    if self.scheduler is None:
+                        self._lead()
+                elif self.scheduler is not None:
+                    log.warning("lease lost: %s stops scheduling", self.holder)
+                    self._stand_down()
+                self.stop_event.wait(poll)
+        finally:
+            self._stand_down()
+            try:
+                self.lease.release()
+            except Exception:
+                log.exception("lease release failed")
+            self.port.close()
+
+    def _lead(self) -> None:
+        log.info("callback scheduler %s is active", self.holder)
+        jobs.RUNTIME.db, jobs.RUNTIME.dispatcher, jobs.RUNTIME.scheduler = (
+            self.db, self.dispatcher, self)
+        self.dispatcher.reconcile()
+        self.scheduler = self.build_scheduler()
+        self.scheduler.start()
+
+    def _stand_down(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
+            self.scheduler = None
+
+    def build_scheduler(self) -> BackgroundScheduler:
+        sched = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=self.db.engine, tablename=JOB_TABLE),
+                       "local": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(4)},
+            # Late jobs still run, once: they only mark an attempt due (see module doc).
+            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+            timezone="UTC")
+        sched.add_job(jobs.sync, "interval", seconds=SYNC_SECONDS, id="sync", jobstore="local",
+                      next_run_time=utcnow())
+        sched.add_job(jobs.dispatch, "interval", seconds=DISPATCH_SECONDS, id="dispatch",
+                      jobstore="local")
+        return sched
+
+    # -- sync job ------------------------------------------------------------------------
+    def sync(self) -> int:
+        """Add a job for every scheduled attempt that has none; returns how many."""
+        added = 0
+        self._sync_missed_calls()
+        while True:
+            with self.db.session() as s:
+                batch = s.scalars(select(m.CallbackAttempt)
+                                  .where(m.CallbackAttempt.state == m.SCHEDULED,
+                                         m.CallbackAttempt.job_id.is_(None))
+                                  .order_by(m.CallbackAttempt.due_at)
+                                  .limit(SYNC_BATCH)).all()
+                for attempt in batch:
+                    job_id = service.job_id_for(attempt.request, attempt.attempt_no)
+                    self.scheduler.add_job(jobs.attempt_due, "date",
+                                           run_date=m.aware(attempt.due_at),
+                                           args=[attempt.id], id=job_id, replace_existing=True)
+                    attempt.job_id = job_id
+            added += len(batch)
+            if len(batch) < SYNC_BATCH or self.stop_event.is_set():
+                return added
+
+    def _sync_missed_calls(self) -> None:
+        now = utcnow()
+        with self.db.session() as s:
+            for sid, caller, missed_at in missed_calls(s, now - self.policy.return_call_within):
+                service.request_return_call(s, call_sid=sid, number=caller,
+                                            missed_at=missed_at, now=now, policy=self.policy)

@@ -161,6 +161,16 @@ class FakeTwilio:
                 threading.Thread(target=self.on_call, args=(call,), daemon=True).start()
             return jsonify(self._call_json(call)), 201
 
+        @app.get(prefix + "/Calls.json")
+        def list_calls(account):
+            # Newest first, like Twilio; only the To filter is supported.
+            with self._lock:
+                found = [c for c in reversed(self.calls)
+                         if not request.args.get("To") or c.to == request.args["To"]]
+            size = int(request.args.get("PageSize", 50))
+            return jsonify(calls=[self._call_json(c) for c in found[:size]], page=0,
+                           page_size=size, next_page_uri=None, previous_page_uri=None)
+
         @app.route(prefix + "/Calls/<call_sid>.json", methods=["GET", "POST"])
         def call_instance(account, call_sid):
             with self._lock:

@@ -1,0 +1,169 @@
+"""Run a call through a flow: start, then resume with typed inputs until it ends.
+
+goflow style. The session is plain JSON data, so it is stored between webhooks
+and any process can continue it. A turn runs nodes until one waits for the
+caller (or the call ends) and returns the events of that turn. A hard cap on
+nodes per turn turns an accidental loop into an apology and a transfer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ivr.flows import events as ev
+from ivr.flows.messages import spell_digits
+from ivr.flows.model import Flow, Node, Prompt
+from ivr.flows.nodes import HANDLERS
+from ivr.flows.services import Services
+
+MAX_STEPS_PER_TURN = 50
+MAX_PATH_RECORDED = 200
+SESSION_VERSION = 1
+
+
+@dataclass
+class Turn:
+    session: dict
+    events: list
+
+    @property
+    def wait(self):
+        """The wait this turn ended on, or None when the call ended."""
+        return self.events[-1] if self.events and isinstance(self.events[-1], ev.WAITS) else None
+
+    @property
+    def ended(self) -> bool:
+        return bool(self.session.get("ended"))
+
+
+class Run:
+    """One turn's work: the flow, the session being changed and the events so far."""
+
+    def __init__(self, flow: Flow, session: dict, services: Services):
+        self.flow, self.session, self.services = flow, session, services
+        self.events: list = []
+        self.steps = 0
+
+    # -- helpers used by node handlers --
+    @property
+    def language(self) -> str:
+        return self.session["language"]
+
+    def say(self, prompt: Prompt | None, **fmt) -> None:
+        if prompt is None:
+            return
+        if prompt.audio:
+            self.events.append(ev.Play(prompt.audio))
+            return
+        lang = self.language if self.language in prompt.say else self.flow.default_language
+        text = prompt.say.get(lang)
+        if text:
+            self.events.append(ev.Say(text.format(**fmt) if fmt else text, lang))
+
+    def say_text(self, text: str) -> None:
+        self.events.append(ev.Say(text, self.language))
+
+    def message(self, name: str, **fmt) -> None:
+        self.say(self.flow.message(name), **fmt)
+
+    def readback(self, number: str) -> None:
+        self.message("ticket_readback", digits=spell_digits(number, self.language))
+
+    def tries(self, kind: str) -> int:
+        """Count a failed try of this kind ('invalid' or 'timeout') and return the total."""
+        t = self.session["tries"]
+        t[kind] = t.get(kind, 0) + 1
+        return t[kind]
+
+    def set_outcome(self, outcome: str, *, override: bool = True) -> None:
+        if override or not self.session.get("outcome"):
+            self.session["outcome"] = outcome
+
+    def end(self, event) -> None:
+        self.events.append(event)
+        self.session["ended"] = True
+        self.session["wait"] = None
+
+    def wait(self, event) -> None:
+        self.events.append(event)
+        self.session["wait"] = type(event).__name__
+
+    # -- the loop --
+    def go(self, node_id: str | None) -> None:
+        """Enter nodes until one waits or the call ends."""
+        while node_id is not None and not self.session["ended"]:
+            self.steps += 1
+            if self.steps > MAX_STEPS_PER_TURN:
+                self.fail("step cap reached")
+                return
+            node = self.flow.nodes[node_id]
+            self.session["node"] = node_id
+            self.session["tries"] = {}
+            self.session["phase"] = None
+            path = self.session["path"]
+            if len(path) < MAX_PATH_RECORDED:
+                path.append(node_id)
+            node_id = HANDLERS[node.kind].enter(self, node)
+
+    def fail(self, reason: str) -> None:
+        self.message("apology")
+        self.set_outcome("error_transfer")
+        self.end(ev.TransferToOperator(reason))
+
+    def node(self) -> Node:
+        return self.flow.nodes[self.session["node"]]
+
+
+def new_session(flow: Flow, *, call_sid: str, caller: str | None = None,
+                called: str | None = None, language: str | None = None) -> dict:
+    """A fresh session for a call (plain JSON data)."""
+    return {"v": SESSION_VERSION, "flow_version": flow.version,
+            "call": {"sid": call_sid, "caller": caller, "called": called},
+            "language": language or flow.default_language, "node": None, "wait": None,
+            "phase": None, "tries": {}, "vars": {}, "path": [], "outcome": None,
+            "needs_return_call": False, "overflowed": False, "ended": False, "turn": 0}
+
+
+def start(flow: Flow, session: dict, services: Services) -> Turn:
+    """Run the first turn of a call from the flow's start node."""
+    run = Run(flow, session, services)
+    run.go(flow.start)
+    session["turn"] += 1
+    return Turn(session, run.events)
+
+
+def resume(flow: Flow, session: dict, value, services: Services) -> Turn:
+    """Continue a waiting session with a typed input (ivr.flows.events)."""
+    if session.get("flow_version") != flow.version:
+        raise ValueError(f"session is on flow {session.get('flow_version')}, not {flow.version}")
+    run = Run(flow, session, services)
+    if session["ended"]:
+        return Turn(session, [])
+    if isinstance(value, ev.CallerHangup):
+        _caller_hung_up(session)
+        return Turn(session, [])
+    node = run.node()
+    nxt = HANDLERS[node.kind].resume(run, node, value)
+    run.go(nxt)
+    session["turn"] += 1
+    return Turn(session, run.events)
+
+
+def _caller_hung_up(session: dict) -> None:
+    """Close the session and decide the outcome of a call the caller ended."""
+    in_queue = session.get("wait") in ("Enqueue", "Dial")
+    if not session.get("outcome") or session["outcome"] == "self_service" and in_queue:
+        if in_queue or session.get("overflowed"):
+            session["outcome"] = "abandoned_queue"
+            session["needs_return_call"] = True
+        else:
+            session["outcome"] = "abandoned_menu"
+    session["ended"] = True
+    session["wait"] = None
+
+
+def valid_digits(value: str, *, min_length: int, max_length: int, pattern: str | None) -> bool:
+    if not value.isdigit() or not min_length <= len(value) <= max_length:
+        return False
+    return pattern is None or re.fullmatch(pattern, value) is not None

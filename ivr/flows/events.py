@@ -1,0 +1,135 @@
+"""What the engine emits (events, the last one possibly a wait) and what resumes it.
+
+All plain frozen dataclasses: the Twilio adapter renders events as TwiML and
+parses Twilio's form into a resume input; the simulator does the same in text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# ---- events -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Say:
+    text: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Play:
+    url: str
+
+
+@dataclass(frozen=True)
+class Hangup:
+    """The flow ends the call."""
+
+
+@dataclass(frozen=True)
+class TransferToOperator:
+    """The engine gives up (error, step cap): the adapter dials OPERATOR_NUMBER."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class TicketCreated:
+    number: str
+
+
+@dataclass(frozen=True)
+class GatherDigits:
+    """Wait for keypad input. Resumed by Digits or Timeout."""
+
+    timeout: int
+    num_digits: int | None = None
+    finish_on_key: str = ""
+
+
+@dataclass(frozen=True)
+class RecordAudio:
+    """Wait for a recording. purpose 'message' (voice message) or 'listen' (spoken keyword).
+
+    Resumed by RecordingDone or Timeout; for 'listen' the adapter turns the
+    recording into Speech (grammar recognition) before resuming.
+    """
+
+    purpose: str
+    max_length: int
+    silence: int
+    beep: bool = True
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Enqueue:
+    """Wait in the agent queue. Resumed by QueueResult.
+
+    The adapter's hold (wait URL) plays `node`'s hold prompts and position; after
+    `overflow_after` seconds it offers or takes the overflow exit.
+    """
+
+    queue: str
+    node: str
+    overflow_after: int
+    has_overflow: bool
+
+
+@dataclass(frozen=True)
+class Dial:
+    """Wait for a dialled number or SIP URI to answer. Resumed by DialResult."""
+
+    target: str
+    timeout: int
+
+
+WAITS = (GatherDigits, RecordAudio, Enqueue, Dial)
+ENDS = (Hangup, TransferToOperator)
+
+# ---- resume inputs ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Digits:
+    digits: str
+
+
+@dataclass(frozen=True)
+class Speech:
+    text: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Timeout:
+    pass
+
+
+@dataclass(frozen=True)
+class RecordingDone:
+    url: str
+    sid: str | None = None
+    duration: int = 0
+
+
+@dataclass(frozen=True)
+class QueueResult:
+    result: str  # bridged | leave | hangup | queue-full | error | system-error | redirected
+    queue_time: int = 0
+
+
+@dataclass(frozen=True)
+class DialResult:
+    status: str  # completed | answered | busy | no-answer | failed | canceled
+    duration: int = 0
+
+
+@dataclass(frozen=True)
+class CallerHangup:
+    """The caller hung up (status callback)."""
+
+
+# The brief's name for it; both spellings refer to the same input.
+HangupInput = CallerHangup

@@ -1,0 +1,161 @@
+"""Shape of a flow file: which keys each part allows, and how each value is read.
+
+Each reader takes (checker, value, path) and returns the parsed value or
+INVALID after recording an issue; the builder decides what to do with the rest.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+
+from ivr.flows.errors import FlowIssue
+from ivr.flows.model import Prompt
+from ivr.flows.reader import Document, Path_, format_path
+
+INVALID = object()
+KEYPAD_KEYS = frozenset("0123456789*#")
+NODE_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+YAML11_BOOL_WORDS = frozenset({"yes", "no", "on", "off", "y", "n"})
+
+
+class Checker:
+    """Collects issues with file, line and path while the builder reads a document."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.issues: list[FlowIssue] = []
+
+    def error(self, path: Path_, message: str, code: str) -> object:
+        self.issues.append(FlowIssue(self.doc.file, self.doc.line(path), format_path(path),
+                                     message, code))
+        return INVALID
+
+    def keys(self, value: dict, path: Path_, allowed: tuple[str, ...],
+             required: tuple[str, ...] = (), what: str = "") -> None:
+        """Reject unknown keys (listing the allowed ones) and report missing required ones."""
+        for key in value:
+            if key not in allowed:
+                hint = difflib.get_close_matches(str(key), allowed, n=1)
+                dym = f"did you mean '{hint[0]}'? " if hint else ""
+                self.error((*path, str(key)), f"unknown key '{key}' {what}({dym}allowed: "
+                           f"{', '.join(allowed)})", "unknown_key")
+        for key in required:
+            if key not in value:
+                self.error(path, f"missing required key '{key}'", "missing_key")
+
+
+Reader = Callable[[Checker, object, Path_], object]
+
+
+def mapping(c: Checker, value, path: Path_):
+    if not isinstance(value, dict):
+        return c.error(path, f"expected a mapping, got {_kind(value)}", "type")
+    return value
+
+
+def text(c: Checker, value, path: Path_):
+    if not isinstance(value, str) or not value.strip():
+        return c.error(path, f"expected text, got {_kind(value)}", "type")
+    return value.strip()
+
+
+def name(c: Checker, value, path: Path_):
+    if not isinstance(value, str) or not NAME_RE.match(value):
+        return c.error(path, f"expected a name of lowercase letters, digits and _, got "
+                       f"{value!r}", "type")
+    return value
+
+
+def target(c: Checker, value, path: Path_):
+    if not isinstance(value, str):
+        return c.error(path, f"expected a node id, got {_kind(value)}", "type")
+    return value
+
+
+def seconds(c: Checker, value, path: Path_):
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3600:
+        return c.error(path, f"expected a whole number of seconds 1-3600, got {value!r}", "type")
+    return value
+
+
+def count(c: Checker, value, path: Path_):
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 50:
+        return c.error(path, f"expected a whole number 1-50, got {value!r}", "type")
+    return value
+
+
+def boolean(c: Checker, value, path: Path_):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in YAML11_BOOL_WORDS:
+        return c.error(path, f"expected true or false, got '{value}' (YAML 1.1 yes/no/on/off "
+                       "are not booleans here)", "yaml11_bool")
+    return c.error(path, f"expected true or false, got {value!r}", "type")
+
+
+def keypad_key(c: Checker, value, path: Path_):
+    if not isinstance(value, str):
+        return c.error(path, f"keypad key must be a quoted string, e.g. \"1\" (got {_kind(value)} "
+                       f"{value!r})", "unquoted_key")
+    if value not in KEYPAD_KEYS:
+        return c.error(path, f"keypad key must be one of 0-9, * or # (got {value!r})", "bad_key")
+    return value
+
+
+def words(c: Checker, value, path: Path_):
+    if not isinstance(value, list) or not value:
+        return c.error(path, f"expected a list of words, got {_kind(value)}", "type")
+    out = [text(c, w, (*path, i)) for i, w in enumerate(value)]
+    return INVALID if INVALID in out else tuple(out)
+
+
+def regex(c: Checker, value, path: Path_):
+    if not isinstance(value, str):
+        return c.error(path, f"expected a regular expression, got {_kind(value)}", "type")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        return c.error(path, f"bad pattern {value!r}: {exc}", "bad_pattern")
+    return value
+
+
+def prompt_reader(languages: tuple[str, ...], default_language: str) -> Reader:
+    """A reader for `say:` values: text, or a mapping of language -> text for every language."""
+
+    def read(c: Checker, value, path: Path_):
+        if isinstance(value, str):
+            value = {default_language: value}
+        if not isinstance(value, dict):
+            return c.error(path, f"expected text or a mapping of language -> text, got "
+                           f"{_kind(value)}", "type")
+        say = {}
+        for lang, item in value.items():
+            if lang not in languages:
+                c.error((*path, str(lang)), f"language '{lang}' is not declared in flow.languages "
+                        f"({', '.join(languages)})", "undeclared_language")
+                continue
+            parsed = text(c, item, (*path, lang))
+            if parsed is not INVALID:
+                say[lang] = parsed
+        missing = [lang for lang in languages if lang not in value]
+        for lang in missing:
+            c.error(path, f"no prompt for language '{lang}' (flow declares "
+                    f"{', '.join(languages)})", "missing_language")
+        return Prompt(say=say) if not missing else INVALID
+
+    return read
+
+
+def did_you_mean(word: str, choices) -> str:
+    hint = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean '{hint[0]}'?)" if hint else ""
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "nothing"
+    return {bool: "boolean", int: "integer", float: "number", str: "text", list: "list",
+            dict: "mapping"}.get(type(value), type(value).__name__)

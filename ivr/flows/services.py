@@ -1,0 +1,29 @@
+"""The port through which the engine reaches the outside world (time, data, tickets)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Protocol
+
+
+class Services(Protocol):
+    def now(self) -> datetime:
+        """Local time of the hotline (aware)."""
+
+    def is_workday(self, day: date) -> bool: ...
+
+    def known_caller(self, caller: str | None) -> bool: ...
+
+    def incident_mode(self) -> bool:
+        """True while supervisors have at least one incident notice switched on."""
+
+    def active_notices(self, *, district: str | None, topic: str | None,
+                       language: str) -> list[str]: ...
+
+    def kb_answer(self, article: str, language: str) -> str | None: ...
+
+    def ticket_status(self, number: str, language: str) -> str | None: ...
+
+    def leave_voice_message(self, session: dict, *, recording_url: str,
+                            recording_sid: str | None, duration: int) -> str:
+        """Create the voice-message ticket (idempotent per call and turn); returns its number."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    """Register the `flask tickets` CLI (and, once written, the API blueprint)."""
-    from tickets import cli
+    """Register the /api/ blueprint and the `flask tickets` CLI."""
+    from tickets import api, cli
 
     cli.init_app(app)
+    app.register_blueprint(api.bp)

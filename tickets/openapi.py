@@ -1,0 +1,210 @@
+"""The OpenAPI 3 document of /api/, built from the same choices the code validates with."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from tickets.models import CHANNELS, DEMAND_TYPES, SATISFACTION_RESULTS, STATUSES
+from tickets.queries import MAX_PER_PAGE
+from tickets.validation import CREATE_FIELDS, DISPATCH_FIELDS, RESOLVE_FIELDS
+from tickets.yamlfile import PACKAGE_DIR, load_yaml
+
+NUMBER_PATTERN = "^[0-9]{14}$"
+# Text with at least one visible character and no NUL (what the validator accepts).
+TEXT_PATTERN = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+OPTIONAL_TEXT_PATTERN = "^[^\\x00]*$"
+
+
+def _nullable(schema: dict) -> dict:
+    return {**schema, "nullable": True}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _body_schema(spec: dict, overrides: dict) -> dict:
+    props = {}
+    for name, (max_len, required) in spec.items():
+        base = {"type": "string", "maxLength": max_len,
+                "pattern": TEXT_PATTERN if required else OPTIONAL_TEXT_PATTERN}
+        base.update(overrides.get(name, {}))
+        props[name] = base if required else _nullable(base)
+    return {"type": "object", "additionalProperties": False, "properties": props,
+            "required": [n for n, (_, req) in spec.items() if req]}
+
+
+ERRORS = {
+    "400": _json(_ref("ValidationError"), "Invalid input, with a message per field"),
+    "401": _json(_ref("Error"), "Missing or unknown bearer token"),
+    "403": _json(_ref("Error"), "The token's role may not do this"),
+}
+NOT_FOUND = {"404": _json(_ref("Error"), "No such ticket (or not the caller's department)")}
+CONFLICT = {"409": _json(_ref("Error"), "Not allowed from the ticket's current status")}
+NUMBER_PARAM = {"name": "number", "in": "path", "required": True,
+                "schema": {"type": "string", "pattern": NUMBER_PATTERN},
+                "description": "Ticket number: local date + 6-digit daily sequence"}
+
+
+def _filter_params() -> list[dict]:
+    def q(name, schema, description):
+        return {"name": name, "in": "query", "required": False, "schema": schema,
+                "description": description}
+
+    text = {"type": "string", "maxLength": 40}
+    return [
+        q("status", {"type": "string", "enum": list(STATUSES)}, "Status"),
+        q("channel", {"type": "string", "enum": list(CHANNELS)}, "Channel"),
+        q("demand_type", {"type": "string", "enum": list(DEMAND_TYPES)}, "Demand type"),
+        q("topic", text, "Topic code"),
+        q("department", text, "Department code"),
+        q("district", text, "District"),
+        q("date_from", {"type": "string", "format": "date"}, "Opened on or after"),
+        q("date_to", {"type": "string", "format": "date"}, "Opened on or before"),
+        q("overdue", {"type": "string", "enum": ["true", "false"]}, "Open and past due"),
+        q("q", {"type": "string", "maxLength": 200, "pattern": OPTIONAL_TEXT_PATTERN},
+          "Ticket number, or text in description/transcript/location/reply"),
+    ]
+
+
+def _schemas() -> dict:
+    topics = [t["code"] for t in load_yaml(PACKAGE_DIR / "data" / "taxonomy.yaml")["topics"]]
+    s, n = {"type": "string"}, _nullable({"type": "string"})
+    ticket = {
+        "type": "object",
+        "properties": {
+            "number": {"type": "string", "pattern": NUMBER_PATTERN},
+            "opened_on": {"type": "string", "format": "date"},
+            "channel": {"type": "string", "enum": list(CHANNELS)},
+            "caller_number": n, "demand_type": n, "topic": n, "district": n, "location": n,
+            "description": n, "transcript": n,
+            "transcript_confidence": _nullable({"type": "number"}),
+            "has_recording": {"type": "boolean"},
+            "status": {"type": "string", "enum": list(STATUSES)},
+            "department": n, "due_date": _nullable({"type": "string", "format": "date"}),
+            "overdue": {"type": "boolean"}, "reply": n,
+            "resolution_count": {"type": "integer"},
+            "satisfaction": _nullable({"type": "string", "enum": list(SATISFACTION_RESULTS)}),
+            "suggested": {"type": "object"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "resolved_at": _nullable({"type": "string", "format": "date-time"}),
+            "closed_at": _nullable({"type": "string", "format": "date-time"}),
+            "events": {"type": "array", "items": {"type": "object"}},
+        },
+        "required": ["number", "channel", "status", "opened_on"],
+    }
+    article = {"type": "object", "required": ["key", "question", "answer"], "properties": {
+        "key": s, "question": s, "answer": s, "keywords": {"type": "array", "items": s},
+        "topic": n, "department": n, "score": {"type": "number"}}}
+    return {
+        "Ticket": ticket,
+        "TicketCreate": _body_schema(CREATE_FIELDS, {
+            "channel": {"enum": list(CHANNELS)},
+            "demand_type": {"enum": list(DEMAND_TYPES)},
+            "topic": {"enum": topics},
+            "caller_number": {"pattern": "^\\+?[0-9]{5,15}$",
+                              "description": "Phone number; stored as E.164 (region CN)"},
+        }),
+        "Dispatch": _body_schema(DISPATCH_FIELDS, {
+            "department": {"description": "Department code; default: the routing table's"}}),
+        "Resolve": _body_schema(RESOLVE_FIELDS, {"reply": {"description": "The department's reply"}}),
+        "TicketPage": {"type": "object", "required": ["items", "page", "per_page", "total"],
+                       "properties": {"items": {"type": "array", "items": _ref("Ticket")},
+                                      "page": {"type": "integer"},
+                                      "per_page": {"type": "integer"},
+                                      "total": {"type": "integer"},
+                                      "pages": {"type": "integer"}}},
+        "Article": article,
+        "ArticleList": {"type": "object", "properties": {
+            "items": {"type": "array", "items": _ref("Article")}}},
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": s}},
+        "ValidationError": {"type": "object", "required": ["error", "fields"], "properties": {
+            "error": s, "fields": {"type": "object", "additionalProperties": s}}},
+    }
+
+
+def _paths() -> dict:
+    paging = [
+        {"name": "page", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000}},
+        {"name": "per_page", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}},
+    ]
+    body = {"required": True, "content": {"application/json": {"schema": None}}}
+
+    def with_body(name):
+        return {**body, "content": {"application/json": {"schema": _ref(name)}}}
+
+    return {
+        "/api/tickets": {
+            "post": {"summary": "Create a ticket (web, WeChat and other channels)",
+                     "operationId": "createTicket", "requestBody": with_body("TicketCreate"),
+                     "responses": {"201": _json(_ref("Ticket"), "Created"),
+                                   "200": _json(_ref("Ticket"), "Same idempotency_key: the "
+                                                "ticket created earlier"), **ERRORS}},
+            "get": {"summary": "List tickets with filters and paging", "operationId": "listTickets",
+                    "parameters": _filter_params() + paging,
+                    "responses": {"200": _json(_ref("TicketPage"), "A page of tickets"),
+                                  **ERRORS}},
+        },
+        "/api/tickets.csv": {"get": {
+            "summary": "Export the filtered tickets as CSV", "operationId": "exportTickets",
+            "parameters": _filter_params(),
+            "responses": {"200": {"description": "CSV (UTF-8 with BOM)",
+                                  "content": {"text/csv": {"schema": {"type": "string"}}}},
+                          **ERRORS}}},
+        "/api/tickets/{number}": {"get": {
+            "summary": "A ticket with its audit trail", "operationId": "getTicket",
+            "parameters": [NUMBER_PARAM],
+            "responses": {"200": _json(_ref("Ticket"), "The ticket"), **ERRORS, **NOT_FOUND}}},
+        "/api/tickets/{number}/dispatch": {"post": {
+            "summary": "Dispatch or reassign to a department's inbox",
+            "operationId": "dispatchTicket", "parameters": [NUMBER_PARAM],
+            "requestBody": with_body("Dispatch"),
+            "responses": {"200": _json(_ref("Ticket"), "Dispatched"), **ERRORS, **NOT_FOUND,
+                          **CONFLICT}}},
+        "/api/tickets/{number}/resolve": {"post": {
+            "summary": "Record the department's reply; schedules the satisfaction callback",
+            "operationId": "resolveTicket", "parameters": [NUMBER_PARAM],
+            "requestBody": with_body("Resolve"),
+            "responses": {"200": _json(_ref("Ticket"), "Resolved"), **ERRORS, **NOT_FOUND,
+                          **CONFLICT}}},
+        "/api/kb": {"get": {
+            "summary": "Search the knowledge base", "operationId": "searchKb",
+            "parameters": [
+                {"name": "q", "in": "query", "required": False,
+                 "schema": {"type": "string", "maxLength": 200, "pattern": OPTIONAL_TEXT_PATTERN}},
+                {"name": "topic", "in": "query", "required": False, "schema": {"type": "string"}}],
+            "responses": {"200": _json(_ref("ArticleList"), "Matching articles, best first"),
+                          **ERRORS}}},
+        "/api/kb/{key}": {"get": {
+            "summary": "One knowledge-base article", "operationId": "getKbArticle",
+            "parameters": [{"name": "key", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "responses": {"200": _json(_ref("Article"), "The article"), **ERRORS,
+                          "404": _json(_ref("Error"), "No such article")}}},
+        "/api/openapi.json": {"get": {
+            "summary": "This document", "operationId": "openapi",
+            "responses": {"200": {"description": "OpenAPI 3 document",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}},
+                          **ERRORS}}},
+    }
+
+
+@lru_cache(maxsize=1)
+def document() -> dict:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "12345 hotline tickets API", "version": "1",
+                 "description": "Tickets, knowledge base and exports. Every route needs "
+                                "`Authorization: Bearer <token>`."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}],
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+                       "schemas": _schemas()},
+        "paths": _paths(),
+    }

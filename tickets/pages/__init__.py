@@ -1,0 +1,22 @@
+"""Supervisor pages for tickets (blueprint "tickets_pages"): list, ticket, inbox, KB,
+dashboard and period report. HTML only; the JSON API is tickets.api.
+
+Built on tickets.service/kb/routing (and reports/surges when present); reads no
+other package's tables except through their functions. Every route is guarded by
+accounts.role_required, and department users only ever see their own department's
+tickets (`access.load_ticket`, `access.scope_filter`).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("tickets_pages", __name__)
+
+
+def init_app(app) -> None:
+    from tickets.pages import kb_views, ticket_views  # noqa: F401  (routes)
+    from tickets.pages.labels import register_filters
+
+    register_filters(app)
+    app.register_blueprint(bp)

@@ -1,0 +1,53 @@
+"""Who may do what on the ticket pages, and loading a ticket within the user's scope."""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy.orm import Session
+
+from accounts import current_user, department_scope
+from tickets.models import Ticket
+from tickets.pages.filters import TicketFilter
+from tickets.service import find_by_number
+
+# Roles per action. Recordings are personal data: only the people who take and
+# supervise calls hear them; departments work from the description and transcript.
+VIEW = ("supervisor", "agent", "department")
+LIST = ("supervisor", "agent")
+DISPATCH = ("supervisor", "agent")
+RESOLVE = ("supervisor", "department")
+CLASSIFY = ("supervisor",)
+CLOSE_REOPEN = ("supervisor",)
+HEAR_RECORDING = ("supervisor", "agent")
+READ_TRANSCRIPT = ("supervisor", "agent", "department")
+SUPERVISE = ("supervisor",)
+
+
+def can(roles: tuple[str, ...]) -> bool:
+    user = current_user()
+    return user is not None and user.role in roles
+
+
+def require(roles: tuple[str, ...]) -> None:
+    if not can(roles):
+        abort(403)
+
+
+def load_ticket(s: Session, number: str) -> Ticket:
+    """The ticket, or 404 — also for a department user asking for another department's
+    ticket (404, not 403: its existence is not theirs to know)."""
+    ticket = find_by_number(s, number) if number.isdigit() else None
+    if ticket is None:
+        abort(404)
+    scope = department_scope()
+    if scope is not None and ticket.department_id != scope:
+        abort(404)
+    return ticket
+
+
+def scope_filter(flt: TicketFilter) -> TicketFilter:
+    """Pin a department user's filter to their department, whatever the URL says."""
+    scope = department_scope()
+    if scope is not None:
+        flt.department_id = scope
+    return flt

@@ -10,7 +10,31 @@ tickets.service.attach_transcript.
 
 from __future__ import annotations
 
+from core import health
+
+
+def _health(app) -> health.Check:
+    """Model state from its files (web workers never load it) and the job backlog."""
+    from core.db import get_db
+    from speech import asr, jobs
+
+    path = app.config["VOSK_MODEL_PATH"]
+    state, detail = asr.health_status(path)
+    info: dict = {"model": state, "model_path": str(path)}
+    if state not in ("present", "loaded"):
+        info["model_detail"] = detail
+    try:
+        with get_db(app).session() as s:
+            info["jobs"] = jobs.counts(s)
+    except Exception as exc:  # the database check reports the cause
+        info["jobs_error"] = type(exc).__name__
+    # A missing model is degraded service, not an outage: calls and tickets still work
+    # and messages wait for a worker with a model. A broken model needs a person.
+    return health.Check(state != "broken", info)
+
 
 def init_app(app) -> None:
     """Register speech's blueprint, CLI and health check with the app."""
     from speech import models  # noqa: F401  (tables on Base)
+
+    health.register(app, "speech", _health)

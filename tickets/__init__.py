@@ -16,3 +16,6 @@ def init_app(app) -> None:
 
     cli.init_app(app)
     app.register_blueprint(api.bp)
+    from tickets import pages  # supervisor pages (HTML), tickets/pages/
+
+    pages.init_app(app)

@@ -141,6 +141,8 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                  onupdate=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Local date of the last resolution: on-time means resolved_on <= due_date.
+    resolved_on: Mapped[date | None] = mapped_column(Date)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     media_purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

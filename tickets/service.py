@@ -197,6 +197,7 @@ def record_satisfaction(s: Session, ticket_id: int, *, result: str, comment: str
     if result == "dissatisfied" and ticket.resolution_count < MAX_REOPEN_RESOLUTIONS:
         lifecycle.transition(s, ticket, "reopened", actor=actor, action="survey_reopened",
                              detail=detail)
+        ticket.resolved_on = None
         ticket.due_date = due_date_for(ticket.demand_type, local_today())
     else:
         lifecycle.transition(s, ticket, "callback_done", actor=actor, action="survey",
@@ -226,6 +227,7 @@ def resolve(s: Session, ticket: Ticket, *, reply: str, actor: str) -> Ticket:
         raise ValidationError({"reply": "the department's reply is required"})
     ticket.reply = reply.strip()
     ticket.resolved_at = utcnow()
+    ticket.resolved_on = local_today()
     ticket.resolution_count += 1
     lifecycle.transition(s, ticket, "resolved", actor=actor, action="resolved",
                          detail={"resolution": ticket.resolution_count})
@@ -255,6 +257,7 @@ def reopen(s: Session, ticket: Ticket, *, actor: str, reason: str | None = None)
     lifecycle.transition(s, ticket, "reopened", actor=actor, action="reopened",
                          detail={"reason": reason})
     ticket.closed_at = None
+    ticket.resolved_on = None
     ticket.due_date = due_date_for(ticket.demand_type, local_today())
     return ticket
 

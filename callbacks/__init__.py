@@ -11,7 +11,14 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    from callbacks import cli, health
+    from callbacks import cli, health, webhooks
 
+    app.register_blueprint(webhooks.bp)
+    try:
+        from accounts.csrf import csrf
+    except ImportError:
+        pass
+    else:
+        csrf.exempt(webhooks.bp)  # signed by Twilio instead (ivr.twilio_auth)
     app.cli.add_command(cli.callbacks_cli)
     health.init_app(app)

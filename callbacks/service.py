@@ -21,6 +21,17 @@ from core.privacy import mask_number
 log = logging.getLogger(__name__)
 
 
+def clock_now() -> datetime:
+    """Now, from the app's clock when one is installed (app.extensions['callbacks_clock'])."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        clock = current_app.extensions.get("callbacks_clock")
+        if clock is not None:
+            return clock()
+    return utcnow()
+
+
 def current_policy() -> Policy:
     from flask import current_app
 
@@ -64,7 +75,7 @@ def request_satisfaction_callback(s: Session, ticket, *, now: datetime | None = 
 
     A later resolution supersedes the survey of an earlier one (only the last counts).
     """
-    now = now or utcnow()
+    now = now or clock_now()
     policy = policy or current_policy()
     number = getattr(ticket, "caller_number", None)
     earlier = s.scalars(select(m.CallbackRequest).where(
@@ -100,7 +111,7 @@ def request_return_call(s: Session, *, call_sid: str, number: str, missed_at: da
                         now: datetime | None = None,
                         policy: Policy | None = None) -> m.CallbackRequest | None:
     """Persist a return call to a caller who hung up in the queue (once per missed call)."""
-    now = now or utcnow()
+    now = now or clock_now()
     policy = policy or current_policy()
     if s.scalar(select(m.CallbackRequest.id).where(
             m.CallbackRequest.source_call_sid == call_sid)) is not None:
@@ -146,7 +157,7 @@ def finish_attempt(s: Session, attempt: m.CallbackAttempt, *, now: datetime | No
                    policy: Policy | None = None, outcome: str | None = None,
                    error: str | None = None) -> m.CallbackAttempt | None:
     """Close an attempt and schedule the next one if the policy allows; returns it."""
-    now = now or utcnow()
+    now = now or clock_now()
     if attempt.state == m.FINISHED:
         return None
     policy = policy or current_policy()
@@ -169,6 +180,7 @@ def finish_attempt(s: Session, attempt: m.CallbackAttempt, *, now: datetime | No
             due = None
         if due is None:
             _close_request(s, req, m.GAVE_UP, now, note=f"last attempt: {attempt.outcome}")
+            _report_unreachable(s, req)
             return None
         nxt = m.CallbackAttempt(request=req, attempt_no=attempt.attempt_no + 1,
                                 number=attempt.number, due_at=due)
@@ -181,10 +193,63 @@ def finish_attempt(s: Session, attempt: m.CallbackAttempt, *, now: datetime | No
     return None
 
 
+def _ticket_service():
+    try:
+        from tickets import service as tickets
+    except ImportError:
+        return None
+    return tickets
+
+
+def record_result(s: Session, attempt: m.CallbackAttempt, result: str) -> None:
+    """A survey answer: kept on the request and, for the survey that counts, on the ticket
+    (where 不满意 reopens it for re-dispatch)."""
+    req = attempt.request
+    req.result = result
+    tickets = _ticket_service()
+    if req.counts and req.ticket_id is not None and tickets is not None:
+        try:
+            with s.begin_nested():
+                tickets.record_satisfaction(s, req.ticket_id, result=result, comment=None,
+                                            attempt_id=attempt.id)
+        except tickets.TicketError as exc:
+            # E.g. an agent reopened the ticket meanwhile: the answer stays on the request.
+            log.warning("survey result for ticket %s not applied: %s", req.ticket_id, exc)
+            req.note = f"not applied to the ticket: {exc}"[:200]
+
+
+def record_comment(s: Session, attempt: m.CallbackAttempt, recording_url: str,
+                   recording_sid: str | None) -> None:
+    """The citizen's spoken comment: kept, and queued for transcription onto the ticket."""
+    req = attempt.request
+    req.comment_recording_url = recording_url
+    if req.ticket_id is None:
+        return
+    try:
+        from speech.jobs import enqueue_transcription
+    except ImportError:
+        return
+    enqueue_transcription(s, ticket_id=req.ticket_id, recording_url=recording_url,
+                          recording_sid=recording_sid)
+
+
+def _report_unreachable(s: Session, req: m.CallbackRequest) -> None:
+    """Every attempt failed: the ticket's survey ends as unreachable (未接通)."""
+    tickets = _ticket_service()
+    if req.kind != m.SATISFACTION or not req.counts or req.ticket_id is None or tickets is None:
+        return
+    try:
+        with s.begin_nested():
+            tickets.record_satisfaction(s, req.ticket_id, result="unreachable", comment=None,
+                                        attempt_id=None)
+    except tickets.TicketError as exc:
+        log.warning("unreachable survey not applied to ticket %s: %s", req.ticket_id, exc)
+
+
 def add_do_not_call(s: Session, number: str, *, source: str, note: str | None = None,
                     actor: str | None = None, now: datetime | None = None) -> bool:
     """Put a number on the list and cancel its pending requests; False if already there."""
-    now = now or utcnow()
+    now = now or clock_now()
     if is_do_not_call(s, number):
         return False
     s.add(m.DoNotCall(number=number, source=source, note=note, created_by=actor, created_at=now))
@@ -220,7 +285,7 @@ def set_paused(s: Session, paused: bool, *, actor: str | None = None,
     if row is None:
         row = m.CallbackControl(name=PAUSE)
         s.add(row)
-    row.flag, row.changed_by, row.changed_at = paused, actor, now or utcnow()
+    row.flag, row.changed_by, row.changed_at = paused, actor, now or clock_now()
     log.warning("outgoing calls %s by %s", "paused" if paused else "resumed", actor or "-")
 
 

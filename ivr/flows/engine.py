@@ -139,6 +139,9 @@ def resume(flow: Flow, session: dict, value, services: Services) -> Turn:
         raise ValueError(f"session is on flow {session.get('flow_version')}, not {flow.version}")
     run = Run(flow, session, services)
     if session["ended"]:
+        # Twilio may post the queue/dial result after the status callback ended the call.
+        if _answered(value):
+            session["outcome"], session["needs_return_call"] = "agent", False
         return Turn(session, [])
     if isinstance(value, ev.CallerHangup):
         _caller_hung_up(session)
@@ -161,6 +164,11 @@ def _caller_hung_up(session: dict) -> None:
             session["outcome"] = "abandoned_menu"
     session["ended"] = True
     session["wait"] = None
+
+
+def _answered(value) -> bool:
+    return (isinstance(value, ev.QueueResult) and value.result == "bridged"
+            or isinstance(value, ev.DialResult) and value.status in ("completed", "answered"))
 
 
 def valid_digits(value: str, *, min_length: int, max_length: int, pattern: str | None) -> bool:

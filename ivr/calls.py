@@ -1,0 +1,80 @@
+"""Call records and per-call sessions in the database.
+
+`lock_session` serialises webhooks of one call: it first touches the row with
+an UPDATE (a row lock on PostgreSQL, the write lock on SQLite) and only then
+reads it, so a Twilio retry racing the original request sees the step the
+original request wrote and replays its answer instead of repeating its work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+
+from core.db import utcnow
+from ivr.models import Call, CallSession
+
+CALL_END_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+
+
+def lock_session(s: Session, call_sid: str) -> CallSession | None:
+    """The call's session row, locked for this transaction (None if the call is unknown)."""
+    s.execute(update(CallSession).where(CallSession.call_sid == call_sid)
+              .values(step=CallSession.step))
+    return s.scalar(select(CallSession).where(CallSession.call_sid == call_sid)
+                    .execution_options(populate_existing=True))
+
+
+def get_call(s: Session, call_sid: str) -> Call | None:
+    return s.scalar(select(Call).where(Call.call_sid == call_sid))
+
+
+def open_call(s: Session, *, call_sid: str, caller: str | None, called: str | None,
+              direction: str, flow_version: str | None, now: datetime | None = None) -> Call:
+    call = Call(call_sid=call_sid, caller=caller, called=called, direction=direction,
+                started_at=now or utcnow(), nodes=[], needs_return_call=False,
+                flow_version=flow_version)
+    s.add(call)
+    return call
+
+
+def save_turn(s: Session, cs: CallSession, session: dict, response: str,
+              now: datetime | None = None) -> None:
+    """Store the session and the TwiML answered for this step, and mirror the call record."""
+    cs.data = dict(session)
+    flag_modified(cs, "data")  # the engine changed nested values in place
+    cs.last_response = response
+    cs.updated_at = now or utcnow()
+    sync_call(s, session, now=now)
+
+
+def sync_call(s: Session, session: dict, *, status: str | None = None,
+              now: datetime | None = None) -> Call | None:
+    """Copy what the session knows (path, outcome, return call) onto the call record."""
+    call = get_call(s, session["call"]["sid"])
+    if call is None:
+        return None
+    call.nodes = list(session.get("path", []))
+    call.outcome = session.get("outcome")
+    call.needs_return_call = bool(session.get("needs_return_call"))
+    call.ticket_number = session.get("vars", {}).get("ticket_number") or call.ticket_number
+    if status:
+        call.status = status
+    if session.get("ended") and status in CALL_END_STATUSES and call.ended_at is None:
+        call.ended_at = now or utcnow()
+    return call
+
+
+def mark_error(s: Session, call_sid: str) -> None:
+    """Record that a call was handed to the operator after an error."""
+    call = get_call(s, call_sid)
+    if call is not None:
+        call.outcome = "error_transfer"
+        call.needs_return_call = False
+    cs = s.get(CallSession, call_sid)
+    if cs is not None:
+        cs.data = {**cs.data, "ended": True, "wait": None, "outcome": "error_transfer"}
+        flag_modified(cs, "data")

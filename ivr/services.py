@@ -1,0 +1,79 @@
+"""The engine's Services port backed by the database, tickets, speech and the calendar.
+
+One instance per webhook, bound to that request's transaction: a voice message's
+ticket, its transcription job and the session save commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from core import calendar
+from ivr import notices
+from ivr.models import Call
+
+log = logging.getLogger(__name__)
+
+
+def clock(app) -> datetime:
+    """Now, UTC. Tests install a fixed clock as app.extensions['ivr.clock']."""
+    fn = app.extensions.get("ivr.clock")
+    return fn() if fn else datetime.now(UTC)
+
+
+class DbServices:
+    def __init__(self, s: Session, app, *, call_sid: str, step: int):
+        self.s, self.app, self.call_sid, self.step = s, app, call_sid, step
+
+    def now(self) -> datetime:
+        return calendar.local_now(self.app.config["HOTLINE_TIMEZONE"], clock(self.app))
+
+    def is_workday(self, day: date) -> bool:
+        return calendar.is_workday(day)
+
+    def known_caller(self, caller: str | None) -> bool:
+        if not caller:
+            return False
+        return bool(self.s.scalar(select(exists().where(
+            Call.caller == caller, Call.call_sid != self.call_sid))))
+
+    def incident_mode(self) -> bool:
+        return bool(notices.active_notices(self.s, now=clock(self.app)))
+
+    def active_notices(self, *, district, topic, language) -> list[str]:
+        found = notices.active_notices(self.s, now=clock(self.app), district=district,
+                                       topic=topic, language=language)
+        return [n.text for n in found]
+
+    def kb_answer(self, article: str, language: str) -> str | None:
+        from tickets.kb import get_article
+
+        found = get_article(self.s, article)
+        return found.answer if found is not None else None
+
+    def ticket_status(self, number: str, language: str) -> str | None:
+        from tickets.service import find_by_number, spoken_status
+
+        ticket = find_by_number(self.s, number)
+        return spoken_status(ticket, language) if ticket is not None else None
+
+    def leave_voice_message(self, session: dict, *, recording_url: str,
+                            recording_sid: str | None, duration: int) -> str:
+        from tickets.service import create_ticket
+
+        ticket = create_ticket(
+            self.s, channel="voice_message", caller_number=session["call"]["caller"],
+            call_sid=self.call_sid, recording_sid=recording_sid, recording_url=recording_url,
+            idempotency_key=f"{self.call_sid}:{self.step}")
+        try:
+            from speech.jobs import enqueue_transcription
+        except ModuleNotFoundError:
+            log.warning("speech package missing: ticket %s will not be transcribed", ticket.number)
+        else:
+            enqueue_transcription(self.s, ticket_id=ticket.id, recording_url=recording_url,
+                                  recording_sid=recording_sid)
+        return ticket.number

@@ -1,0 +1,139 @@
+"""The Twilio adapter: engine events -> TwiML (VoiceResponse), Twilio's form -> typed input.
+
+TwiML is only ever built with twilio's VoiceResponse. Prompts are spoken with
+<Say language> unless the speech package offers synthesized audio through
+app.extensions["prompt_audio"](text, language) -> URL, then <Play>.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr.flows import events as ev
+from ivr.flows.messages import DEFAULT_MESSAGES
+
+STEP_PATH = "/ivr/step"
+HOLD_PATH = "/ivr/queue/wait"
+# Seconds of quiet between hold announcements (the wait URL is fetched again after it).
+HOLD_PAUSE_SECONDS = 5
+RECORD_FINISH_KEY = "#"
+
+AudioLookup = Callable[[str, str], str | None]
+
+
+class Speaker:
+    """Adds a prompt to a TwiML element as <Play> (synthesized audio) or <Say language>."""
+
+    def __init__(self, audio_url: AudioLookup | None = None):
+        self.audio_url = audio_url
+
+    def __call__(self, parent, text: str, language: str) -> None:
+        url = None
+        if self.audio_url is not None:
+            try:
+                url = self.audio_url(text, language)
+            except Exception:  # audio is an improvement; <Say> always works
+                url = None
+        if url:
+            parent.play(url)
+        else:
+            parent.say(text, language=language)
+
+
+def _speak_all(parent, items, speak: Speaker) -> None:
+    for item in items:
+        if isinstance(item, ev.Say):
+            speak(parent, item.text, item.language)
+        elif isinstance(item, ev.Play):
+            parent.play(item.url)
+
+
+def render(events: list, *, url: Callable[[str], str], step: int, operator: str,
+           speak: Speaker) -> str:
+    """TwiML for one engine turn. `url(path)` makes the absolute callback URL."""
+    resp = VoiceResponse()
+    action = url(f"{STEP_PATH}?s={step}")
+    no_input = url(f"{STEP_PATH}?s={step}&timeout=1")
+    spoken = [e for e in events if isinstance(e, ev.Say | ev.Play)]
+    last = events[-1] if events else None
+    if isinstance(last, ev.GatherDigits):
+        # Prompts go inside <Gather> so the caller can key in while they play.
+        gather = resp.gather(action=action, method="POST", timeout=last.timeout,
+                             finish_on_key=last.finish_on_key,
+                             **({"num_digits": last.num_digits} if last.num_digits else {}))
+        _speak_all(gather, spoken, speak)
+        resp.redirect(no_input, method="POST")
+        return str(resp)
+    _speak_all(resp, spoken, speak)
+    if isinstance(last, ev.RecordAudio):
+        resp.record(action=action, method="POST", max_length=last.max_length,
+                    timeout=last.silence, play_beep=last.beep, finish_on_key=RECORD_FINISH_KEY,
+                    trim="trim-silence")
+        resp.redirect(no_input, method="POST")  # Twilio skips the action on an empty recording
+    elif isinstance(last, ev.Enqueue):
+        resp.enqueue(last.queue, action=action, method="POST",
+                     wait_url=url(f"{HOLD_PATH}?s={step}"), wait_url_method="POST")
+    elif isinstance(last, ev.Dial):
+        dial = resp.dial(action=action, method="POST", timeout=last.timeout)
+        if last.target.startswith("sip:"):
+            dial.sip(last.target)
+        else:
+            dial.number(last.target)
+    elif isinstance(last, ev.TransferToOperator):
+        resp.dial(operator)
+    else:
+        resp.hangup()
+    return str(resp)
+
+
+def apology(operator: str, speak: Speaker, language: str = "zh-CN") -> str:
+    """The answer when anything goes wrong: an apology and a transfer to the operator."""
+    resp = VoiceResponse()
+    speak(resp, DEFAULT_MESSAGES["apology"][language], language)
+    resp.dial(operator)
+    return str(resp)
+
+
+def empty() -> str:
+    return str(VoiceResponse())
+
+
+def hold(*, prompts: list[tuple[str, str]], position: tuple[str, str] | None, speak: Speaker,
+         leave: bool) -> str:
+    """The queue's wait URL answer: hold prompts and position, or <Leave> for the overflow."""
+    resp = VoiceResponse()
+    if leave:
+        resp.leave()
+        return str(resp)
+    for text, language in prompts:
+        speak(resp, text, language)
+    if position is not None:
+        speak(resp, *position)
+    resp.pause(length=HOLD_PAUSE_SECONDS)
+    return str(resp)
+
+
+def parse_input(wait: str | None, form, *, timeout: bool):
+    """Twilio's POST for the turn's wait -> a typed engine input (None: not understood)."""
+    if timeout:
+        return ev.Timeout()
+    if wait == "GatherDigits":
+        digits = form.get("Digits", "")
+        return ev.Digits(digits) if digits else ev.Timeout()
+    if wait == "RecordAudio":
+        return ev.RecordingDone(url=form.get("RecordingUrl", ""), sid=form.get("RecordingSid"),
+                                duration=_int(form.get("RecordingDuration")))
+    if wait == "Enqueue" and "QueueResult" in form:
+        return ev.QueueResult(form["QueueResult"], _int(form.get("QueueTime")))
+    if wait == "Dial" and "DialCallStatus" in form:
+        return ev.DialResult(form["DialCallStatus"], _int(form.get("DialCallDuration")))
+    return None
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

@@ -1,0 +1,254 @@
+"""Flow studio pages under /studio/: edit, validate, diagram, publish, restore, web phone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from accounts import current_actor, role_required
+from core.db import get_db
+from ivr.flows import FlowError, load_text
+from simulator.phone import Action
+from studio import revisions, webphone
+from studio.diagram import render_svg
+from studio.models import FlowRevision, PhoneCall
+from studio.sandbox import sandbox_dir
+
+bp = Blueprint("studio", __name__, url_prefix="/studio")
+MAX_FLOW_BYTES = 512 * 1024
+MAX_SPEECH_CHARS = 200
+
+
+def _flows_path() -> Path:
+    return Path(current_app.config["FLOWS_PATH"])
+
+
+def _issues_json(issues) -> list[dict]:
+    return [{"line": i.line, "path": i.path, "message": i.message, "code": i.code,
+             "text": str(i)} for i in issues]
+
+
+def _posted_text() -> str:
+    data = request.get_json(silent=True) or {}
+    text = data.get("text") if request.is_json else request.form.get("text")
+    if not isinstance(text, str):
+        abort(400, "text missing")
+    if len(text.encode("utf-8")) > MAX_FLOW_BYTES:
+        abort(413)
+    return text.replace("\r\n", "\n")
+
+
+@bp.get("/")
+@role_required("supervisor")
+def index():
+    with get_db().session() as s:
+        published = revisions.sync_with_disk(s, _flows_path())
+        draft = revisions.get_draft(s, current_actor())
+        history = revisions.history(s)
+        text = draft.text if draft else (published.text if published else "")
+        base_id = (draft.base_revision_id if draft else published.id if published else None)
+        stale = bool(draft and published and draft.base_revision_id != published.id)
+        issues = revisions.check(text, _flows_path().name)
+        svg = None if issues else render_svg(load_text(text, _flows_path().name))
+        return render_template(
+            "studio/index.html", text=text, base_id=base_id, published=published,
+            has_draft=draft is not None, stale=stale, history=history,
+            issues=_issues_json(issues), svg=svg, file=_flows_path().name)
+
+
+@bp.post("/validate")
+@role_required("supervisor")
+def validate():
+    """Issues for the editor's text, in `flask flows check` form, and the diagram if valid."""
+    text = _posted_text()
+    name = _flows_path().name
+    try:
+        flow = load_text(text, name)
+    except FlowError as exc:
+        return jsonify(ok=False, issues=_issues_json(exc.errors), svg=None)
+    return jsonify(ok=True, issues=[], svg=render_svg(flow), version=flow.version)
+
+
+@bp.post("/draft")
+@role_required("supervisor")
+def save_draft():
+    text = _posted_text()
+    base = request.get_json(silent=True).get("base_revision_id")
+    with get_db().session() as s:
+        revisions.save_draft(s, current_actor(), text, base)
+    return jsonify(saved=True)
+
+
+@bp.post("/draft/discard")
+@role_required("supervisor")
+def discard_draft():
+    with get_db().session() as s:
+        draft = revisions.get_draft(s, current_actor())
+        if draft is not None:
+            s.delete(draft)
+    flash("草稿已丢弃 Draft discarded", "success")
+    return redirect(url_for("studio.index"))
+
+
+@bp.post("/publish")
+@role_required("supervisor")
+def publish():
+    text = _posted_text()
+    message = request.form.get("message", "").strip()
+    base = request.form.get("base_revision_id", type=int)
+    try:
+        with get_db().session() as s:
+            rev = revisions.publish(s, _flows_path(), text, author=current_actor(),
+                                    message=message, base_revision_id=base)
+            number = rev.id
+    except revisions.InvalidFlow as exc:
+        with get_db().session() as s:
+            revisions.save_draft(s, current_actor(), text, base)
+        flash(f"未发布：流程有错误 Not published — {exc.issues[0]}", "error")
+        return redirect(url_for("studio.index"))
+    except revisions.StudioError as exc:
+        flash(f"未发布 Not published: {exc}", "error")
+        return redirect(url_for("studio.index"))
+    flash(f"已发布修订 {number}，新来电使用新流程 Published revision {number}; "
+          "new calls use it, calls in progress keep their version", "success")
+    return redirect(url_for("studio.index"))
+
+
+@bp.get("/revisions/<int:rev_id>")
+@role_required("supervisor")
+def revision(rev_id: int):
+    with get_db().session() as s:
+        rev = s.get(FlowRevision, rev_id) or abort(404)
+        current = revisions.sync_with_disk(s, _flows_path())
+        return render_template("studio/revision.html", rev=rev, current=current)
+
+
+@bp.post("/revisions/<int:rev_id>/restore")
+@role_required("supervisor")
+def restore(rev_id: int):
+    try:
+        with get_db().session() as s:
+            rev = revisions.restore(s, _flows_path(), rev_id, author=current_actor())
+            number = rev.id
+    except revisions.StudioError as exc:
+        flash(f"未恢复 Not restored: {exc}", "error")
+        return redirect(url_for("studio.revision", rev_id=rev_id))
+    flash(f"已恢复修订 {rev_id}（新修订 {number}）Restored revision {rev_id} as revision "
+          f"{number}", "success")
+    return redirect(url_for("studio.index"))
+
+
+# ---- web phone -------------------------------------------------------------------------
+
+def _flow_text(s, mode: str) -> str:
+    if mode == "draft":
+        draft = revisions.get_draft(s, current_actor())
+        if draft is None:
+            abort(409, "no draft saved")
+        return draft.text
+    published = revisions.sync_with_disk(s, _flows_path())
+    if published is None:
+        abort(409, "no published flow")
+    return published.text
+
+
+def _load_flow(text: str):
+    try:
+        return load_text(text, _flows_path().name)
+    except FlowError as exc:
+        abort(Response(f"the flow has errors: {exc.errors[0]}", 422))
+
+
+def _call_row(s, call_id: int) -> PhoneCall:
+    row = s.get(PhoneCall, call_id)
+    if row is None or row.username != current_actor():
+        abort(404)
+    return row
+
+
+def _row_text(s, row: PhoneCall) -> str:
+    """The flow text a web-phone call was started on: the sandbox keeps it by version."""
+    path = sandbox_dir(current_app) / f"flows-{row.flow_version}.yaml"
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        rev = s.query(FlowRevision).filter_by(version=row.flow_version).first()
+        if rev is None:
+            abort(410, "the flow this call ran on is gone; start a new call")
+        return rev.text
+
+
+@bp.post("/phone")
+@role_required("supervisor")
+def phone_start():
+    data = request.get_json(silent=True) or {}
+    mode = data.get("mode", "published")
+    if mode not in ("published", "draft"):
+        abort(400)
+    with get_db().session() as s:
+        if mode == "draft" and isinstance(data.get("text"), str):
+            revisions.save_draft(s, current_actor(), _posted_text(),
+                                 data.get("base_revision_id"))
+        text = _flow_text(s, mode)
+        flow = _load_flow(text)
+        row = webphone.start(current_app, s, username=current_actor(), mode=mode,
+                             text=text, flow=flow)
+        return jsonify(webphone.view(current_app, row, text, flow))
+
+
+@bp.post("/phone/<int:call_id>")
+@role_required("supervisor")
+def phone_act(call_id: int):
+    if request.files.get("audio"):
+        audio = request.files["audio"].read()
+        if not audio.startswith(b"RIFF"):
+            abort(Response("audio must be a WAV file", 415))
+        action = Action("audio", request.form.get("text") or None, audio=audio)
+    else:
+        data = request.get_json(silent=True) or {}
+        kind = data.get("kind")
+        if kind not in webphone.ACTION_KINDS or kind == "audio":
+            abort(400)
+        value = data.get("value")
+        if kind == "keys" and not (isinstance(value, str) and value
+                                   and all(c in "0123456789*#" for c in value)):
+            abort(400)
+        if kind == "speech" and not (isinstance(value, str) and 0 < len(value)
+                                     <= MAX_SPEECH_CHARS):
+            abort(400)
+        action = Action(kind, value if isinstance(value, str | int | float) else None)
+    with get_db().session() as s:
+        row = _call_row(s, call_id)
+        text = _row_text(s, row)
+        flow = _load_flow(text)
+        webphone.act(current_app, s, row, text, flow, action)
+        return jsonify(webphone.view(current_app, row, text, flow))
+
+
+@bp.get("/phone/<int:call_id>/audio/<int:n>")
+@role_required("supervisor")
+def phone_audio(call_id: int, n: int):
+    with get_db().session() as s:
+        row = _call_row(s, call_id)
+        if not 0 <= n < len(row.state["events"]):
+            abort(404)
+        text = _row_text(s, row)
+        flow = _load_flow(text)
+        try:
+            body, content_type = webphone.audio_for(current_app, row, text, flow, n)
+        except LookupError:
+            abort(404)
+    return Response(body, content_type=content_type,
+                    headers={"Cache-Control": "private, max-age=3600"})

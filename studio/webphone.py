@@ -1,0 +1,163 @@
+"""The web phone: the simulator phone driven from the browser, one request per caller action.
+
+The phone's JSON state is kept in `studio_phone_calls` between requests, so
+any worker can serve the next key press. Calls go to the sandbox app of the
+chosen flow version (studio.sandbox); the path through the flow comes from
+the call record ivr keeps, or failing that from the prompts heard.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ivr.flows.model import Flow, Prompt
+from simulator.phone import Action, Phone
+from simulator.prompts import PromptIndex
+from simulator.recordings import AppRecordings
+from simulator.transport import FlaskTransport
+from studio.models import PhoneCall
+from studio.sandbox import sandbox_for
+
+WEB_CALLER = "+8613800138000"  # the web phone's own number, shown in the sandbox's call records
+HOTLINE_NUMBER = "12345"
+ACTION_KINDS = ("keys", "speech", "audio", "wait", "agent", "busy", "no-answer", "hangup")
+
+
+def _phone(sandbox: Flask, flow: Flow, state: dict | None) -> Phone:
+    cfg = sandbox.config
+    public = cfg["PUBLIC_BASE_URL"]
+    transport = FlaskTransport(sandbox.test_client(), public)
+    kwargs = {"recordings": AppRecordings(transport, public, cfg["TWILIO_ACCOUNT_SID"],
+                                          cfg["TWILIO_AUTH_TOKEN"]),
+              "prompt_text": PromptIndex.for_app(sandbox, flow)}
+    if state is not None:
+        return Phone.resume_from(state, transport, cfg["TWILIO_AUTH_TOKEN"], **kwargs)
+    return Phone.inbound(transport, cfg["TWILIO_AUTH_TOKEN"], voice_url=public + "/ivr/voice",
+                         from_=WEB_CALLER, to=HOTLINE_NUMBER,
+                         account_sid=cfg["TWILIO_ACCOUNT_SID"],
+                         status_callback=public + "/ivr/status", **kwargs)
+
+
+def start(app: Flask, s, *, username: str, mode: str, text: str, flow: Flow) -> PhoneCall:
+    """Ring the sandbox app running `text`; returns the stored call."""
+    sandbox = sandbox_for(app, text, flow.version)
+    phone = _phone(sandbox, flow, None)
+    phone.start()
+    row = PhoneCall(username=username, mode=mode, flow_version=flow.version,
+                    state=phone.state)
+    s.add(row)
+    s.flush()
+    return row
+
+
+def act(app: Flask, s, row: PhoneCall, text: str, flow: Flow, action: Action) -> None:
+    """The caller acts (a key, speech, audio, waiting, hanging up); the call runs on."""
+    sandbox = sandbox_for(app, text, flow.version)
+    phone = _phone(sandbox, flow, dict(row.state))
+    if phone.ended:
+        return
+    if action.kind == "hangup" or phone.need is None:
+        phone.hangup()
+    else:
+        phone.resume(action)
+    row.state = phone.state  # a new dict: SQLAlchemy sees the JSON column change
+
+
+def prompt_index(flow: Flow) -> dict[str, str]:
+    """Text of every fixed prompt -> the node that speaks it."""
+    out: dict[str, str] = {}
+    for nid, node in flow.nodes.items():
+        for value in vars(node).values():
+            prompts = value if isinstance(value, tuple) else (value,)
+            for p in prompts:
+                if isinstance(p, Prompt):
+                    for text in p.say.values():
+                        out.setdefault(text.strip(), nid)
+    return out
+
+
+def path_through(flow: Flow, events: list[dict], sandbox: Flask | None = None,
+                 call_sid: str | None = None) -> list[str]:
+    """Nodes the call went through, in order: ivr's call record, else the prompts heard."""
+    recorded = _recorded_path(sandbox, call_sid) if sandbox is not None and call_sid else None
+    if recorded:
+        return [n for n in recorded if n in flow.nodes]
+    index = prompt_index(flow)
+    path: list[str] = []
+    for e in events:
+        text = (e.get("text") or "").strip() if e["kind"] in ("say", "play") else ""
+        nid = index.get(text)
+        if nid is None and text:
+            nid = next((n for t, n in index.items() if "{" not in t and t and t in text), None)
+        if nid and (not path or path[-1] != nid):
+            path.append(nid)
+    return path
+
+
+def _recorded_path(sandbox: Flask, call_sid: str) -> list[str] | None:
+    try:
+        from ivr.models import Call
+    except ImportError:
+        return None
+    from sqlalchemy import select
+
+    from core.db import get_db
+
+    with get_db(sandbox).session() as s:
+        call = s.scalars(select(Call).where(Call.call_sid == call_sid)).first()
+        nodes = getattr(call, "nodes", None) if call is not None else None
+    if isinstance(nodes, list):
+        return [n if isinstance(n, str) else n.get("node") for n in nodes]
+    return None
+
+
+def view(app: Flask, row: PhoneCall, text: str, flow: Flow) -> dict:
+    """What the browser shows: events (with audio links), the pending question, the path."""
+    state = row.state
+    sandbox = sandbox_for(app, text, flow.version)
+    events = []
+    for n, e in enumerate(state["events"]):
+        if e["kind"] == "request":
+            continue
+        item = dict(e, n=n)
+        if e["kind"] in ("say", "play"):
+            item["audio"] = f"/studio/phone/{row.id}/audio/{n}"
+        events.append(item)
+    path = path_through(flow, state["events"], sandbox, state["call_sid"])
+    return {"id": row.id, "mode": row.mode, "version": row.flow_version,
+            "call_sid": state["call_sid"], "ended": state["ended"], "status": state["status"],
+            "need": state["need"], "clock": round(state["clock"], 1), "events": events,
+            "path": path}
+
+
+def audio_for(app: Flask, row: PhoneCall, text: str, flow: Flow, n: int) -> tuple[bytes, str]:
+    """The sound of event `n`: the <Play> file fetched from the sandbox, or <Say> spoken."""
+    event = row.state["events"][n]
+    sandbox = sandbox_for(app, text, flow.version)
+    if event["kind"] == "play":
+        transport = FlaskTransport(sandbox.test_client(), sandbox.config["PUBLIC_BASE_URL"])
+        reply = transport.request("GET", event["url"])
+        if reply.status == 200:
+            return reply.body, reply.content_type or "audio/wav"
+        raise LookupError(f"prompt audio answered HTTP {reply.status}")
+    if event["kind"] == "say":
+        return _spoken(sandbox, event["text"], event.get("language") or flow.default_language)
+    raise LookupError("that event has no sound")
+
+
+def _spoken(sandbox: Flask, text: str, language: str) -> tuple[bytes, str]:
+    try:
+        from speech.prompts import audio_url
+    except ImportError:
+        audio_url = None
+    if audio_url is not None:
+        with sandbox.app_context():
+            url = audio_url(text, language)
+        if url:
+            transport = FlaskTransport(sandbox.test_client(), sandbox.config["PUBLIC_BASE_URL"])
+            reply = transport.request("GET", url)
+            if reply.status == 200:
+                return reply.body, reply.content_type or "audio/wav"
+    from simulator.voice import speak
+
+    return speak(text, language), "audio/wav"

@@ -26,7 +26,7 @@ class NavItem:
 NAV = (
     NavItem("工单 Tickets", "tickets_pages.ticket_list", ("supervisor", "agent")),
     NavItem("部门工单 Inbox", "tickets_pages.inbox", ("department", "supervisor")),
-    NavItem("知识库 KB", "tickets_pages.kb", ("supervisor", "agent")),
+    NavItem("知识库 KB", "tickets_pages.kb_search", ("supervisor", "agent", "department")),
     NavItem("看板 Dashboard", "tickets_pages.dashboard", ("supervisor",)),
     NavItem("报表 Report", "tickets_pages.report", ("supervisor",)),
     NavItem("回访 Callbacks", None, ("supervisor",), path="/callbacks/"),

@@ -36,5 +36,54 @@ def seed_command() -> None:
                f"{result.articles} articles")
 
 
+@tickets_cli.command("purge")
+def purge_command() -> None:
+    """Delete recordings and transcripts older than RETENTION_DAYS (tickets stay)."""
+    from flask import current_app
+
+    from tickets.retention import scheduled_purge
+
+    result = scheduled_purge(current_app._get_current_object())
+    click.echo(f"purged media of {result.tickets} tickets ({result.files_deleted} files)")
+
+
+@tickets_cli.command("surges")
+def surges_command() -> None:
+    """Print current surges (topic and district well above their baseline)."""
+    from flask import current_app
+
+    from tickets import surges
+
+    with get_db().session() as s:
+        alerts = surges.detect(s, surges.Thresholds.from_config(current_app.config))
+    for a in alerts:
+        click.echo(f"{a.topic_name or a.topic} {a.district or '-'}: {a.count} "
+                   f"(baseline {a.baseline}/window, x{a.ratio}) {' '.join(a.ticket_numbers[:10])}")
+    if not alerts:
+        click.echo("no surges")
+
+
+@tickets_cli.command("report")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--csv", "as_csv", is_flag=True, help="Print the report as CSV.")
+def report_command(start, end, as_csv: bool) -> None:
+    """The period report (total, growth, channels, demand types, top topics)."""
+    from tickets import reports
+
+    with get_db().session() as s:
+        r = reports.period_report(s, start.date(), end.date())
+    if as_csv:
+        click.echo(reports.report_csv(r).lstrip("\ufeff"), nl=False)
+        return
+    click.echo(f"{r.start} - {r.end}: {r.total} tickets (previous period {r.previous_total}, "
+               f"growth {r.growth_pct}%)")
+    click.echo("channels: " + ", ".join(f"{k} {v}" for k, v in r.channels.items()))
+    click.echo("demand types %: " + ", ".join(f"{k} {v}" for k, v in r.demand_type_pct.items()))
+    click.echo("top topics: " + ", ".join(f"{name} {n}" for _, name, n in r.top_topics))
+    click.echo(f"workday daily average: {r.workday_avg_start} at the start, "
+               f"{r.workday_avg_end} at the end")
+
+
 def init_app(app) -> None:
     app.cli.add_command(tickets_cli)

@@ -159,7 +159,7 @@ def _listen(s, cs, session: dict):
         node = registry().get(s, session["flow_version"]).nodes[session["node"]]
         job = enqueue_grammar(s, call_sid=cs.call_sid, recording_url=url,
                               words=list(node.keywords))
-        session["listen"] = {"job": job, "polls": 0}
+        session["listen"] = {"job": job, "polls": 1}
         return _poll_answer(s, cs, session)
     result = grammar_result(s, pending["job"])
     if result is None and pending["polls"] < MAX_GRAMMAR_POLLS:

@@ -1,0 +1,100 @@
+"""`flask speech …`: the transcription worker, the backlog, the model download."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from tqdm import tqdm
+
+from core.db import get_db
+from speech import asr, jobs
+from speech.download import DEFAULT_MODEL, DownloadError, download_model
+from speech.errors import ModelError
+from speech.worker import Worker, run_threads
+
+speech_cli = AppGroup("speech", help="Offline speech: transcription worker and models.")
+
+
+def _load_model() -> asr.ModelHolder:
+    """Load the model now (workers only) or exit with what to do about it."""
+    model = asr.holder(current_app.config["VOSK_MODEL_PATH"])
+    try:
+        model.get()
+    except ModelError as exc:
+        raise click.ClickException(f"{exc}\nVoice messages keep their recordings and wait "
+                                   "in the queue until a worker with a model runs.") from exc
+    return model
+
+
+@speech_cli.command("worker")
+@click.option("--threads", type=int, default=lambda: os.cpu_count() or 1, show_default="cores",
+              help="Decoding threads sharing the one loaded model.")
+@click.option("--poll", type=float, default=1.0, show_default=True,
+              help="Seconds between polls of an empty queue.")
+def worker_command(threads: int, poll: float) -> None:
+    """Load the model once and process speech jobs until SIGTERM / Ctrl-C."""
+    app = current_app._get_current_object()
+    model = _load_model()
+    db = get_db(app)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"speech worker {jobs.worker_id()}: model {model.path} loaded, "
+               f"{threads} thread(s)")
+
+    workers = [Worker(db, app.config, model, worker=f"{jobs.worker_id()}:{i}")
+               for i in range(threads)]
+    run_threads(workers, stop, poll)
+    click.echo("speech worker stopped")
+
+
+@speech_cli.command("transcribe-pending")
+def transcribe_pending() -> None:
+    """Work through every due job now (e.g. after installing a model), with a progress bar."""
+    app = current_app._get_current_object()
+    model = _load_model()
+    db = get_db(app)
+    with db.session() as s:
+        total = jobs.due_count(s)
+    worker = Worker(db, app.config, model)
+    done = retry = failed = 0
+    with tqdm(total=total, unit="job", desc="transcribing") as bar:
+        for _ in range(total):
+            outcome = worker.run_once()
+            if outcome is None:
+                break
+            done += outcome.status == "done"
+            retry += outcome.status == "retry"
+            failed += outcome.status == "failed"
+            bar.update(1)
+    click.echo(f"{done} done, {retry} to retry later, {failed} failed")
+
+
+@speech_cli.command("download-model")
+@click.argument("name", default=DEFAULT_MODEL)
+@click.option("--dest", type=click.Path(path_type=Path),
+              help="Where to unpack (default: VOSK_MODEL_PATH, or models/NAME for another model).")
+@click.option("--sha256", help="Expected SHA-256 of the zip (default: VOSK_MODEL_SHA256).")
+@click.option("--allow-unpinned", is_flag=True,
+              help="Accept a model without a pinned checksum and print its SHA-256.")
+@click.option("--url", help="Download from this URL instead of alphacephei's models site.")
+def download_command(name: str, dest: Path | None, sha256: str | None, allow_unpinned: bool,
+                     url: str | None) -> None:
+    """Download an official Vosk model zip, verify it and unpack it atomically."""
+    configured = Path(current_app.config["VOSK_MODEL_PATH"])
+    if dest is None:
+        dest = configured if configured.name == name else configured.parent / name
+    try:
+        digest = download_model(name, dest, url=url, allow_unpinned=allow_unpinned,
+                                sha256=sha256 or current_app.config.get("VOSK_MODEL_SHA256"))
+    except DownloadError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{name} unpacked at {dest}\nSHA-256 of the zip: {digest}")
+    if dest.resolve() != configured.resolve():
+        click.echo(f"set VOSK_MODEL_PATH={dest} to use it")

@@ -1,0 +1,123 @@
+"""The transcription worker: claims speech jobs, fetches, decodes, recognises, stores.
+
+Runs in its own process (`flask speech worker`), the only kind of process
+that loads the Vosk model. Several threads share the one model (Vosk decodes
+outside the GIL); several processes or machines share the queue through the
+database. The network and the decoder run with no database transaction open.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.db import Database
+from speech import asr, jobs, recordings
+from speech.audio import decode_wav
+from speech.errors import AudioError, ModelError, RecordingRefusedError
+from speech.models import KIND_GRAMMAR, KIND_TRANSCRIBE
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL = 1.0          # seconds between empty polls
+PERMANENT = (AudioError, RecordingRefusedError, LookupError)
+
+
+@dataclass
+class Outcome:
+    job_id: int
+    kind: str
+    status: str               # done / retry / failed / lost
+    detail: str = ""
+
+
+def _attach_transcript(s, ticket_id: int, transcript: asr.Transcript) -> None:
+    from tickets.service import attach_transcript
+
+    attach_transcript(s, ticket_id, text=transcript.text, confidence=transcript.confidence,
+                      words=transcript.words_json())
+
+
+class Worker:
+    """Processes speech jobs with one shared model; safe to run in several threads."""
+
+    def __init__(self, db: Database, config, model: asr.ModelHolder, *,
+                 worker: str | None = None,
+                 fetch: Callable[..., bytes] | None = None,
+                 attach: Callable = _attach_transcript):
+        self.db = db
+        self.config = config
+        self.model = model
+        self.worker = worker or jobs.worker_id()
+        self.fetch = fetch or (lambda url, sid: recordings.fetch_for_app(config, url, sid))
+        self.attach = attach
+        self.min_confidence = float(config.get("SPEECH_GRAMMAR_MIN_CONFIDENCE", 0.6))
+
+    def run_once(self, kinds: tuple[str, ...] | None = None) -> Outcome | None:
+        """Claim and process one due job; None when there is nothing to do."""
+        with self.db.session() as s:
+            job = jobs.claim(s, self.worker, kinds=kinds)
+            if job is None:
+                return None
+            job_id, kind = job.id, job.kind
+            url, sid, ticket_id, words = (job.recording_url, job.recording_sid, job.ticket_id,
+                                          list(job.words or []))
+        try:
+            audio = decode_wav(self.fetch(url, sid))
+            if kind == KIND_GRAMMAR:
+                heard, confidence = asr.recognize_grammar(self.model, audio, words)
+                accepted = heard if confidence >= self.min_confidence else None
+                result = {"word": accepted, "confidence": confidence, "heard": heard}
+            else:
+                transcript = asr.transcribe(self.model, audio)
+                result = {"text": transcript.text, "confidence": transcript.confidence,
+                          "duration": transcript.duration, "words": len(transcript.words)}
+            with self.db.session() as s:
+                if not jobs.complete(s, job_id, self.worker, result):
+                    return Outcome(job_id, kind, "lost", "lease expired; another worker has it")
+                if kind == KIND_TRANSCRIBE:
+                    self.attach(s, ticket_id, transcript)
+            return Outcome(job_id, kind, "done")
+        except ModelError:
+            # Not the job's fault: give it back untouched and let the caller stop.
+            with self.db.session() as s:
+                jobs.release(s, job_id, self.worker)
+            raise
+        except Exception as exc:
+            permanent = isinstance(exc, PERMANENT)
+            message = f"{type(exc).__name__}: {exc}"
+            log.warning("speech job %s (%s) failed%s: %s", job_id, kind,
+                        "" if permanent else ", will retry", message)
+            with self.db.session() as s:
+                jobs.fail(s, job_id, self.worker, message, retry=not permanent)
+                status = s.get(jobs.SpeechJob, job_id).status
+            return Outcome(job_id, kind, "failed" if status == "failed" else "retry", message)
+
+    def run(self, stop: threading.Event, poll_interval: float = POLL_INTERVAL) -> None:
+        """Process jobs until `stop` is set; the job in hand is always finished first."""
+        while not stop.is_set():
+            try:
+                outcome = self.run_once()
+            except ModelError:
+                log.exception("speech worker stopping: model unusable")
+                stop.set()
+                return
+            except Exception:  # database down: keep the worker alive, try again later
+                log.exception("speech worker poll failed")
+                outcome = None
+            if outcome is None:
+                stop.wait(poll_interval)
+
+
+def run_threads(workers: list[Worker], stop: threading.Event,
+                poll_interval: float = POLL_INTERVAL) -> None:
+    """Run each worker in its own thread (sharing one model) until `stop` is set."""
+    pool = [threading.Thread(target=w.run, args=(stop, poll_interval), name=f"speech-{i}",
+                             daemon=True) for i, w in enumerate(workers)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        while t.is_alive():  # short joins keep the main thread responsive to signals
+            t.join(timeout=0.5)

@@ -1,0 +1,113 @@
+"""`flask speech …` commands: backlog with progress, model download (verified, atomic)."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import threading
+import zipfile
+from functools import partial
+
+import pytest
+from speech_support import espeak_wav, korean_model_path
+
+from core.db import get_db
+from speech import asr, jobs
+from speech.models import DONE, SpeechJob
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A local HTTP server for files in tmp_path/www (a stand-in for the models site)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def _model_zip(path, top="vosk-model-test"):
+    with zipfile.ZipFile(path, "w") as z:
+        for name in ("am/final.mdl", "conf/model.conf", "graph/HCLG.fst"):
+            z.writestr(f"{top}/{name}", b"data")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_download_verifies_and_unpacks_atomically(make_app, served, tmp_path):
+    root, base = served
+    digest = _model_zip(root / "m.zip")
+    dest = tmp_path / "models" / "vosk-model-test"
+    runner = make_app(VOSK_MODEL_PATH=str(dest)).test_cli_runner()
+    args = ["speech", "download-model", "vosk-model-test", "--url", f"{base}/m.zip"]
+
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1 and "no pinned SHA-256" in result.output
+    result = runner.invoke(args=[*args, "--sha256", "0" * 64])
+    assert result.exit_code == 1 and f"expected {'0' * 64}, got {digest}" in result.output
+    assert not dest.exists() and list(dest.parent.iterdir()) == []  # nothing half-done left
+
+    result = runner.invoke(args=[*args, "--sha256", digest])
+    assert result.exit_code == 0, result.output
+    assert asr.files_status(dest)[0] == "present" and digest in result.output
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["vosk-model-test"]
+
+
+def test_download_rejects_zip_slip_and_non_models(make_app, served, tmp_path):
+    root, base = served
+    with zipfile.ZipFile(root / "evil.zip", "w") as z:
+        z.writestr("../../evil.txt", b"x")
+    with zipfile.ZipFile(root / "empty.zip", "w") as z:
+        z.writestr("readme.txt", b"x")
+    dest = tmp_path / "models" / "m"
+    runner = make_app(VOSK_MODEL_PATH=str(dest)).test_cli_runner()
+    for name, message in (("evil.zip", "unsafe path"), ("empty.zip", "does not hold a Vosk")):
+        result = runner.invoke(args=["speech", "download-model", "m", "--allow-unpinned",
+                                     "--url", f"{base}/{name}"])
+        assert result.exit_code == 1 and message in result.output
+    assert not (tmp_path / "evil.txt").exists() and not dest.exists()
+
+
+def test_download_offline_fails_at_once_with_instructions(make_app, tmp_path):
+    dest = tmp_path / "models" / "vosk-model-small-cn-0.22"
+    runner = make_app(VOSK_MODEL_PATH=str(dest)).test_cli_runner()
+    # Port 9 on localhost: nothing listens, the connection is refused like a cut-off network.
+    result = runner.invoke(args=["speech", "download-model", "--allow-unpinned",
+                                 "--url", "http://127.0.0.1:9/vosk-model-small-cn-0.22.zip"])
+    assert result.exit_code == 1
+    assert "cannot reach" in result.output
+    assert "https://alphacephei.com/vosk/models/vosk-model-small-cn-0.22.zip" in result.output
+    assert str(dest / "am" / "final.mdl") in result.output
+
+
+def test_transcribe_pending_without_then_with_a_model(make_app, tmp_path):
+    from telephony.fake_twilio import FakeTwilio
+    from tests.conftest import TEST_AUTH_TOKEN
+    from tickets.service import create_ticket
+
+    with FakeTwilio("AC" + "0" * 32, TEST_AUTH_TOKEN) as fake:
+        app = make_app(TWILIO_API_BASE=fake.base_url, VOSK_MODEL_PATH=str(tmp_path / "none"))
+        with get_db(app).session() as s:
+            ids = []
+            for i in range(3):
+                url = fake.add_recording(f"RE{i}", espeak_wav("안녕하세요", "ko+f2"))
+                ticket = create_ticket(s, channel="voice_message", caller_number=None,
+                                       recording_url=url, recording_sid=f"RE{i}")
+                ids.append(jobs.enqueue_transcription(s, ticket_id=ticket.id, recording_url=url,
+                                                      recording_sid=f"RE{i}"))
+        result = app.test_cli_runner().invoke(args=["speech", "transcribe-pending"])
+        assert result.exit_code == 1 and "no Vosk model" in result.output
+        assert "wait in the queue" in result.output
+
+        app.config["VOSK_MODEL_PATH"] = str(korean_model_path())
+        result = app.test_cli_runner().invoke(args=["speech", "transcribe-pending"])
+        assert result.exit_code == 0, result.output
+        assert "3 done, 0 to retry later, 0 failed" in result.output
+        assert "3/3" in result.output  # the progress bar ran to the end
+        with get_db(app).session() as s:
+            assert all(s.get(SpeechJob, i).status == DONE for i in ids)

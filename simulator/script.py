@@ -9,7 +9,8 @@ Each step is used when the call next asks the caller for something:
   `agent[:N]`                   an agent / the dialled party answers and talks N s
   `busy`, `no-answer`, `failed` outcome of a <Dial>
   `hangup`                      the caller hangs up
-When the script runs out the caller hangs up.
+In a queue, a step meant for a later prompt keeps the caller on hold (at most
+MAX_SCRIPTED_HOLD s). When the script runs out the caller hangs up.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from simulator.phone import Action, Need, Phone
 from simulator.voice import speak
 
+MAX_SCRIPTED_HOLD = 600  # seconds a scripted caller stays on hold waiting for the flow to move
 STEP_KINDS = ("keys", "wait", "say", "wav", "agent", "busy", "no-answer", "failed", "hangup")
 
 
@@ -75,11 +77,16 @@ class ScriptedCaller:
         self.language = language
         self.voice = voice
         self._queue_deadline: float | None = None
+        self._queued = False  # a wait step has already run in this queue
 
     def answer(self, need: Need, phone: Phone) -> Action:
         if need.kind == "queue":
-            return self._in_queue(phone)
-        self._queue_deadline = None
+            return self._in_queue(need, phone)
+        if self._queue_deadline is not None:
+            # The flow took the caller out of the queue while they were waiting: that wait is over.
+            self._queue_deadline = None
+            if self.steps and self.steps[0].kind == "wait":
+                self.steps.pop(0)
         if not self.steps:
             return Action("hangup")
         step = self.steps.pop(0)
@@ -100,13 +107,17 @@ class ScriptedCaller:
             return Action("agent", float(step.value) if step.value else None)
         return Action(step.kind)
 
-    def _in_queue(self, phone: Phone) -> Action:
+    def _in_queue(self, need: Need, phone: Phone) -> Action:
         clock = phone.state["clock"]
         while self.steps:
             step = self.steps[0]
             if step.kind == "wait":
                 if self._queue_deadline is None:
-                    self._queue_deadline = clock + float(step.value)
+                    # Count from entering the queue: the first question comes after the
+                    # first round of hold music.
+                    start = clock - need.attrs.get("waited", 0) if not self._queued else clock
+                    self._queue_deadline = start + float(step.value)
+                    self._queued = True
                 if clock < self._queue_deadline:
                     return Action("wait")
                 self._queue_deadline = None
@@ -114,8 +125,12 @@ class ScriptedCaller:
                 continue
             if step.kind in ("agent", "hangup"):
                 self.steps.pop(0)
+                self._queued = False
                 return self._action(step, Need("queue"))
-            self.steps.pop(0)  # keys or speech with no <Gather> listening: nobody hears it
+            # The next step is for a later prompt: stay on hold until the flow moves on.
+            if need.attrs.get("waited", 0) < MAX_SCRIPTED_HOLD:
+                return Action("wait")
+            break
         return Action("hangup")
 
 

@@ -252,12 +252,22 @@ def _presynthesize(app):
     return hook
 
 
+def _exempt_from_csrf() -> None:
+    """Webhooks are authenticated by Twilio's signature, not a session cookie: no CSRF token."""
+    try:
+        from accounts.csrf import csrf
+    except ModuleNotFoundError:
+        return
+    csrf.exempt(bp)
+
+
 def init_app(app) -> None:
     from ivr import flows_cli, notices
 
     flows = FlowRegistry(app.config["FLOWS_PATH"], on_load=_presynthesize(app))
     app.extensions["ivr.flows"] = flows
-    health.register(app, "flow", flows.check)
+    health.register(app, "flow", lambda a: a.extensions["ivr.flows"].check(a))
     app.register_blueprint(bp)
+    _exempt_from_csrf()
     flows_cli.init_app(app)
     app.cli.add_command(notices.notices_cli)

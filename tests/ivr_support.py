@@ -36,8 +36,12 @@ class Phone:
         base = self.app.config["PUBLIC_BASE_URL"]
         full = url if url.startswith("http") else base + url
         signature = sign(full, form, self.app.config["TWILIO_AUTH_TOKEN"])
-        parts = urlsplit(full)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        # Behind a proxy Flask sees only what follows PUBLIC_BASE_URL (which may carry a prefix).
+        if full.startswith(base):
+            path = full[len(base):]
+        else:
+            parts = urlsplit(full)
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
         return self.client.post(path, data=form, headers={"X-Twilio-Signature": signature})
 
     def _follow(self, url: str, **form) -> ET.Element:

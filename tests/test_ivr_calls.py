@@ -1,0 +1,148 @@
+"""Store behaviour of the webhooks on SQLite and PostgreSQL: signatures, retries, restarts,
+errors. A call must survive a new process, a Twilio retry must not act twice, and an error
+must end in an apology and a transfer, never a 5xx."""
+
+from __future__ import annotations
+
+import pytest
+from ivr_support import WORKDAY_MORNING, Phone, set_clock
+from sqlalchemy import func, select
+
+from core.db import get_db
+from ivr.models import Call, CallSession
+from speech.models import SpeechJob
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.store
+SID = "CA" + "2" * 32
+APOLOGY = "非常抱歉，系统暂时出现问题，正在为您转接人工服务。"
+
+
+def counts(app) -> tuple[int, int, int, int]:
+    with get_db(app).session() as s:
+        return tuple(s.scalar(select(func.count()).select_from(m))
+                     for m in (Call, CallSession, Ticket, SpeechJob))
+
+
+@pytest.fixture
+def phone(store_app):
+    set_clock(store_app, WORKDAY_MORNING)
+    from tickets.seed import seed
+
+    with get_db(store_app).session() as s:
+        seed(s)
+    return Phone(store_app.test_client(), store_app, call_sid=SID)
+
+
+@pytest.mark.parametrize("forge", ["missing", "wrong_token", "other_url", "changed_form"])
+def test_bad_signature_is_403_and_writes_nothing(store_app, phone, forge):
+    form = {"CallSid": SID, "From": "+8613812345678", "To": "+8605460012345"}
+    from ivr.twilio_auth import sign
+
+    base = store_app.config["PUBLIC_BASE_URL"]
+    headers = {
+        "missing": {},
+        "wrong_token": {"X-Twilio-Signature": sign(base + "/ivr/voice", form, "not-the-token")},
+        "other_url": {"X-Twilio-Signature": sign("http://evil.test/ivr/voice", form,
+                                                 store_app.config["TWILIO_AUTH_TOKEN"])},
+        "changed_form": {"X-Twilio-Signature": sign(base + "/ivr/voice", {**form, "From": "+1"},
+                                                    store_app.config["TWILIO_AUTH_TOKEN"])},
+    }[forge]
+    for path in ("/ivr/voice", "/ivr/step?s=1", "/ivr/status", "/ivr/fallback",
+                 "/ivr/queue/wait?s=1"):
+        resp = phone.client.post(path, data=form, headers=headers)
+        assert resp.status_code == 403, path
+    assert counts(store_app) == (0, 0, 0, 0)
+
+
+def test_signature_checked_against_public_url_behind_proxy(store_app, phone):
+    # Flask sees http://localhost/...; Twilio signed https://hotline.test/...: still valid.
+    store_app.config["PUBLIC_BASE_URL"] = "https://hotline.example.gov.cn/front"
+    phone.dial()
+    assert phone.find("Gather").get("action") == (
+        "https://hotline.example.gov.cn/front/ivr/step?s=1")
+    assert counts(store_app)[:2] == (1, 1)
+
+
+def test_restart_mid_call_continues_from_database(store_app, phone, tmp_path):
+    from ivr import create_app
+
+    phone.dial()
+    phone.press("1")  # self-service menu, waiting for a key
+    config = dict(store_app.config)
+    store_app.extensions["db"].dispose()
+    fresh = create_app({k: config[k] for k in (
+        "TESTING", "DATABASE_URL", "SECRET_KEY", "TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID",
+        "PUBLIC_BASE_URL", "AUDIO_DIR", "RECORDINGS_DIR", "TELEPHONY")})
+    try:
+        set_clock(fresh, WORKDAY_MORNING)
+        other = Phone(fresh.test_client(), fresh, call_sid=SID)
+        other.twiml, other.raw = phone.twiml, phone.raw
+        other.press("4")
+        assert other.said()[0].startswith("按照有关规定，除大型载客汽车以外的机动车")
+        with get_db(fresh).session() as s:
+            assert s.get(CallSession, SID).data["path"] == [
+                "greeting", "self_service", "vehicle_inspection", "after_self_service"]
+    finally:
+        fresh.extensions["db"].dispose()
+
+
+def test_retried_step_replays_and_creates_one_ticket(store_app, phone):
+    phone.dial()
+    phone.silence()
+    phone.queue_result("leave", 15)
+    phone.press("1")
+    record_action = phone.action("Record")
+    form = {"RecordingUrl": "https://api.twilio.com/rec/RE9", "RecordingSid": "RE" + "9" * 32,
+            "RecordingDuration": "30"}
+    first = phone.post(record_action, **form)
+    second = phone.post(record_action, **form)  # Twilio retried: same CallSid, same step
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data
+    assert counts(store_app) == (1, 1, 1, 1)
+    # A retry of an earlier step replays the latest answer too, and changes nothing.
+    third = phone.post("/ivr/step?s=2", QueueResult="leave", QueueTime="15")
+    assert third.data == first.data and counts(store_app) == (1, 1, 1, 1)
+
+
+def test_retried_first_webhook_opens_one_call(store_app, phone):
+    first = phone.dial()
+    again = phone.dial()
+    assert [e.tag for e in first] == [e.tag for e in again]
+    assert counts(store_app)[:2] == (1, 1)
+
+
+def test_error_apologises_and_transfers(store_app, phone, caplog):
+    phone.dial()
+    # Break the stored session as a bug or a bad migration might.
+    with get_db(store_app).session() as s:
+        cs = s.get(CallSession, SID)
+        cs.data = {**cs.data, "node": "no_such_node"}
+    phone.press("1")
+    assert phone.said() == [APOLOGY]
+    assert phone.verbs() == ["Say", "Dial"]
+    assert phone.find("Dial").text == store_app.config["OPERATOR_NUMBER"]
+    with get_db(store_app).session() as s:
+        assert s.scalar(select(Call)).outcome == "error_transfer"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "+8613812345678" not in logged and "+86138****5678" in logged
+
+
+def test_no_flow_at_all_still_answers(store_app, phone, tmp_path):
+    broken = tmp_path / "flows.yaml"
+    broken.write_text("flow: [", encoding="utf-8")
+    from ivr.registry import FlowRegistry
+
+    store_app.extensions["ivr.flows"] = FlowRegistry(str(broken))
+    phone.dial()
+    assert phone.said() == [APOLOGY] and phone.verbs() == ["Say", "Dial"]
+    resp = phone.client.get("/healthz")
+    assert resp.status_code == 503 and resp.json["checks"]["flow"]["ok"] is False
+
+
+def test_fallback_url_transfers(store_app, phone):
+    phone.dial()
+    resp = phone.post("/ivr/fallback", ErrorCode="11200")
+    assert resp.status_code == 200 and b"<Dial>" in resp.data
+    with get_db(store_app).session() as s:
+        assert s.scalar(select(Call)).outcome == "error_transfer"

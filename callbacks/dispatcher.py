@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -51,7 +51,9 @@ class Dispatcher:
                  agent_reached: Callable[[object, str, datetime], bool] | None = None):
         self.db, self.port, self.policy = db, port, policy
         self.base_url = base_url.rstrip("/")
-        self.holder, self.clock = holder, clock
+        self.holder = holder
+        # SQLite keeps wall-clock values without their zone: store UTC only.
+        self.clock = lambda: clock().astimezone(UTC)
         self.limiter = limiter or CallRateLimiter(policy.cps)
         self.agent_reached = agent_reached or (lambda s, number, since: False)
 
@@ -114,7 +116,10 @@ class Dispatcher:
             busy_numbers.add(attempt.number)
             call = self.outgoing(attempt)
         # The claim is committed before dialling: see the module docstring.
-        self._place(attempt_id, call, report)
+        try:
+            self._place(attempt_id, call, report)
+        finally:
+            self.limiter.done()
 
     def _why_not(self, s, attempt: m.CallbackAttempt, busy_numbers: set[str],
                  now: datetime) -> str | None:
@@ -138,7 +143,7 @@ class Dispatcher:
     def _return_called_today(self, s, attempt: m.CallbackAttempt, now: datetime) -> bool:
         zone = ZoneInfo(self.policy.timezone)
         local = now.astimezone(zone)
-        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
         return s.scalar(
             select(func.count()).select_from(m.CallbackAttempt).join(m.CallbackRequest)
             .where(m.CallbackRequest.kind == m.RETURN_CALL,

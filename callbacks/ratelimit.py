@@ -43,3 +43,13 @@ class CallRateLimiter:
                 self.sleep(delay)
             self._stamps.append(self.clock())
             return True
+
+    def done(self) -> None:
+        """The request of the last acquisition has been answered: count its slot from now.
+
+        The provider counts a call when it receives it, somewhere between our send and its
+        answer; counting from the answer keeps the cap whatever the network's jitter.
+        """
+        with self._lock:
+            if self._stamps:
+                self._stamps[-1] = max(self._stamps[-1], self.clock())

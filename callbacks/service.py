@@ -8,7 +8,7 @@ placing calls is the dispatcher's job, in the scheduler process.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ def clock_now() -> datetime:
     if has_app_context():
         clock = current_app.extensions.get("callbacks_clock")
         if clock is not None:
-            return clock()
+            return clock().astimezone(UTC)
     return utcnow()
 
 
@@ -75,7 +75,7 @@ def request_satisfaction_callback(s: Session, ticket, *, now: datetime | None = 
 
     A later resolution supersedes the survey of an earlier one (only the last counts).
     """
-    now = now or clock_now()
+    now = (now or clock_now()).astimezone(UTC)
     policy = policy or current_policy()
     number = getattr(ticket, "caller_number", None)
     earlier = s.scalars(select(m.CallbackRequest).where(
@@ -111,7 +111,8 @@ def request_return_call(s: Session, *, call_sid: str, number: str, missed_at: da
                         now: datetime | None = None,
                         policy: Policy | None = None) -> m.CallbackRequest | None:
     """Persist a return call to a caller who hung up in the queue (once per missed call)."""
-    now = now or clock_now()
+    now = (now or clock_now()).astimezone(UTC)
+    missed_at = missed_at.astimezone(UTC)
     policy = policy or current_policy()
     if s.scalar(select(m.CallbackRequest.id).where(
             m.CallbackRequest.source_call_sid == call_sid)) is not None:
@@ -157,7 +158,7 @@ def finish_attempt(s: Session, attempt: m.CallbackAttempt, *, now: datetime | No
                    policy: Policy | None = None, outcome: str | None = None,
                    error: str | None = None) -> m.CallbackAttempt | None:
     """Close an attempt and schedule the next one if the policy allows; returns it."""
-    now = now or clock_now()
+    now = (now or clock_now()).astimezone(UTC)
     if attempt.state == m.FINISHED:
         return None
     policy = policy or current_policy()
@@ -249,7 +250,7 @@ def _report_unreachable(s: Session, req: m.CallbackRequest) -> None:
 def add_do_not_call(s: Session, number: str, *, source: str, note: str | None = None,
                     actor: str | None = None, now: datetime | None = None) -> bool:
     """Put a number on the list and cancel its pending requests; False if already there."""
-    now = now or clock_now()
+    now = (now or clock_now()).astimezone(UTC)
     if is_do_not_call(s, number):
         return False
     s.add(m.DoNotCall(number=number, source=source, note=note, created_by=actor, created_at=now))

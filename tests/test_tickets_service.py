@@ -174,3 +174,20 @@ def test_numbers_restart_each_local_day(store_app):
         assert next_sequence(s, date(2026, 11, 26)) == 2
         assert next_sequence(s, date(2026, 11, 27)) == 1
     assert format_number(date(2026, 11, 26), 123) == "20261126000123"
+
+
+def test_survey_comment_transcript_does_not_overwrite_the_message(store_app):
+    with store_app.app_context(), get_db().session() as s:
+        dept = _dept(s)
+        t = service.create_ticket(s, channel="voice_message", caller_number="13812345678",
+                                  recording_sid="RE1")
+        service.attach_transcript(s, t.id, text="暖气不热", confidence=0.9, words=[],
+                                  recording_sid="RE1")
+        service.dispatch(s, t, dept, actor="sup")
+        service.resolve(s, t, reply="已修复", actor="dept")
+        service.attach_transcript(s, t.id, text="还是有点凉", confidence=0.7, words=[])
+        assert t.transcript == "暖气不热"
+        assert t.satisfaction_comment == "还是有点凉"
+        s.flush()
+        s.expire(t, ["events"])
+        assert t.events[-1].action == "comment_transcribed"

@@ -171,18 +171,33 @@ def spoken_status(ticket: Ticket, language: str = "zh-CN") -> str:
 
 
 def attach_transcript(s: Session, ticket_id: int, *, text: str, confidence: float | None,
-                      words: list, actor: str = "speech") -> None:
-    """Store the recording's transcript and let the classifier fill what is still empty."""
+                      words: list, actor: str = "speech",
+                      recording_sid: str | None = None) -> None:
+    """Store a recording's transcript and let the classifier fill what is still empty.
+
+    The citizen's spoken comment in a satisfaction callback is transcribed onto the
+    same ticket: a second recording (another SID, or any recording once the ticket
+    was resolved and already has a transcript) becomes the satisfaction comment
+    instead of overwriting the original message.
+    """
+    from tickets import classify
+
     ticket = _load(s, ticket_id)
+    is_comment = ticket.transcript is not None and (
+        (recording_sid is not None and recording_sid != ticket.recording_sid)
+        or (recording_sid is None and ticket.resolution_count > 0))
+    if is_comment:
+        if not ticket.satisfaction_comment:
+            ticket.satisfaction_comment = text
+        audit(s, ticket, actor=actor, action="comment_transcribed",
+              detail={"confidence": confidence, "chars": len(text),
+                      "recording_sid": recording_sid})
+        return
     ticket.transcript = text
     ticket.transcript_confidence = confidence
     ticket.transcript_words = words
     audit(s, ticket, actor=actor, action="transcribed",
           detail={"confidence": confidence, "chars": len(text)})
-    try:
-        from tickets import classify
-    except ImportError:  # pragma: no cover - classifier is part of this package
-        return
     classify.apply_suggestions(s, ticket, text)
 
 

@@ -222,3 +222,46 @@ def test_status_of_unknown_call_is_ignored(app, client):
     assert phone.hang_up().status_code == 200
     with get_db(app).session() as s:
         assert s.scalar(select(func.count()).select_from(Call)) == 0
+
+
+def test_hangup_in_self_service_menu_is_abandoned_menu(app, phone):
+    phone.dial()
+    phone.press("1")
+    phone.hang_up()
+    call = call_record(app)
+    assert (call.outcome, call.needs_return_call) == ("abandoned_menu", False)
+    assert call.status == "completed"
+
+
+def test_known_caller_branch(app, phone, tmp_path):
+    flow = tmp_path / "flows.yaml"
+    flow.write_text("""
+flow: {name: known, start: check}
+nodes:
+  check:
+    kind: branch
+    cases:
+      - when: {known_caller: true}
+        next: welcome_back
+    default: agents
+  welcome_back:
+    kind: prompt
+    say: 欢迎您再次来电。
+    next: agents
+  agents:
+    kind: transfer
+    dial: "sip:agents@pbx.example.gov.cn"
+""", encoding="utf-8")
+    from ivr.registry import FlowRegistry
+
+    app.extensions["ivr.flows"] = FlowRegistry(str(flow))
+    first = Phone(phone.client, app, call_sid="CA" + "3" * 32)
+    first.dial()
+    assert first.said() == [] and first.find("Dial").find("Sip").text == (
+        "sip:agents@pbx.example.gov.cn")
+    second = Phone(phone.client, app, call_sid="CA" + "4" * 32)
+    second.dial()
+    assert second.said() == ["欢迎您再次来电。"]
+    second._follow(second.action("Dial"), DialCallStatus="completed", DialCallDuration="60")
+    assert second.verbs() == ["Hangup"]
+    assert call_record(app, second.call_sid).outcome == "agent"

@@ -25,7 +25,7 @@ def espeak_wav(path: Path, text: str = SPOKEN) -> Path:
 
 
 def populate(app, recordings_dir: Path | None = None) -> dict:
-    """Seed taxonomy, users and a dozen tickets in every state; return their numbers."""
+    """Seed taxonomy, users and tickets in every state (64 in all); return their numbers."""
     with app.app_context(), get_db(app).session() as s:
         seed.seed(s)
         depts = {d.code: d for d in s.scalars(select(Department))}
@@ -48,6 +48,12 @@ def populate(app, recordings_dir: Path | None = None) -> dict:
             made[key] = t
         service.attach_transcript(s, made["heat"].id, text=SPOKEN, confidence=0.82, words=[])
         service.resolve(s, made["pork"], reply="储备肉将于本周六在各超市投放。", actor="commerce1")
+        service.record_satisfaction(s, made["pork"].id, result="satisfied", comment=None)
+        for days_ago in (370, 371, 372):  # last year's tickets: the report's growth baseline
+            old = service.create_ticket(s, channel="phone", caller_number=None,
+                                        description="去年的咨询", demand_type="consultation",
+                                        topic="utilities", actor="agent1")
+            old.opened_on = today - timedelta(days=days_ago)
         # An overdue one: opened long ago, still open.
         made["heat"].due_date = today - timedelta(days=2)
         if recordings_dir is not None:

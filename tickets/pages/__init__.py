@@ -15,7 +15,7 @@ bp = Blueprint("tickets_pages", __name__)
 
 
 def init_app(app) -> None:
-    from tickets.pages import kb_views, ticket_views  # noqa: F401  (routes)
+    from tickets.pages import dashboard, kb_views, report, ticket_views  # noqa: F401  (routes)
     from tickets.pages.labels import register_filters
 
     register_filters(app)

@@ -15,6 +15,10 @@
     options.credentials = "same-origin";
     return fetch(url, options);
   };
+  // Buttons with data-print print the page (print.css hides the chrome).
+  document.querySelectorAll("[data-print]").forEach(function (el) {
+    el.addEventListener("click", function () { window.print(); });
+  });
   // Selects with data-autosubmit submit their form on change (filters).
   document.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
     el.addEventListener("change", function () { el.form.submit(); });

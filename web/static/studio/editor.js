@@ -31,11 +31,13 @@
       out += '<span class="y-key">' + esc(km[1]) + "</span>:" + km[2];
       rest = km[3];
     }
-    out += rest.replace(/("[^"]*"|'[^']*')|(\b\d+(\.\d+)?\b)|([^"'\d]+|.)/g, function (all, str, num) {
-      if (str) return '<span class="y-str">' + esc(str) + "</span>";
-      if (num) return '<span class="y-num">' + esc(num) + "</span>";
-      return esc(all);
-    });
+    if (/^\s*-?\d+(\.\d+)?\s*$/.test(rest) || /^\s*(true|false|null)\s*$/.test(rest)) {
+      out += '<span class="y-num">' + esc(rest) + "</span>";
+    } else {
+      out += rest.replace(/("[^"]*"|'[^']*')|([^"']+)/g, function (all, str) {
+        return str ? '<span class="y-str">' + esc(str) + "</span>" : esc(all);
+      });
+    }
     if (comment) out += '<span class="y-comment">' + esc(comment) + "</span>";
     return out;
   }

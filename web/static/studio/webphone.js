@@ -11,10 +11,11 @@
   var autoplay = document.getElementById("phone-autoplay");
   var call = null, shown = 0, queue = [], digits = "", digitTimer = null, busy = false;
   var recorder = null;
-  var ICON = {say: "🔊", play: "🔊", keys: "☎", speech: "🗣", timeout: "⏱", recorded: "⏺",
-              "no-recording": "⏺", enqueue: "⏳", "agent-answered": "👤", "queue-result": "⏳",
-              dial: "📞", "dial-result": "📞", hangup: "☎", "application-error": "‼",
-              "end-of-document": "☎", beep: "🔔", record: "⏺", gather: "⌨", pause: "…"};
+  // Short tags rather than emoji: not every desktop has an emoji font.
+  var TAG = {say: "听", play: "听", keys: "按", speech: "说", timeout: "…", recorded: "录",
+             "no-recording": "录", enqueue: "排", "agent-answered": "人", "queue-result": "排",
+             dial: "转", "dial-result": "转", hangup: "挂", "application-error": "错",
+             "end-of-document": "挂", beep: "嘀", pause: "…"};
 
   function describe(e) {
     switch (e.kind) {
@@ -92,7 +93,8 @@
       if (e.kind === "request" || e.kind === "gather" || e.kind === "record") return;
       var li = document.createElement("li");
       li.className = "ev ev-" + e.kind;
-      li.innerHTML = '<span class="t">' + e.t.toFixed(1) + "s</span> " + (ICON[e.kind] || "·") + " ";
+      li.innerHTML = '<span class="t">' + e.t.toFixed(1) + 's</span> <span class="tag">' +
+                     (TAG[e.kind] || "·") + "</span> ";
       var span = document.createElement("span");
       span.className = "what"; span.textContent = describe(e);
       li.appendChild(span);
@@ -223,11 +225,11 @@
       recorder.ondataavailable = function (e) { chunks.push(e.data); };
       recorder.onstop = function () {
         stream.getTracks().forEach(function (t) { t.stop(); });
-        recorder = null; btn.textContent = "🎤 录音 Record";
+        recorder = null; btn.textContent = "录音 Record";
         sendAudio(new Blob(chunks, {type: chunks[0] ? chunks[0].type : "audio/webm"}), "microphone");
       };
       recorder.start();
-      btn.textContent = "⏹ 停止 Stop";
+      btn.textContent = "停止 Stop";
     }).catch(function (err) { statusEl.textContent = "无法使用麦克风 Microphone unavailable: " + err.name; });
   });
 })();

@@ -35,8 +35,12 @@ def _health(app) -> health.Check:
 
 def init_app(app) -> None:
     """Register speech's blueprint, CLI and health check with the app."""
-    from speech import models  # noqa: F401  (tables on Base)
+    from speech import (
+        models,  # noqa: F401  (tables on Base)
+        prompts,
+    )
     from speech.cli import speech_cli
 
+    prompts.init_app(app)
     health.register(app, "speech", _health)
     app.cli.add_command(speech_cli)

@@ -1,0 +1,83 @@
+"""On-disk cache of synthesized audio, shared by every process on the machine.
+
+A file's name is a hash of everything that shapes its sound (text, voice,
+rate, engine version, output format), so a name never changes meaning and
+can be served with a year-long cache lifetime. Writes are atomic (temporary
+file + rename) and a per-key file lock stops several gunicorn workers from
+synthesizing the same text at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+FORMAT_VERSION = "wav-8k-mono-pcm16-loudness22-v1"
+KEY_CHARS = 40
+NAME_RE = re.compile(rf"^[0-9a-f]{{{KEY_CHARS}}}\.wav$")
+
+
+def cache_key(text: str, voice: str, rate: int, engine: str) -> str:
+    """Hex key of one utterance; any change in its inputs gives a new key."""
+    material = json.dumps([FORMAT_VERSION, engine, voice, int(rate), text], ensure_ascii=False)
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:KEY_CHARS]
+
+
+class AudioCache:
+    """Files `<key>.wav` in one directory."""
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+
+    def path(self, key: str) -> Path:
+        name = f"{key}.wav"
+        if not NAME_RE.match(name):
+            raise ValueError(f"not a cache key: {key!r}")
+        return self.directory / name
+
+    def lookup(self, name: str) -> Path | None:
+        """The file for a request path component, or None (also for anything not a key)."""
+        if not NAME_RE.match(name):
+            return None
+        path = self.directory / name
+        return path if path.is_file() else None
+
+    def get(self, key: str) -> Path | None:
+        path = self.path(key)
+        return path if path.is_file() else None
+
+    def put(self, key: str, data: bytes) -> Path:
+        """Store atomically: readers see the old state or the whole new file."""
+        path = self.path(key)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".wav")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @contextlib.contextmanager
+    def locked(self, key: str) -> Iterator[None]:
+        """Hold an exclusive, cross-process lock on one key."""
+        locks = self.directory / ".locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        with open(locks / f"{key}.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,8 +1,8 @@
 """What a <Play> says: the text behind a synthesized prompt's audio URL.
 
-speech.prompts.audio_url(text, language) names the cached WAV of every text in
-the flow; inverting that over `Flow.texts()` lets the phone print the words
-rather than a URL. Texts filled in at call time (ticket numbers) are not in the
+speech's Prompts names the cached WAV of every text by a content key;
+inverting that over `Flow.texts()` lets the phone print the words rather than
+a URL. Texts filled in at call time (ticket numbers) are not in the
 index: the phone shows their URL.
 """
 
@@ -26,22 +26,20 @@ class PromptIndex:
         return cls(app, flow)
 
     def _build(self) -> dict[str, str]:
-        try:
-            from speech.prompts import audio_url
-
-            from ivr.flows import load_flow
-        except ImportError:
+        prompts = self.app.extensions.get("speech_prompts")
+        if prompts is None:  # no speech package: the flow speaks with <Say>
             return {}
         try:
+            from ivr.flows import load_flow
+
             flow = self.flow or load_flow(self.app.config["FLOWS_PATH"])
-            with self.app.app_context():
-                index = {}
-                for text, language in flow.texts():
-                    url = audio_url(text, language)
-                    if url:
-                        index[url] = text
-                return index
-        except Exception as exc:  # a bad flow or a TTS failure only costs the captions
+            index = {}
+            for text, language in flow.texts():
+                key = prompts.key(text, language)  # the name only: nothing is synthesized
+                if key:
+                    index[prompts.url(key)] = text
+            return index
+        except Exception as exc:  # a bad flow only costs the captions
             log.warning("prompt captions unavailable: %s", exc)
             return {}
 

@@ -89,11 +89,10 @@ def _add(s: Session, *, text: str, action: str, author: str, message: str,
     old = previous.text if previous else ""
     old_name = f"revision {previous.id}" if previous else "(none)"
     rev = FlowRevision(version=text_version(text), text=text, action=action, author=author,
-                       message=message[:MAX_MESSAGE],
-                       diff=make_diff(old, text, old_name, "new"),
-                       restored_from=restored_from)
+                       message=message[:MAX_MESSAGE], diff="", restored_from=restored_from)
     s.add(rev)
     s.flush()
+    rev.diff = make_diff(old, text, old_name, f"revision {rev.id}")
     audit_log.info("flow %s revision=%s version=%s by=%s message=%r", action, rev.id,
                    rev.version, author, rev.message)
     return rev

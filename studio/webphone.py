@@ -146,10 +146,8 @@ def audio_for(app: Flask, row: PhoneCall, text: str, flow: Flow, n: int) -> tupl
 
 
 def _spoken(sandbox: Flask, text: str, language: str) -> tuple[bytes, str]:
-    try:
-        from speech.prompts import audio_url
-    except ImportError:
-        audio_url = None
+    """A <Say> as sound: the app's own TTS when it has one, else the simulator's voice."""
+    audio_url = sandbox.extensions.get("prompt_audio")
     if audio_url is not None:
         with sandbox.app_context():
             url = audio_url(text, language)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import shutil
+import wave
 from datetime import UTC, datetime
 
 import pytest
@@ -37,7 +39,8 @@ def post(client, token, url, **body):
 
 
 def says(view):
-    return [e["text"] for e in view["events"] if e["kind"] == "say"]
+    """What the caller heard: <Say> text, or the caption of a synthesized <Play>."""
+    return [e.get("text") or e["url"] for e in view["events"] if e["kind"] in ("say", "play")]
 
 
 def test_published_call_self_service_path(studio):
@@ -59,6 +62,8 @@ def test_audio_of_a_prompt_is_served(studio):
     first = next(e for e in view["events"] if e["kind"] in ("say", "play"))
     resp = client.get(first["audio"])
     assert resp.status_code == 200 and resp.data[:4] == b"RIFF"
+    with wave.open(io.BytesIO(resp.data)) as w:
+        assert w.getnframes() / w.getframerate() > 2  # a whole sentence of speech
 
 
 def test_draft_is_tried_without_touching_the_file(studio):
@@ -91,7 +96,7 @@ def test_voice_message_with_uploaded_audio(studio):
             view = post(client, token, f"/studio/phone/{call}", kind="wait")
     assert view["need"]["kind"] == "record"
     resp = client.post(f"/studio/phone/{call}", data={"audio": (
-        __import__("io").BytesIO(speak("路灯坏了")), "speech.wav")},
+        io.BytesIO(speak("路灯坏了")), "speech.wav")},
         headers={"X-CSRFToken": token}, content_type="multipart/form-data")
     assert resp.status_code == 200, resp.data
     view = resp.get_json()

@@ -1,0 +1,137 @@
+"""The flow studio in headless Chromium: edit, see an error on its line, fix, publish,
+hear the new prompt on the web phone, restore the old revision. Screenshots: /tmp/shots."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from accounts_support import PASSWORD, make_user
+from werkzeug.serving import make_server
+
+from core.config import ROOT
+from studio import sandbox
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
+SHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp/shots"))
+OLD_GREETING = "您好，欢迎致电12345政务服务便民热线。"
+NEW_GREETING = "您好，这里是12345市民热线，很高兴为您服务。"
+
+
+@pytest.fixture
+def server(make_app, tmp_path):
+    flows = tmp_path / "flows.yaml"
+    shutil.copy(ROOT / "flows.yaml", flows)
+    app = make_app(FLOWS_PATH=str(flows))
+    make_user(app, "zhang", "supervisor", display_name="张班长")
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}", flows
+    srv.shutdown()
+    thread.join()
+    srv.server_close()
+    sandbox.dispose_all()
+
+
+@pytest.fixture
+def page():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+        pg = context.new_page()
+        pg.on("dialog", lambda d: d.accept())  # publish/restore confirmations
+        yield pg
+        context.close()
+        browser.close()
+
+
+def edit(page, old: str, new: str) -> None:
+    """Replace text in the editor as typing would: the textarea changes, `input` fires."""
+    page.evaluate("""([o, n]) => { const a = document.getElementById('flow-text');
+        a.value = a.value.replace(o, n); a.dispatchEvent(new Event('input')); }""", [old, new])
+
+
+def test_edit_validate_publish_call_restore(server, page):
+    base, flows = server
+    original = flows.read_text()
+    expect_line = original.splitlines().index("    next: notices") + 1
+
+    page.goto(f"{base}/login?next=/studio/")
+    page.fill("input[name=username]", "zhang")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#flow-text")
+    page.wait_for_selector(".check-status.ok")
+    page.screenshot(path=str(SHOTS / "studio-1-open.png"), full_page=True)
+    assert page.locator("#diagram svg .node[data-node=greeting]").count() == 1
+
+    # A typo in a target: the error appears with its line, and the line is marked.
+    edit(page, "next: notices", "next: noticez")
+    page.wait_for_selector("#issues li")
+    issue = page.locator("#issues li").first.inner_text()
+    assert issue.startswith(f"flows.yaml:{expect_line} nodes.greeting.next:")
+    assert "notices" in issue
+    assert page.locator("#gutter span.err").inner_text() == str(expect_line)
+    page.locator("#issues li a").first.click()
+    page.screenshot(path=str(SHOTS / "studio-2-error.png"))
+
+    # Fix it, change the greeting, publish.
+    edit(page, "next: noticez", "next: notices")
+    page.wait_for_selector(".check-status.ok")
+    assert page.locator("#issues li").count() == 0
+    edit(page, OLD_GREETING, NEW_GREETING)
+    page.wait_for_function(
+        "document.querySelector('#diagram svg .node[data-node=greeting] .node-say')"
+        ".textContent.startsWith('您好，这里是12345')")
+    page.fill("#publish-message", "更亲切的问候语")
+    page.click("#publish")
+    page.wait_for_selector(".flash-success")
+    assert "已发布修订 2" in page.locator(".flash-success").inner_text()
+    assert NEW_GREETING in flows.read_text()
+    assert "# The 12345 government service hotline" in flows.read_text()  # comments kept
+    page.screenshot(path=str(SHOTS / "studio-3-published.png"), full_page=True)
+
+    # The web phone calls the published flow and hears the new greeting.
+    page.click("#phone-call")
+    page.wait_for_selector("#phone-log li.ev-say, #phone-log li.ev-play")
+    assert NEW_GREETING in page.locator("#phone-log li").first.inner_text()
+    audio_url = page.locator("#phone-log li button.replay").first.get_attribute(
+        "data-audio")
+    status = page.evaluate("url => fetch(url).then(r => r.status + ' ' + "
+                           "r.headers.get('content-type'))", audio_url)
+    assert status.startswith("200 audio/")
+    page.click("#keypad button[data-key='5']")
+    page.wait_for_function("document.querySelector('#phone-log').innerText.includes('查询工单办理进度')")
+    assert page.locator("#diagram .node.visited[data-node=greeting]").count() == 1
+    assert page.locator("#diagram .node.current[data-node=self_service]").count() == 1
+    page.locator("#webphone").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "studio-4-webphone.png"), full_page=True)
+    page.click("#webphone button[data-act=hangup]")
+    page.wait_for_selector("#phone-status.ended")
+
+    # Restore revision 1: the file is the original again, byte for byte.
+    page.goto(f"{base}/studio/revisions/2")
+    assert "+    say: " + NEW_GREETING in page.locator("pre.diff").inner_text()
+    page.screenshot(path=str(SHOTS / "studio-5-revision.png"))
+    page.goto(f"{base}/studio/revisions/1")
+    page.click("#restore")
+    page.wait_for_selector(".flash-success")
+    assert flows.read_text() == original
+    rows = page.locator("#revisions tbody tr")
+    assert rows.count() == 3
+    assert "restore" in rows.first.inner_text()
+    page.screenshot(path=str(SHOTS / "studio-6-restored.png"), full_page=True)

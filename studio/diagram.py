@@ -134,6 +134,9 @@ def _node(nid: str, node: Node, at, start: bool, language: str) -> str:
     kind = KIND_LABEL.get(node.kind, node.kind)
     cls = f"node kind-{escape(node.kind)}" + (" start" if start else "")
     line = f' data-line="{node.line}"' if node.line else ""
+    if node.prompt is not None and node.prompt.say:  # full text, for the prompt editor
+        text = node.prompt.say.get(language) or next(iter(node.prompt.say.values()))
+        line += f' data-say="{escape(text)}"'
     return (f'<g class="{cls}" data-node="{escape(nid)}"{line}>'
             f'<title>{escape(nid)} ({escape(node.kind)})</title>'
             f'<rect x="{x:.0f}" y="{y:.0f}" width="{NODE_W}" height="{NODE_H}" rx="7"/>'

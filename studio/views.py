@@ -21,7 +21,7 @@ from accounts import current_actor, role_required
 from core.db import get_db
 from ivr.flows import FlowError, load_text
 from simulator.phone import Action
-from studio import revisions, webphone
+from studio import revisions, webphone, yamledit
 from studio.diagram import render_svg
 from studio.models import FlowRevision, PhoneCall
 from studio.sandbox import sandbox_dir
@@ -79,6 +79,20 @@ def validate():
     except FlowError as exc:
         return jsonify(ok=False, issues=_issues_json(exc.errors), svg=None)
     return jsonify(ok=True, issues=[], svg=render_svg(flow), version=flow.version)
+
+
+@bp.post("/prompt")
+@role_required("supervisor")
+def edit_prompt():
+    """Replace one node's prompt in the editor's text (ruamel round trip: comments kept)."""
+    data = request.get_json(silent=True) or {}
+    text, node, say = _posted_text(), data.get("node"), data.get("say")
+    if not isinstance(node, str) or not isinstance(say, str):
+        abort(400)
+    try:
+        return jsonify(text=yamledit.set_prompt(text, node, say, data.get("language")))
+    except revisions.StudioError as exc:
+        return jsonify(error=str(exc)), 422
 
 
 @bp.post("/draft")

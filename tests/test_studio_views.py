@@ -141,3 +141,49 @@ def test_file_edited_outside_the_studio_is_imported(sup, studio_app, flows_file)
         rev = revisions.latest(s)
         assert rev.action == "import" and rev.author == "disk"
         assert "+# tuned by hand" in rev.diff
+
+
+def test_publish_applies_to_new_calls_only(sup, studio_app, flows_file):
+    from ivr.models import Call
+    from simulator.phone import Action, Phone
+    from simulator.prompts import PromptIndex
+    from simulator.transport import FlaskTransport
+
+    cfg = studio_app.config
+
+    def ring():
+        transport = FlaskTransport(studio_app.test_client(), cfg["PUBLIC_BASE_URL"])
+        phone = Phone.inbound(transport, cfg["TWILIO_AUTH_TOKEN"],
+                              voice_url=cfg["PUBLIC_BASE_URL"] + "/ivr/voice",
+                              from_="+8613800001111", to="12345",
+                              account_sid=cfg["TWILIO_ACCOUNT_SID"],
+                              prompt_text=PromptIndex.for_app(studio_app))
+        phone.start()
+        return phone
+
+    def last_heard(phone):
+        e = [e for e in phone.events if e["kind"] in ("say", "play")][-1]
+        return e.get("text") or e["url"]
+
+    old_menu = "查询工单办理进度请按1；"
+    new_menu = "查询工单请按1；"
+    sup.get("/studio/")
+    token = csrf_token(sup, "/studio/")
+    original = flows_file.read_text()
+    in_progress = ring()
+    text = original.replace(old_menu, new_menu)
+    sup.post("/studio/publish", data={"text": text, "message": "shorter menu",
+                                      "base_revision_id": "1", "csrf_token": token})
+    studio_app.extensions["ivr.flows"].reload()  # what the next webhook does within 1 s
+    fresh = ring()
+    in_progress.resume(Action("keys", "5"))
+    fresh.resume(Action("keys", "5"))
+    with studio_app.app_context(), get_db().session() as s:
+        versions = {c.call_sid: c.flow_version for c in s.query(Call)}
+    assert versions[in_progress.state["call_sid"]] == revisions.text_version(original)
+    assert versions[fresh.state["call_sid"]] == revisions.text_version(text)
+    assert last_heard(fresh).startswith(new_menu)
+    # The call that began before the publish still hears its own version's menu.
+    assert not last_heard(in_progress).startswith(new_menu)
+    old_prompt = [e for e in in_progress.events if e["kind"] in ("say", "play")][-1]
+    assert old_prompt.get("text", "").startswith(old_menu) or old_prompt["kind"] == "play"

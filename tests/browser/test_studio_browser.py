@@ -93,7 +93,14 @@ def test_edit_validate_publish_call_restore(server, page):
     edit(page, "next: noticez", "next: notices")
     page.wait_for_selector(".check-status.ok")
     assert page.locator("#issues li").count() == 0
-    edit(page, OLD_GREETING, NEW_GREETING)
+    # Edit the greeting from the diagram: click its node, change the prompt, apply.
+    page.click("#diagram svg .node[data-node=greeting]")
+    page.wait_for_selector("#prompt-editor:not([hidden])")
+    say = page.input_value("#prompt-say")
+    assert say.startswith(OLD_GREETING)
+    page.fill("#prompt-say", say.replace(OLD_GREETING, NEW_GREETING))
+    page.screenshot(path=str(SHOTS / "studio-3-prompt-edit.png"))
+    page.click("#prompt-editor button[type=submit]")
     page.wait_for_function(
         "document.querySelector('#diagram svg .node[data-node=greeting] .node-say')"
         ".textContent.startsWith('您好，这里是12345')")
@@ -103,7 +110,7 @@ def test_edit_validate_publish_call_restore(server, page):
     assert "已发布修订 2" in page.locator(".flash-success").inner_text()
     assert NEW_GREETING in flows.read_text()
     assert "# The 12345 government service hotline" in flows.read_text()  # comments kept
-    page.screenshot(path=str(SHOTS / "studio-3-published.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "studio-3b-published.png"), full_page=True)
 
     # The web phone calls the published flow and hears the new greeting.
     page.click("#phone-call")

@@ -126,6 +126,34 @@
       setTimeout(function () { btn.textContent = "保存草稿 Save draft"; }, 2000);
     });
   });
+  // Click a node on the diagram: jump to it in the editor and offer its prompt for editing.
+  var promptForm = document.getElementById("prompt-editor");
+  var promptNode = document.getElementById("prompt-node");
+  var promptSay = document.getElementById("prompt-say");
+  diagram.addEventListener("click", function (e) {
+    var g = e.target.closest(".node");
+    if (!g) return;
+    var line = parseInt(g.getAttribute("data-line"), 10);
+    if (line) goToLine(line);
+    var say = g.getAttribute("data-say");
+    promptNode.textContent = g.getAttribute("data-node");
+    promptSay.value = say || "";
+    promptForm.hidden = say === null;
+    if (say !== null) promptSay.focus();
+  });
+  document.getElementById("prompt-cancel").addEventListener("click", function () { promptForm.hidden = true; });
+  promptForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    window.hotlineFetch(area.form.action.replace(/publish$/, "prompt"), {
+      method: "POST", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({text: area.value, node: promptNode.textContent, say: promptSay.value})
+    }).then(function (r) { return r.json(); }).then(function (data) {
+      if (data.error) { statusEl.textContent = data.error; statusEl.className = "check-status bad"; return; }
+      area.value = data.text;
+      promptForm.hidden = true;
+      area.dispatchEvent(new Event("input"));
+    });
+  });
   window.studioEditor = {text: function () { return area.value; },
                          base: function () { return parseInt(base.value, 10) || null; }};
   // Server-rendered issues on first load.

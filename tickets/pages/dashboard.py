@@ -18,7 +18,7 @@ TICKETS_SHOWN_PER_ALERT = 12
 
 
 def _labelled(counts: dict[str, int], names: dict[str, str]) -> list[tuple[str, int]]:
-    return [(names.get(code, "未分类 unknown" if code == "unknown" else code), n)
+    return [(names.get(code, "未分类" if code == "unknown" else code), n)
             for code, n in counts.items()]
 
 
@@ -51,7 +51,8 @@ def dashboard():
                                      title="渠道 Channels"),
         "demand": charts.share_bar(_labelled(figures["demand_types"], DEMAND_TYPES),
                                    title="诉求类型 Demand types"),
-        "topics": charts.hbars([(t["name"] or "未分类", t["count"]) for t in figures["top_topics"]],
+        "topics": charts.hbars([("未分类" if t["topic"] == "unknown" else t["name"], t["count"])
+                                for t in figures["top_topics"]],
                                title="热点问题 Top topics", percent_of=figures["total"] or None),
         "satisfaction": charts.hbars(_labelled(sat["counts"], SATISFACTION_RESULTS),
                                      title="满意度 Satisfaction", percent_of=sat["rated"] or None),

@@ -67,6 +67,7 @@ def register_filters(app) -> None:
         department_label=lambda i: departments()[i].name if i in departments() else "—",
         masked=mask_number,
         localtime=local,
-        spaced=lambda n: " ".join((n or "")[i:i + 4] for i in range(0, len(n or ""), 4)),
+        # 20261126000123 -> "20261126 000123": the date, then the day's sequence.
+        spaced=lambda n: f"{n[:8]} {n[8:]}" if n and len(n) > 8 else (n or ""),
         isodate=lambda d: d.isoformat() if isinstance(d, date) else "",
     )

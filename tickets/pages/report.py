@@ -27,13 +27,15 @@ def _report() -> tuple[period.Period, reports.PeriodReport]:
 def report():
     chosen, rep = _report()
     channels = [(CHANNELS.get(c, c), n) for c, n in rep.channels.items()]
-    demand = [(DEMAND_TYPES.get(d, "未分类 unknown" if d == "unknown" else d), pct)
+    # (label, percentage, the seed's "…类" suffix): "咨询求助类占 91.85%", "未分类占 1.09%".
+    demand = [(DEMAND_TYPES.get(d, "未分类" if d == "unknown" else d), pct, d in DEMAND_TYPES)
               for d, pct in rep.demand_type_pct.items()]
     graphs = {
         "channels": charts.hbars(channels, title="渠道 Channels", percent_of=rep.total or None),
         "topics": charts.hbars([(name, n) for _, name, n in rep.top_topics],
                                title="前六位问题 Top six topics", percent_of=rep.total or None),
-        "demand": charts.share_bar(demand, title="诉求类型 Demand types"),
+        "demand": charts.share_bar([(name, pct) for name, pct, _ in demand],
+                                   title="诉求类型 Demand types", show_values=False),
     }
     # The same edge windows reports.period_report averages over.
     edge_days = max(1, min(reports.EDGE_WINDOW_DAYS, chosen.days // 2 or 1))

@@ -10,7 +10,7 @@ Flask-WTF's CSRFProtect checks the token; we decide when. Exempt are:
 
 from __future__ import annotations
 
-from flask import request
+from flask import request, session
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
@@ -24,9 +24,15 @@ def _header_authenticated() -> bool:
     return any(request.headers.get(h) for h in HEADER_AUTHENTICATED)
 
 
+def _anonymous_api_request() -> bool:
+    # No logged-in session: nothing for a forged request to ride on, and
+    # api_auth_required answers it with 401 (not a CSRF 400).
+    return request.path.startswith("/api/") and session.get("uid") is None
+
+
 def protect() -> None:
     """before_request: validate the CSRF token unless the request is exempt."""
-    if _header_authenticated():
+    if _header_authenticated() or _anonymous_api_request():
         return
     csrf.protect(apply_exemptions=True)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context, url_for
 from sqlalchemy import select
-from werkzeug.exceptions import BadRequest
 
 from accounts import api_auth_required, current_actor, department_scope
 from core.db import get_db
@@ -43,11 +42,6 @@ def _not_found(exc: TicketNotFound):
 @bp.errorhandler(TransitionError)
 def _conflict(exc: TransitionError):
     return jsonify(error=str(exc), status=exc.from_status), 409
-
-
-@bp.errorhandler(BadRequest)
-def _bad_request(exc: BadRequest):
-    return jsonify(error="invalid input", fields={"body": "expected a JSON object"}), 400
 
 
 def _json_body() -> dict:

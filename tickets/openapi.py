@@ -6,7 +6,12 @@ from functools import lru_cache
 
 from tickets.models import CHANNELS, DEMAND_TYPES, SATISFACTION_RESULTS, STATUSES
 from tickets.queries import MAX_PER_PAGE
-from tickets.validation import CREATE_FIELDS, DISPATCH_FIELDS, RESOLVE_FIELDS
+from tickets.validation import (
+    CALLER_NUMBER_PATTERN,
+    CREATE_FIELDS,
+    DISPATCH_FIELDS,
+    RESOLVE_FIELDS,
+)
 from tickets.yamlfile import PACKAGE_DIR, load_yaml
 
 NUMBER_PATTERN = "^[0-9]{14}$"
@@ -16,6 +21,8 @@ OPTIONAL_TEXT_PATTERN = "^[^\\x00]*$"
 
 
 def _nullable(schema: dict) -> dict:
+    if "enum" in schema:  # OpenAPI 3.0: null must be listed for a nullable enum
+        schema = {**schema, "enum": [*schema["enum"], None]}
     return {**schema, "nullable": True}
 
 
@@ -34,8 +41,11 @@ def _body_schema(spec: dict, overrides: dict) -> dict:
                 "pattern": TEXT_PATTERN if required else OPTIONAL_TEXT_PATTERN}
         base.update(overrides.get(name, {}))
         props[name] = base if required else _nullable(base)
-    return {"type": "object", "additionalProperties": False, "properties": props,
-            "required": [n for n, (_, req) in spec.items() if req]}
+    schema = {"type": "object", "additionalProperties": False, "properties": props}
+    required = [n for n, (_, req) in spec.items() if req]
+    if required:  # OpenAPI 3.0: `required` may not be an empty list
+        schema["required"] = required
+    return schema
 
 
 ERRORS = {
@@ -57,7 +67,8 @@ def _filter_params() -> list[dict]:
 
     text = {"type": "string", "maxLength": 40}
     return [
-        q("status", {"type": "string", "enum": list(STATUSES)}, "Status"),
+        {**q("status", {"type": "array", "items": {"type": "string", "enum": list(STATUSES)}},
+             "Statuses (repeat the parameter for several)"), "style": "form", "explode": True},
         q("channel", {"type": "string", "enum": list(CHANNELS)}, "Channel"),
         q("demand_type", {"type": "string", "enum": list(DEMAND_TYPES)}, "Demand type"),
         q("topic", text, "Topic code"),
@@ -72,7 +83,9 @@ def _filter_params() -> list[dict]:
 
 
 def _schemas() -> dict:
-    topics = [t["code"] for t in load_yaml(PACKAGE_DIR / "data" / "taxonomy.yaml")["topics"]]
+    taxonomy = load_yaml(PACKAGE_DIR / "data" / "taxonomy.yaml")
+    topics = [t["code"] for t in taxonomy["topics"]]
+    departments = [d["code"] for d in taxonomy["departments"]]
     s, n = {"type": "string"}, _nullable({"type": "string"})
     ticket = {
         "type": "object",
@@ -106,11 +119,13 @@ def _schemas() -> dict:
             "channel": {"enum": list(CHANNELS)},
             "demand_type": {"enum": list(DEMAND_TYPES)},
             "topic": {"enum": topics},
-            "caller_number": {"pattern": "^\\+?[0-9]{5,15}$",
-                              "description": "Phone number; stored as E.164 (region CN)"},
+            "caller_number": {"pattern": CALLER_NUMBER_PATTERN,
+                              "description": "Mobile or landline with area code; stored as "
+                                             "E.164"},
         }),
         "Dispatch": _body_schema(DISPATCH_FIELDS, {
-            "department": {"description": "Department code; default: the routing table's"}}),
+            "department": {"enum": departments,
+                           "description": "Department code; default: the routing table's"}}),
         "Resolve": _body_schema(RESOLVE_FIELDS, {"reply": {"description": "The department's reply"}}),
         "TicketPage": {"type": "object", "required": ["items", "page", "per_page", "total"],
                        "properties": {"items": {"type": "array", "items": _ref("Ticket")},

@@ -34,8 +34,31 @@ def count(s: Session, start: date, end: date) -> int:
 def counts_by(s: Session, column, start: date, end: date) -> dict[str, int]:
     """{value: tickets} for one column over the period, largest first."""
     stmt = _in_period(select(column, func.count(Ticket.id)), start, end).group_by(column)
-    rows = sorted(s.execute(stmt).all(), key=lambda r: (-r[1], str(r[0])))
-    return {(value if value is not None else "unknown"): n for value, n in rows}
+    return _ranked((value, n) for value, n in s.execute(stmt))
+
+
+def _ranked(pairs) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for value, n in pairs:
+        key = value if value is not None else "unknown"
+        totals[key] = totals.get(key, 0) + n
+    return dict(sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+BREAKDOWN = ("channel", "demand_type", "topic", "satisfaction")
+
+
+def breakdown(s: Session, start: date, end: date) -> dict[str, dict[str, int]]:
+    """Counts per channel, demand type, topic and satisfaction in ONE scan of the period.
+
+    The combined GROUP BY has at most a few thousand groups (7 x 4 x topics x 5), so
+    one pass over a year of tickets replaces four.
+    """
+    columns = [getattr(Ticket, name) for name in BREAKDOWN]
+    stmt = _in_period(select(*columns, func.count(Ticket.id)), start, end).group_by(*columns)
+    rows = s.execute(stmt).all()
+    return {name: _ranked((row[i], row[-1]) for row in rows)
+            for i, name in enumerate(BREAKDOWN)}
 
 
 def volume_per_day(s: Session, start: date, end: date) -> list[tuple[date, int]]:
@@ -52,9 +75,9 @@ def shares(counts: dict[str, int]) -> dict[str, float]:
     return {k: round(100.0 * v / total, 2) if total else 0.0 for k, v in counts.items()}
 
 
-def satisfaction(s: Session, start: date, end: date) -> dict:
-    rows = counts_by(s, Ticket.satisfaction, start, end)
-    rows.pop("unknown", None)
+def satisfaction(counts: dict[str, int]) -> dict:
+    """Survey results of a period's tickets and the share satisfied or basically satisfied."""
+    rows = {k: v for k, v in counts.items() if k != "unknown"}
     rated = sum(rows.values())
     good = sum(rows.get(k, 0) for k in SATISFIED)
     return {"counts": rows, "rated": rated,
@@ -81,9 +104,8 @@ def dashboard(s: Session, start: date, end: date, *, today: date | None = None) 
     from tickets.service import local_today
 
     today = today or local_today()
-    channels = counts_by(s, Ticket.channel, start, end)
-    demand = counts_by(s, Ticket.demand_type, start, end)
-    topics = counts_by(s, Ticket.topic, start, end)
+    counts = breakdown(s, start, end)
+    channels, demand, topics = counts["channel"], counts["demand_type"], counts["topic"]
     names = topic_names(s)
     return {
         "start": start.isoformat(), "end": end.isoformat(),
@@ -93,7 +115,7 @@ def dashboard(s: Session, start: date, end: date, *, today: date | None = None) 
         "demand_types": demand, "demand_type_shares": shares(demand),
         "top_topics": [{"topic": t, "name": names.get(t, t), "count": n}
                        for t, n in list(topics.items())[:10]],
-        "satisfaction": satisfaction(s, start, end),
+        "satisfaction": satisfaction(counts["satisfaction"]),
         "on_time": on_time(s, start, end, today),
     }
 
@@ -126,12 +148,11 @@ def period_report(s: Session, start: date, end: date,
     length = (end - start).days + 1
     prev_end = start - timedelta(days=1)
     prev_start = prev_end - timedelta(days=length - 1)
-    channels = counts_by(s, Ticket.channel, start, end)
+    counts = breakdown(s, start, end)
+    channels, demand = counts["channel"], counts["demand_type"]
     total = sum(channels.values())
     previous = count(s, prev_start, prev_end)
-    demand = counts_by(s, Ticket.demand_type, start, end)
-    topics = counts_by(s, Ticket.topic, start, end)
-    topics.pop("unknown", None)
+    topics = {k: v for k, v in counts["topic"].items() if k != "unknown"}
     names = topic_names(s)
     edge = max(1, min(edge_days, length // 2 or 1))
     return PeriodReport(

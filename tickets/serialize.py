@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 
 from tickets.models import Article, Ticket
 
@@ -14,7 +15,11 @@ CSV_COLUMNS = ("number", "opened_on", "channel", "demand_type", "topic", "distri
 
 
 def _iso(value):
-    return value.isoformat() if value is not None else None
+    if value is None:
+        return None
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # SQLite returns our UTC datetimes naive
+    return value.isoformat()
 
 
 def ticket_to_dict(ticket: Ticket, *, today=None, events: bool = False) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from tickets.errors import ValidationError
@@ -23,7 +24,10 @@ DISPATCH_FIELDS = {"department": (40, False), "note": (1000, False)}
 RESOLVE_FIELDS = {"reply": (5000, True)}
 FILTER_PARAMS = ("status", "channel", "demand_type", "topic", "department", "district",
                  "date_from", "date_to", "overdue", "q", "page", "per_page")
-BOOLEAN_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+# What the API accepts as a caller number: a mainland mobile or a landline with its area code.
+CALLER_NUMBER_PATTERN = r"^(\+86)?1[3-9][0-9]{9}$|^0[1-9][0-9]{8,10}$"
+FILTER_TEXT_MAX = 40
+BOOLEAN_WORDS = {"true": True, "false": False}
 
 
 def parse_body(payload, spec: dict[str, tuple[int, bool]]) -> dict[str, str | None]:
@@ -69,14 +73,20 @@ def parse_create(payload, *, topics: set[str]) -> dict[str, str | None]:
 
     values, errors = _parse(payload, CREATE_FIELDS)
     values = {k: v for k, v in values.items() if k not in errors}
+    raw_number = payload.get("caller_number")
+    if isinstance(raw_number, str) and not re.match(CALLER_NUMBER_PATTERN, raw_number):
+        errors["caller_number"] = "not a valid phone number (mobile, or landline with area code)"
+        values.pop("caller_number", None)
     if values.get("channel") and values["channel"] not in CHANNELS:
         errors["channel"] = f"must be one of {', '.join(CHANNELS)}"
     if values.get("demand_type") and values["demand_type"] not in DEMAND_TYPES:
         errors["demand_type"] = f"must be one of {', '.join(DEMAND_TYPES)}"
     if values.get("topic") and values["topic"] not in topics:
         errors["topic"] = "unknown topic (see the taxonomy)"
-    if values.get("caller_number") and normalize_number(values["caller_number"]) is None:
-        errors["caller_number"] = "not a valid phone number"
+    number = values.get("caller_number")
+    if number and (not re.match(CALLER_NUMBER_PATTERN, number)
+                   or normalize_number(number) is None):
+        errors["caller_number"] = "not a valid phone number (mobile, or landline with area code)"
     if errors:
         raise ValidationError(errors)
     return values
@@ -108,6 +118,9 @@ def _int(errors: dict, name: str, raw: str | None, default: int, low: int, high:
 def parse_filter(args) -> tuple[TicketFilter, int, int]:
     """Query string -> (filter, page, per_page); ValidationError names each bad parameter."""
     errors: dict[str, str] = {}
+    for name in FILTER_PARAMS:
+        if name != "status" and len(args.getlist(name)) > 1:
+            errors[name] = "give this parameter once"
     statuses = [v for raw in args.getlist("status") for v in raw.split(",") if v]
     bad = [v for v in statuses if v not in STATUSES]
     if bad:
@@ -115,9 +128,12 @@ def parse_filter(args) -> tuple[TicketFilter, int, int]:
     for name, choices in (("channel", CHANNELS), ("demand_type", DEMAND_TYPES)):
         if args.get(name) is not None and args[name] not in choices:
             errors[name] = f"must be one of {', '.join(choices)}"
+    for name in ("topic", "department", "district"):
+        if len(args.get(name) or "") > FILTER_TEXT_MAX:
+            errors[name] = f"at most {FILTER_TEXT_MAX} characters"
     overdue = None
     if args.get("overdue") is not None:
-        overdue = BOOLEAN_WORDS.get(args["overdue"].lower())
+        overdue = BOOLEAN_WORDS.get(args["overdue"])
         if overdue is None:
             errors["overdue"] = "expected true or false"
     f = TicketFilter(

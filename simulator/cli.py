@@ -48,7 +48,7 @@ def call(url, script, play, from_, to, language, verbose) -> None:
             to=to, account_sid=cfg["TWILIO_ACCOUNT_SID"], status_callback=public + STATUS_PATH,
             recordings=AppRecordings(transport, public, cfg["TWILIO_ACCOUNT_SID"],
                                      cfg["TWILIO_AUTH_TOKEN"]),
-            prompt_text=PromptIndex.for_app(current_app))
+            prompt_text=PromptIndex.for_app(current_app), measure_audio=True)
         click.echo(f"calling {to} from {mask_number(from_)} via {base}")
         speaker = Speaker(phone, language) if play else None
         shown = 0

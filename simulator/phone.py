@@ -88,7 +88,8 @@ class Phone:
     """One call. Build with `Phone.inbound(...)` or `Phone.outbound(...)`, then `start()`."""
 
     def __init__(self, transport: Transport, auth_token: str, state: dict, *,
-                 recordings=None, prompt_text: Callable[[str], str | None] | None = None):
+                 recordings=None, prompt_text: Callable[[str], str | None] | None = None,
+                 measure_audio: bool = False):
         self.transport = transport
         self.validator = RequestValidator(auth_token)
         self.state = state
@@ -96,6 +97,10 @@ class Phone:
         # app's simulator recording store) receives <Record>ed audio.
         self.recordings = recordings
         self.prompt_text = prompt_text
+        # Fetch each <Play> file once to know how long it plays (the call clock, queue
+        # overflow timing); off, a <Play> counts PLAY_SECONDS.
+        self.measure_audio = measure_audio
+        self._durations: dict[str, float] = {}
 
     # ---- construction -------------------------------------------------------------------
 
@@ -223,7 +228,21 @@ class Phone:
         self._event("play", url=audio, text=text)
         if el.get("digits"):
             self._event("play-digits", digits=el.get("digits"))
-        self.state["clock"] += PLAY_SECONDS * max(1, int(_num(el.get("loop"), 1)))
+        self.state["clock"] += self._play_seconds(audio) * max(1, int(_num(el.get("loop"), 1)))
+
+    def _play_seconds(self, url: str) -> float:
+        if not self.measure_audio:
+            return PLAY_SECONDS
+        if url not in self._durations:
+            seconds = PLAY_SECONDS
+            try:
+                reply = self.transport.request("GET", url)
+                if reply.status == 200:
+                    seconds = wav_duration(reply.body)
+            except Exception:  # not a WAV, unreachable: the estimate will do for the clock
+                pass
+            self._durations[url] = seconds
+        return self._durations[url]
 
     def _verb_pause(self, el, url) -> None:
         seconds = _num(el.get("length"), 1)

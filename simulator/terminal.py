@@ -61,8 +61,9 @@ class Speaker:
             done = subprocess.run([*self.command, f.name], capture_output=True, check=False)
         if done.returncode != 0:
             self.working = False
-            click.echo(f"(sound device unavailable: {done.stderr.decode(errors='replace')[:80]})",
-                       err=True)
+            lines = done.stderr.decode(errors="replace").strip().splitlines() or ["?"]
+            # ALSA prefixes its messages with "ALSA lib file.c:855:(function) ".
+            click.echo(f"(sound device unavailable: {lines[0].rsplit(') ', 1)[-1]})", err=True)
 
 
 class TerminalCaller:

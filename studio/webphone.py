@@ -29,7 +29,7 @@ def _phone(sandbox: Flask, flow: Flow, state: dict | None) -> Phone:
     transport = FlaskTransport(sandbox.test_client(), public)
     kwargs = {"recordings": AppRecordings(transport, public, cfg["TWILIO_ACCOUNT_SID"],
                                           cfg["TWILIO_AUTH_TOKEN"]),
-              "prompt_text": PromptIndex.for_app(sandbox, flow)}
+              "prompt_text": PromptIndex.for_app(sandbox, flow), "measure_audio": True}
     if state is not None:
         return Phone.resume_from(state, transport, cfg["TWILIO_AUTH_TOKEN"], **kwargs)
     return Phone.inbound(transport, cfg["TWILIO_AUTH_TOKEN"], voice_url=public + "/ivr/voice",

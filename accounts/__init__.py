@@ -52,9 +52,10 @@ __all__ = ["api_auth_required", "csrf", "current_actor", "current_user", "depart
 
 
 def init_app(app) -> None:
-    from accounts import cli, errors_pages, nav, views
+    from accounts import cli, errors_pages, headers, nav, views
 
     _csrf.init_app(app)
+    headers.init_app(app)
     app.before_request(check_session_expiry)
     app.context_processor(lambda: {"current_user": current_user()})
     app.jinja_env.globals["nav_items"] = nav.nav_items

@@ -192,3 +192,16 @@ def test_api_accepts_a_logged_in_session_but_its_writes_need_csrf(client):
     assert client.post("/api/probe").status_code == 400
     token = csrf_token(client, "/account")
     assert client.post("/api/probe", headers={"X-CSRFToken": token}).json == {"actor": "boss"}
+
+
+def test_pages_carry_protective_headers(client):
+    r = client.get("/login")
+    assert r.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    login(client, "boss")
+    assert client.get("/account").headers["Cache-Control"] == "private, no-store"
+
+
+def test_session_cookie_is_secure_behind_https(make_app):
+    assert make_app(PUBLIC_BASE_URL="https://hotline.example.gov.cn").config[
+        "SESSION_COOKIE_SECURE"] is True

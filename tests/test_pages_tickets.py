@@ -47,6 +47,22 @@ def test_anonymous_is_sent_to_login_everywhere(site):
     assert r.status_code == 302 and r.headers["Location"].startswith("/login")
 
 
+def test_every_page_route_sends_anonymous_users_to_login(site):
+    """Whatever route tickets_pages grows, none answers an anonymous request."""
+    app, n = site
+    client = app.test_client()
+    token = csrf_token(client)
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("tickets_pages.")]
+    assert len(rules) >= 15
+    for rule in rules:
+        values = {arg: (n["heat"] if arg == "number" else 1) for arg in rule.arguments}
+        path = rule.build(values)[1]
+        method = "GET" if "GET" in rule.methods else "POST"
+        r = client.open(path, method=method, data={"csrf_token": token})
+        assert r.status_code == 302, (method, path, r.status_code)
+        assert r.headers["Location"].startswith("/login"), path
+
+
 def test_list_renders_and_filters(site):
     app, n = site
     c = client_as(app, "agent1")

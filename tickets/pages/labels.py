@@ -65,6 +65,8 @@ def register_filters(app) -> None:
         satisfaction_label=lambda c: SATISFACTION_RESULTS.get(c, c) if c else "—",
         action_label=lambda c: ACTIONS.get(c, c),
         department_label=lambda i: departments()[i].name if i in departments() else "—",
+        department_code_label=lambda code: next(
+            (d.name for d in departments().values() if d.code == code), code or "—"),
         masked=mask_number,
         localtime=local,
         # 20261126000123 -> "20261126 000123": the date, then the day's sequence.

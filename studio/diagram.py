@@ -92,7 +92,7 @@ def render_svg(flow: Flow) -> str:
     for col, ids in enumerate(layers):
         for row, nid in enumerate(ids):
             pos[nid] = (MARGIN + col * (NODE_W + COL_GAP), MARGIN + row * (NODE_H + ROW_GAP))
-    width = MARGIN * 2 + len(layers) * (NODE_W + COL_GAP) - COL_GAP
+    width = MARGIN * 2 + len(layers) * (NODE_W + COL_GAP) - COL_GAP / 2  # room for arcs
     height = MARGIN * 2 + max(len(ids) for ids in layers) * (NODE_H + ROW_GAP) - ROW_GAP
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="flow-diagram" '
              f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
@@ -118,7 +118,12 @@ def _edge(a, b, src: str, dst: str, label: str) -> str:
         mid = (x1 + x2) / 2
         d = f"M{x1:.0f},{y1:.0f} C{mid:.0f},{y1:.0f} {mid:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"
         lx, ly = mid, (y1 + y2) / 2 - 4
-    else:  # back or same column: loop under the boxes
+    elif bx == ax:  # same column: an arc out to the right, back into the target's side
+        x1, y1, x2, y2 = ax + NODE_W, ay + NODE_H * 0.7, bx + NODE_W, by + NODE_H * 0.3
+        out = x1 + COL_GAP * 0.45
+        d = f"M{x1:.0f},{y1:.0f} C{out:.0f},{y1:.0f} {out:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"
+        lx, ly = out - 6, (y1 + y2) / 2 + 4
+    else:  # back to an earlier column: under the row of both boxes
         x1, y1, x2, y2 = ax + NODE_W / 2, ay + NODE_H, bx + NODE_W / 2, by + NODE_H
         drop = max(y1, y2) + ROW_GAP * 0.9
         d = f"M{x1:.0f},{y1:.0f} C{x1:.0f},{drop:.0f} {x2:.0f},{drop:.0f} {x2:.0f},{y2:.0f}"

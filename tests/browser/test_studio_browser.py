@@ -142,3 +142,36 @@ def test_edit_validate_publish_call_restore(server, page):
     assert rows.count() == 3
     assert "restore" in rows.first.inner_text()
     page.screenshot(path=str(SHOTS / "studio-6-restored.png"), full_page=True)
+
+
+def test_try_a_draft_with_an_uploaded_voice_message(server, page, tmp_path):
+    from simulator.voice import speak
+
+    base, flows = server
+    original = flows.read_text()
+    wav = tmp_path / "message.wav"
+    wav.write_bytes(speak("我家楼下的路灯坏了"))
+
+    page.goto(f"{base}/login?next=/studio/")
+    page.fill("input[name=username]", "zhang")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector(".check-status.ok")
+    # Draft: in opening hours, too, callers leave a message (agents on a training day).
+    edit(page, 'when: {hours: "08:00-20:00"}\n        next: agent_queue',
+         'when: {hours: "08:00-20:00"}\n        next: after_hours')
+    page.wait_for_selector(".check-status.ok")
+    page.check("input[name=phone-mode][value=draft]")
+    page.click("#phone-call")
+    page.wait_for_selector("#phone-status.live")
+    page.click("#webphone button[data-act=wait]")  # no key during the greeting
+    page.wait_for_function("!document.getElementById('phone-file').disabled")
+    assert "现在是非工作时间" in page.locator("#phone-log").inner_text()
+    page.set_input_files("#phone-file", str(wav))
+    page.wait_for_selector("#phone-status.ended")
+    log = page.locator("#phone-log").inner_text()
+    assert "已录音 sent" in log and "感谢您的来电，再见。" in log
+    assert page.locator("#diagram .node.visited[data-node=leave_message]").count() == 1
+    page.locator("#webphone").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "studio-7-draft-call.png"), full_page=True)
+    assert flows.read_text() == original  # trying a draft publishes nothing

@@ -20,7 +20,7 @@
   function describe(e) {
     switch (e.kind) {
       case "say": return e.text;
-      case "play": return e.text || "[audio] " + e.url;
+      case "play": return e.text || "（合成提示音 synthesized prompt ▶）";
       case "keys": return "按键 pressed " + (e.digits || "—");
       case "speech": return "说 said “" + e.text + "”";
       case "timeout": return "无输入 no input (" + e.seconds + " s)";

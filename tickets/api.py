@@ -96,7 +96,7 @@ def list_tickets():
         result = queries.list_tickets(s, f, page=page, per_page=per_page)
         items = [ticket_to_dict(t) for t in result.items]
     return jsonify(items=items, page=result.page, per_page=result.per_page,
-                   total=result.total, pages=result.pages)
+                   total=result.total, total_exact=result.total_exact, pages=result.pages)
 
 
 @bp.get("/tickets.csv")

@@ -105,6 +105,9 @@ class Ticket(Base):
         Index("ix_tickets_channel_opened", "channel", "opened_on"),
         Index("ix_tickets_caller", "caller_number"),
         Index("ix_tickets_call_sid", "call_sid"),
+        # Supervisors filter by place: these keep the (capped) counts index-only.
+        Index("ix_tickets_topic_district_status", "topic", "district", "status"),
+        Index("ix_tickets_district_opened", "district", "opened_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

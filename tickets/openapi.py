@@ -131,7 +131,12 @@ def _schemas() -> dict:
                        "properties": {"items": {"type": "array", "items": _ref("Ticket")},
                                       "page": {"type": "integer"},
                                       "per_page": {"type": "integer"},
-                                      "total": {"type": "integer"},
+                                      "total": {"type": "integer",
+                                                "description": "Matching tickets, counted up "
+                                                               "to 10000"},
+                                      "total_exact": {"type": "boolean",
+                                                      "description": "False when there are "
+                                                                     "more than `total`"},
                                       "pages": {"type": "integer"}}},
         "Article": article,
         "ArticleList": {"type": "object", "properties": {

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from tickets.models import OPEN_STATUSES, Department, Ticket
@@ -18,6 +18,8 @@ from tickets.numbering import is_valid_number
 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
+# Counting stops here: "10000+" is as useful as 731,204 and does not read a million rows.
+COUNT_LIMIT = 10_000
 INBOX_STATUSES = ("dispatched", "in_progress", "reopened")
 
 
@@ -40,9 +42,14 @@ class TicketFilter:
 @dataclass
 class Page:
     items: list[Ticket]
-    total: int
+    total: int  # at most COUNT_LIMIT; see total_exact
     page: int
     per_page: int
+    total_exact: bool = True
+
+    @property
+    def total_label(self) -> str:
+        return str(self.total) if self.total_exact else f"{self.total}+"
 
     @property
     def pages(self) -> int:
@@ -97,10 +104,16 @@ def list_tickets(s: Session, f: TicketFilter | None = None, *, page: int = 1,
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
     base = apply_filter(select(Ticket), f)
-    total = s.scalar(apply_filter(select(func.count(Ticket.id)), f)) or 0
+    total = count_tickets(s, f, COUNT_LIMIT)
     items = s.scalars(base.order_by(Ticket.id.desc()).limit(per_page)
                       .offset((page - 1) * per_page)).all()
-    return Page(list(items), total, page, per_page)
+    return Page(list(items), min(total, COUNT_LIMIT), page, per_page, total <= COUNT_LIMIT)
+
+
+def count_tickets(s: Session, f: TicketFilter, limit: int) -> int:
+    """Matching tickets, counted up to limit + 1 (COUNT(*) of a LIMITed subquery)."""
+    capped = apply_filter(select(literal_column("1")).select_from(Ticket), f).limit(limit + 1)
+    return s.scalar(select(func.count()).select_from(capped.subquery())) or 0
 
 
 def iter_tickets(s: Session, f: TicketFilter | None = None,

@@ -67,3 +67,13 @@ def test_transcript_fills_empty_fields_and_route_dispatches(store_app):
         actions = [(e.actor, e.action) for e in t.events]
         assert ("classifier", "updated") in actions
         assert actions[-1] == ("supervisor:li", "dispatched")
+
+
+def test_health_reports_seeding(app):
+    client = app.test_client()
+    body = client.get("/healthz").get_json()
+    assert body["checks"]["tickets"]["ok"] is True
+    assert "flask tickets seed" in body["checks"]["tickets"]["hint"]
+    with app.app_context(), get_db().session() as s:
+        seed(s)
+    assert client.get("/healthz").get_json()["checks"]["tickets"]["departments"] == 21

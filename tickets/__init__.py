@@ -12,10 +12,12 @@ from __future__ import annotations
 
 def init_app(app) -> None:
     """Register the /api/ blueprint and the `flask tickets` CLI."""
-    from tickets import api, cli
+    from core.health import register
+    from tickets import api, cli, health
 
     cli.init_app(app)
     app.register_blueprint(api.bp)
+    register(app, "tickets", health.check)
     from tickets import pages  # supervisor pages (HTML), tickets/pages/
 
     pages.init_app(app)

@@ -50,6 +50,9 @@ def call(url, script, play, from_, to, language, verbose) -> None:
                                      cfg["TWILIO_AUTH_TOKEN"]),
             prompt_text=PromptIndex.for_app(current_app), measure_audio=True)
         click.echo(f"calling {to} from {mask_number(from_)} via {base}")
+        if cfg.get("TELEPHONY") != "simulator":
+            click.echo("(TELEPHONY is not 'simulator': the app does not take simulated "
+                       "recordings, so spoken messages cannot be sent)", err=True)
         speaker = Speaker(phone, language) if play else None
         shown = 0
         need = phone.start()

@@ -346,7 +346,13 @@ class Phone:
             return
         duration = min(wav_duration(action.audio), a["maxLength"])
         sid = new_sid("RE")
-        rec_url = self._publish_recording(sid, action.audio)
+        try:
+            rec_url = self._publish_recording(sid, action.audio)
+        except Exception as exc:  # nowhere to put it: to the app, as if nothing was said
+            self._event("http-error", url="(recording server)", error=f"{exc}")
+            self._event("no-recording")
+            self.state["clock"] += a["timeout"]
+            return
         self._event("recorded", sid=sid, url=rec_url, seconds=round(duration, 2),
                     text=action.value)
         self.state["clock"] += duration + a["timeout"]

@@ -186,7 +186,8 @@ def _load_flow(text: str):
 
 
 def _call_row(s, call_id: int) -> PhoneCall:
-    row = s.get(PhoneCall, call_id)
+    # Locked: a double-clicked key must not run two turns on the same state.
+    row = s.get(PhoneCall, call_id, with_for_update=True)
     if row is None or row.username != current_actor():
         abort(404)
     return row

@@ -8,8 +8,12 @@ the call record ivr keeps, or failing that from the prompts heard.
 
 from __future__ import annotations
 
-from flask import Flask
+from datetime import timedelta
 
+from flask import Flask
+from sqlalchemy import delete
+
+from core.db import utcnow
 from ivr.flows.model import Flow, Prompt
 from simulator.phone import Action, Phone
 from simulator.prompts import PromptIndex
@@ -20,6 +24,7 @@ from studio.sandbox import sandbox_for
 
 WEB_CALLER = "+8613800138000"  # the web phone's own number, shown in the sandbox's call records
 HOTLINE_NUMBER = "12345"
+PHONE_CALL_RETENTION = timedelta(days=1)  # a supervisor's finished test calls are dropped after
 ACTION_KINDS = ("keys", "speech", "audio", "wait", "agent", "busy", "no-answer", "hangup")
 
 
@@ -40,6 +45,9 @@ def _phone(sandbox: Flask, flow: Flow, state: dict | None) -> Phone:
 
 def start(app: Flask, s, *, username: str, mode: str, text: str, flow: Flow) -> PhoneCall:
     """Ring the sandbox app running `text`; returns the stored call."""
+    cutoff = utcnow() - PHONE_CALL_RETENTION
+    s.execute(delete(PhoneCall).where(PhoneCall.username == username,
+                                      PhoneCall.updated_at < cutoff))
     sandbox = sandbox_for(app, text, flow.version)
     phone = _phone(sandbox, flow, None)
     phone.start()

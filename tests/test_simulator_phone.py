@@ -247,3 +247,10 @@ def test_transcript_and_script_errors(transport):
     assert "欢迎致电12345" in text and "pressed 1" in text and "said 阳光小区" in text
     with pytest.raises(ScriptError):
         parse_script("1,jump:3")
+
+
+def test_audio_with_no_recording_server_counts_as_silence(transport, seen):
+    phone = call(transport, "2,say:有人吗")
+    assert "/message" not in dict(seen)
+    kinds = [e["kind"] for e in phone.events]
+    assert "http-error" in kinds and "no-recording" in kinds

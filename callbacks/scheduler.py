@@ -27,7 +27,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from callbacks import jobs, service
 from callbacks import models as m
@@ -157,22 +158,28 @@ class CallbackScheduler:
         """Add a job for every scheduled attempt that has none; returns how many."""
         added = 0
         self._sync_missed_calls()
-        while True:
+        while not self.stop_event.is_set():
+            # Read, then add jobs, then record them: no transaction of ours stays open while
+            # the job store writes (SQLite allows one writer at a time).
             with self.db.session() as s:
-                batch = s.scalars(select(m.CallbackAttempt)
-                                  .where(m.CallbackAttempt.state == m.SCHEDULED,
-                                         m.CallbackAttempt.job_id.is_(None))
-                                  .order_by(m.CallbackAttempt.due_at)
-                                  .limit(SYNC_BATCH)).all()
-                for attempt in batch:
-                    job_id = service.job_id_for(attempt.request, attempt.attempt_no)
-                    self.scheduler.add_job(jobs.attempt_due, "date",
-                                           run_date=m.aware(attempt.due_at),
-                                           args=[attempt.id], id=job_id, replace_existing=True)
-                    attempt.job_id = job_id
+                batch = [(a.id, service.job_id_for(a.request, a.attempt_no), m.aware(a.due_at))
+                         for a in s.scalars(select(m.CallbackAttempt)
+                                            .options(joinedload(m.CallbackAttempt.request))
+                                            .where(m.CallbackAttempt.state == m.SCHEDULED,
+                                                   m.CallbackAttempt.job_id.is_(None))
+                                            .order_by(m.CallbackAttempt.due_at)
+                                            .limit(SYNC_BATCH))]
+            for attempt_id, job_id, due_at in batch:
+                self.scheduler.add_job(jobs.attempt_due, "date", run_date=due_at,
+                                       args=[attempt_id], id=job_id, replace_existing=True)
+            if batch:
+                with self.db.session() as s:
+                    s.execute(update(m.CallbackAttempt),
+                              [{"id": a, "job_id": j} for a, j, _ in batch])
             added += len(batch)
-            if len(batch) < SYNC_BATCH or self.stop_event.is_set():
-                return added
+            if len(batch) < SYNC_BATCH:
+                break
+        return added
 
     def _sync_missed_calls(self) -> None:
         now = utcnow()

@@ -1,0 +1,187 @@
+"""The scheduler process: APScheduler jobs in the database, catch-up after downtime,
+SIGKILL in the middle of dispatching, and a standby taking over the lease."""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from callbacks import models as m
+from callbacks.lease import Lease
+from callbacks.scheduler import CallbackScheduler
+from core.config import ROOT
+from core.db import Database, get_db, utcnow
+from telephony.fake_twilio import FakeTwilio
+from telephony.twilio_port import TwilioPort
+from tests.conftest import TEST_AUTH_TOKEN
+
+SID = "AC" + "0" * 32
+# Calls may be placed at any time of day in these tests, whatever the real clock says.
+ALWAYS = {"CALLING_DAYS": "all", "CALLING_WINDOW": "00:00-23:59"}
+
+
+@pytest.fixture
+def fake():
+    with FakeTwilio(SID, TEST_AUTH_TOKEN) as server:
+        yield server
+
+
+def seed(url: str, count: int, due_in: timedelta = timedelta(minutes=-10),
+         first: int = 0) -> None:
+    """`count` survey requests whose first attempt is due (by default, 10 minutes ago)."""
+    db = Database(url)
+    with db.session() as s:
+        for i in range(first, first + count):
+            req = m.CallbackRequest(kind=m.SATISFACTION, ticket_id=i + 1, resolution_no=1,
+                                    number=f"+86139{i:08d}", script={})
+            s.add_all([req, m.CallbackAttempt(request=req, attempt_no=1, number=req.number,
+                                              due_at=utcnow() + due_in)])
+    db.dispose()
+
+
+def states(url: str) -> dict[str, int]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(m.CallbackAttempt.state, func.count())
+                            .group_by(m.CallbackAttempt.state)).all()
+    engine.dispose()
+    return dict(rows)
+
+
+def wait_for(predicate, timeout: float, step: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def test_jobs_live_in_the_database_with_deterministic_ids(make_app, fake):
+    app = make_app(TELEPHONY="twilio", TWILIO_API_BASE=fake.base_url, CALLBACK_CPS="20",
+                   **ALWAYS)
+    url = app.config["DATABASE_URL"]
+    seed(url, 3)                                   # overdue: caught up at once
+    seed(url, 2, due_in=timedelta(hours=1), first=3)  # later today
+    port = TwilioPort.from_config(app.config)
+    sched = CallbackScheduler(app, holder="test:1", port=port)
+    assert sched._renew()
+    sched._lead()
+    try:
+        assert sched.sync() == 5
+        engine = get_db(app).engine
+
+        def job_ids():
+            with engine.connect() as conn:
+                return sorted(r[0] for r in conn.execute(text("SELECT id FROM apscheduler_jobs")))
+
+        # The overdue ones ran at once (and left the store); the others wait for their time.
+        wait_for(lambda: job_ids() == [f"satisfaction:t{n}:r1:a1" for n in (4, 5)], 10)
+        # A restart that forgot which jobs exist adds none twice (replace_existing).
+        with get_db(app).session() as s:
+            for att in s.scalars(select(m.CallbackAttempt)):
+                att.job_id = None
+        sched.sync()
+        assert job_ids() == [f"satisfaction:t{n}:r1:a1" for n in (4, 5)]
+        wait_for(lambda: len(fake.calls) == 3, 10)
+        assert states(url) == {m.PLACED: 3, m.SCHEDULED: 2}
+    finally:
+        sched._stand_down()
+        port.close()
+
+
+def _start(url: str, fake, tmp_path, name: str, **extra) -> subprocess.Popen:
+    env = {**os.environ, "FLASK_APP": "ivr", "DATABASE_URL": url, "TELEPHONY": "twilio",
+           "TWILIO_API_BASE": fake.base_url, "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+           "TWILIO_ACCOUNT_SID": SID, "SECRET_KEY": "test", "PUBLIC_BASE_URL":
+           "http://hotline.test", "CALLBACK_LEASE_SECONDS": "3", "CALLBACK_MAX_CONCURRENT":
+           "1000", "AUDIO_DIR": str(tmp_path / "audio"), "LOG_LEVEL": "INFO", **ALWAYS,
+           **extra}
+    log = open(tmp_path / f"{name}.log", "ab")  # noqa: SIM115 - closed by the caller
+    proc = subprocess.Popen([sys.executable, "-m", "flask", "callbacks", "run",
+                             "--holder", name], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    proc.log = log
+    return proc
+
+
+def _stop(proc: subprocess.Popen, sig=signal.SIGTERM) -> None:
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    proc.log.close()
+
+
+def _lease_holder(url: str) -> str | None:
+    db = Database(url)
+    try:
+        holder, expires = Lease(db, "probe").current()
+        return holder if holder and m.aware(expires) > utcnow() else None
+    finally:
+        db.dispose()
+
+
+@pytest.mark.slow
+def test_sigkill_mid_dispatch_calls_nobody_twice_and_forgets_nobody(sqlite_url, fake, tmp_path):
+    seed(sqlite_url, 30)
+    fake.stall_next(1000, seconds=0.3)  # each call creation takes a while: kills land inside
+    first = _start(sqlite_url, fake, tmp_path, "first", CALLBACK_CPS="10")
+    try:
+        wait_for(lambda: len(fake.calls) >= 8, 60)
+    finally:
+        _stop(first, signal.SIGKILL)
+    time.sleep(0.5)  # the request the dead process had in flight still creates its call
+    before = states(sqlite_url)
+    assert before.get(m.SCHEDULED, 0) + before.get(m.DUE, 0) > 0  # it really died mid-way
+    second = _start(sqlite_url, fake, tmp_path, "second", CALLBACK_CPS="10")
+    try:
+        wait_for(lambda: states(sqlite_url) == {m.PLACED: 30}, 90, step=0.5)
+    finally:
+        _stop(second)
+    per_number = collections.Counter(c.to for c in fake.calls)
+    assert len(per_number) == 30 and set(per_number.values()) == {1}
+    db = Database(sqlite_url)
+    with db.session() as s:
+        sids = {a.number: a.call_sid for a in s.scalars(select(m.CallbackAttempt))}
+    db.dispose()
+    assert sids == {c.to: c.sid for c in fake.calls}
+    log = (tmp_path / "second.log").read_text()
+    assert "is active" in log
+    print(f"state at SIGKILL: {before}; restart: "
+          f"{[line for line in log.splitlines() if 'reconciled' in line]}")
+
+
+@pytest.mark.slow
+def test_standby_takes_over_when_the_active_scheduler_dies(sqlite_url, fake, tmp_path):
+    active = _start(sqlite_url, fake, tmp_path, "alpha")
+    standby = None
+    try:
+        wait_for(lambda: _lease_holder(sqlite_url) == "alpha", 30)
+        standby = _start(sqlite_url, fake, tmp_path, "beta")
+        time.sleep(5)
+        assert _lease_holder(sqlite_url) == "alpha" and standby.poll() is None
+        _stop(active, signal.SIGKILL)
+        killed = time.monotonic()
+        wait_for(lambda: _lease_holder(sqlite_url) == "beta", 60)
+        took = time.monotonic() - killed
+        assert took < 60
+        seed(sqlite_url, 1)
+        wait_for(lambda: len(fake.calls) == 1, 30)
+    finally:
+        _stop(active, signal.SIGKILL)
+        if standby is not None:
+            _stop(standby)
+    print(f"standby took over {took:.1f} s after SIGKILL (lease 3 s)")

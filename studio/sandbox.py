@@ -10,6 +10,7 @@ client, signed exactly as Twilio would.
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -50,7 +51,10 @@ def sandbox_for(app: Flask, text: str, version: str) -> Flask:
         flow_file.write_text(text, encoding="utf-8")
         url = sandbox_database_url(app)
         if url not in _migrated:
-            migrate.upgrade(url)
+            # Two workers may build their first sandbox at once: one migrates at a time.
+            with open(base / ".migrate.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                migrate.upgrade(url)
             _migrated.add(url)
         config = {s.name: app.config.get(s.name) for s in SETTINGS}
         config.update(

@@ -64,10 +64,10 @@ def missed_calls(s, since: datetime) -> list[tuple[str, str, datetime]]:
         return []
     handled = select(m.CallbackRequest.source_call_sid).where(
         m.CallbackRequest.source_call_sid.is_not(None))
-    rows = s.execute(select(Call.call_sid, Call.caller, Call.started_at, Call.ended_at)
-                     .where(Call.needs_return_call.is_(True), Call.started_at >= since,
+    rows = s.execute(select(Call.call_sid, Call.caller, Call.ended_at)
+                     .where(Call.needs_return_call.is_(True), Call.ended_at >= since,
                             Call.caller.is_not(None), Call.call_sid.not_in(handled))).all()
-    return [(sid, caller, m.aware(ended or started)) for sid, caller, started, ended in rows]
+    return [(sid, caller, m.aware(ended)) for sid, caller, ended in rows]
 
 
 class CallbackScheduler:

@@ -185,3 +185,39 @@ def test_standby_takes_over_when_the_active_scheduler_dies(sqlite_url, fake, tmp
         if standby is not None:
             _stop(standby)
     print(f"standby took over {took:.1f} s after SIGKILL (lease 3 s)")
+
+
+def test_missed_callers_get_one_return_call_unless_they_reached_an_agent(make_app, fake):
+    from callbacks.dispatcher import Dispatcher
+    from callbacks.policy import Policy
+    from ivr.calls import open_call
+
+    app = make_app(TELEPHONY="twilio", TWILIO_API_BASE=fake.base_url, CALLBACK_CPS="50",
+                   **ALWAYS)
+    port = TwilioPort.from_config(app.config)
+    sched = CallbackScheduler(app, holder="test:1", port=port)
+    now = utcnow()
+    with get_db(app).session() as s:
+        for sid, caller, outcome, ago in [
+                ("CA01", "+8613800000001", "abandoned_queue", 20),  # -> return call
+                ("CA02", "+8613800000002", "abandoned_queue", 20),  # reached an agent since
+                ("CA03", "+8613800000002", "agent", 5),
+                ("CA04", "+8613800000003", "abandoned_queue", 60 * 5)]:  # too long ago
+            call = open_call(s, call_sid=sid, caller=caller, called="12345", direction="inbound",
+                             flow_version="1", now=now - timedelta(minutes=ago + 2))
+            call.outcome, call.ended_at = outcome, now - timedelta(minutes=ago)
+            call.needs_return_call = outcome == "abandoned_queue"
+    sched._sync_missed_calls()
+    sched._sync_missed_calls()  # idempotent
+    with get_db(app).session() as s:
+        reqs = s.scalars(select(m.CallbackRequest).order_by(m.CallbackRequest.id)).all()
+        assert [(r.kind, r.source_call_sid) for r in reqs] == [
+            (m.RETURN_CALL, "CA01"), (m.RETURN_CALL, "CA02")]
+        for att in s.scalars(select(m.CallbackAttempt)):
+            att.state = m.DUE
+    disp = Dispatcher(get_db(app), port, Policy.from_config(app.config),
+                      app.config["PUBLIC_BASE_URL"], agent_reached=sched.dispatcher.agent_reached)
+    report = disp.tick()
+    port.close()
+    assert len(report.placed) == 1 and [c.to for c in fake.calls] == ["+8613800000001"]
+    assert list(report.skipped.values()) == ["caller has since reached an agent"]

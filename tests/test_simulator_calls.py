@@ -6,12 +6,11 @@ exactly as Twilio would: signed form posts, following the TwiML it returns.
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
+from simulator_support import serving
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from core.db import get_db
 from ivr.models import Call
@@ -32,13 +31,8 @@ def live(make_app):
     """(app, base_url): the app with the shipped flow, served on a real port."""
     app = make_app()
     app.extensions["ivr.clock"] = lambda: WORKDAY_MORNING
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    with serving(app) as base:
+        yield app, base
 
 
 def place(app, base: str, script: str) -> Phone:

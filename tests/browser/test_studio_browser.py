@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 from accounts_support import PASSWORD, make_user
-from werkzeug.serving import make_server
+from simulator_support import serving
 
 from core.config import ROOT
 from studio import sandbox
@@ -32,13 +31,8 @@ def server(make_app, tmp_path):
     shutil.copy(ROOT / "flows.yaml", flows)
     app = make_app(FLOWS_PATH=str(flows))
     make_user(app, "zhang", "supervisor", display_name="张班长")
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}", flows
-    srv.shutdown()
-    thread.join()
-    srv.server_close()
+    with serving(app) as base:
+        yield base, flows
     sandbox.dispose_all()
 
 

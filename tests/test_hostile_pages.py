@@ -1,0 +1,243 @@
+"""Hostile input on the pages and the API: authorisation on every route, injection, traversal.
+
+The route sweep enumerates `app.url_map`, so a route added later is covered (or
+this test names it). Injection goes in through the real API and comes out on
+the supervisor pages escaped; path traversal and foreign recording URLs never
+reach a file or a host outside the allowed ones.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from accounts_support import csrf_token, login
+from conftest import TEST_API_TOKEN
+from pages_support import populate
+from speech_support import korean_model
+from sqlalchemy import func, select
+
+from accounts import service as accounts
+from core.db import get_db
+from speech import jobs
+from speech.worker import Worker
+from tickets.models import Ticket
+
+API = {"Authorization": f"Bearer {TEST_API_TOKEN}"}
+# Routes anyone may reach, and why.
+PUBLIC = {
+    "static",                      # CSS/JS
+    "health.healthz",              # load balancer probe (says ok/failing, nothing private)
+    "accounts.login",              # the login form
+    "tickets_api.openapi_document",  # the API's published description
+    "speech_audio.audio",          # Twilio fetches synthesized prompts without credentials
+}
+# Routes authenticated by Twilio's signature (403) or Twilio's basic auth (401).
+SIGNED = ("ivr.", "callbacks_voice.")
+BASIC_AUTH = ("simulator_recordings.",)
+INJECTIONS = [
+    "<script>alert('xss')</script>",
+    "\"><img src=x onerror=alert(1)>",
+    "'; DROP TABLE tickets; --",
+    "' OR '1'='1",
+    "{{ config.SECRET_KEY }}",
+    "javascript:alert(1)",
+]
+
+
+@pytest.fixture
+def site(make_app):
+    app = make_app()
+    return app, populate(app)
+
+
+def client_as(app, username):
+    client = app.test_client()
+    assert login(client, username).status_code == 302
+    return client
+
+
+def _paths(app, numbers):
+    for rule in app.url_map.iter_rules():
+        values = {arg: numbers["heat"] if arg == "number" else
+                  "heating-season" if arg == "key" else
+                  "x.wav" if arg == "name" else
+                  "static.css" if arg == "filename" else
+                  app.config["TWILIO_ACCOUNT_SID"] if arg == "account" else 1
+                  for arg in rule.arguments}
+        path = rule.build(values, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method, path
+
+
+def test_every_route_refuses_anonymous_callers(site):
+    app, numbers = site
+    client = app.test_client()
+    token = csrf_token(client)
+    seen = set()
+    for endpoint, method, path in _paths(app, numbers):
+        seen.add(endpoint)
+        r = client.open(path, method=method, data={"csrf_token": token})
+        if endpoint in PUBLIC or endpoint == "accounts.logout":
+            assert r.status_code < 500, (endpoint, r.status_code)
+            token = csrf_token(client)  # logging out starts a new session (and CSRF token)
+        elif endpoint.startswith(SIGNED):
+            assert r.status_code == 403, (endpoint, method, r.status_code)
+        elif endpoint.startswith(BASIC_AUTH) or path.startswith("/api/"):
+            assert r.status_code == 401, (endpoint, method, r.status_code)
+        else:
+            assert r.status_code == 302, (endpoint, method, r.status_code)
+            assert r.headers["Location"].startswith("/login"), endpoint
+    assert {"studio.publish", "tickets_api.create_ticket", "ivr.voice"} <= seen
+
+
+def test_agent_cannot_publish_flows_or_use_the_studio(site):
+    app, numbers = site
+    flows = Path(app.config["FLOWS_PATH"]).read_bytes()
+    client = client_as(app, "agent1")
+    token = csrf_token(client, "/account")
+    for endpoint, method, path in _paths(app, numbers):
+        if not endpoint.startswith("studio."):
+            continue
+        r = client.open(path, method=method, data={"csrf_token": token, "source": "flow: {}"})
+        assert r.status_code == 403, (endpoint, method, r.status_code)
+    assert Path(app.config["FLOWS_PATH"]).read_bytes() == flows
+
+
+def test_department_sees_only_its_tickets_on_pages_and_api(site):
+    app, numbers = site
+    client = client_as(app, "housing1")
+    assert client.get(f"/tickets/{numbers['heat']}").status_code == 200  # routed to housing
+    for other in ("noise", "fund", "xss"):
+        r = client.get(f"/tickets/{numbers[other]}")
+        assert r.status_code in (403, 404), other
+        assert client.get(f"/tickets/{numbers[other]}/recording").status_code in (403, 404)
+    listing = client.get("/tickets/?q=").get_data(as_text=True)
+    assert numbers["noise"] not in listing
+    with app.app_context(), get_db(app).session() as s:
+        token = accounts.issue_token(accounts.get_user(s, "housing1"))
+    auth = {"Authorization": f"Bearer {token}"}
+    anon = app.test_client()
+    assert anon.get(f"/api/tickets/{numbers['heat']}", headers=auth).status_code == 200
+    assert anon.get(f"/api/tickets/{numbers['noise']}", headers=auth).status_code in (403, 404)
+    listed = anon.get("/api/tickets?per_page=100", headers=auth).json
+    items = listed.get("items", listed.get("tickets", []))
+    assert items and all(t["number"] != numbers["noise"] for t in items)
+    csv = anon.get("/api/tickets.csv", headers=auth).get_data(as_text=True)
+    assert numbers["noise"] not in csv
+
+
+@pytest.mark.parametrize("payload", INJECTIONS)
+def test_injection_in_ticket_text_is_stored_verbatim_and_shown_escaped(site, payload):
+    app, _ = site
+    api = app.test_client()
+    with app.app_context(), get_db(app).session() as s:
+        before = s.scalar(select(func.count()).select_from(Ticket))
+    r = api.post("/api/tickets", headers=API, json={
+        "channel": "web", "description": payload, "caller_number": "13812345678"})
+    assert r.status_code == 201, r.json
+    number = r.json["number"]
+    assert api.get(f"/api/tickets/{number}", headers=API).json["description"] == payload
+    with app.app_context(), get_db(app).session() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket)) == before + 1
+    boss = client_as(app, "boss")
+    for page in (f"/tickets/{number}", "/tickets/", f"/tickets/?q={payload}", "/dashboard/",
+                 f"/kb/?q={payload}", "/inbox/"):
+        html = boss.get(page).get_data(as_text=True)
+        assert "<script>alert" not in html and "<img src=x" not in html, page
+        assert app.config["SECRET_KEY"] not in html
+    html = boss.get(f"/tickets/{number}").get_data(as_text=True)
+    assert "&lt;script&gt;" in html or "&#39;" in html or "&#34;" in html or payload in html
+    found = api.get("/api/tickets", headers=API, query_string={"q": payload}).status_code
+    assert found == 200
+
+
+def test_audio_route_serves_no_file_outside_the_cache(site):
+    app, _ = site
+    client = app.test_client()
+    secret = Path(app.config["AUDIO_DIR"]).parent / "secret.wav"
+    secret.write_bytes(b"RIFF secret")
+    for name in ("../secret.wav", "..%2Fsecret.wav", "%2e%2e%2fsecret.wav", "..\\secret.wav",
+                 "/etc/passwd", "....//secret.wav", "x" * 5000 + ".wav", "%00.wav"):
+        r = client.get(f"/audio/{name}")
+        assert r.status_code == 404, name
+        assert b"secret" not in r.data
+
+
+def test_recording_path_outside_the_recordings_dir_is_never_served(site):
+    app, numbers = site
+    outside = Path(app.config["RECORDINGS_DIR"]).parent / "outside.wav"
+    outside.write_bytes(b"RIFF private")
+    for path in ("../outside.wav", str(outside), "calls/../../outside.wav"):
+        with app.app_context(), get_db(app).session() as s:
+            s.scalar(select(Ticket).where(Ticket.number == numbers["heat"])).recording_path = path
+        r = client_as(app, "boss").get(f"/tickets/{numbers['heat']}/recording")
+        assert r.status_code == 404, path
+        assert b"private" not in r.data
+
+
+class _Trap(BaseHTTPRequestHandler):
+    hits: list = []
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        self.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "audio/x-wav")
+        self.end_headers()
+        self.wfile.write(b"RIFF")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_recording_urls_to_other_hosts_are_never_fetched(make_app):
+    """The ticket page's player and the transcription worker both refuse foreign URLs."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trap)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    trap = f"http://127.0.0.1:{server.server_port}"
+    try:
+        app = make_app(TWILIO_API_BASE="http://127.0.0.1:9")  # the only allowed host
+        numbers = populate(app)
+        urls = [f"{trap}/2010-04-01/Accounts/AC/Recordings/RE1",
+                f"http://127.0.0.1:9@127.0.0.1:{server.server_port}/r",
+                f"http://127.0.0.1:9/../{trap}/r",
+                f"http://127.0.0.1:9.{server.server_port}/r",
+                "file:///etc/passwd"]
+        boss = client_as(app, "boss")
+        for url in urls:
+            with app.app_context(), get_db(app).session() as s:
+                t = s.scalar(select(Ticket).where(Ticket.number == numbers["vm"]))
+                t.recording_url, t.recording_path = url, None
+            assert boss.get(f"/tickets/{numbers['vm']}/recording").status_code == 404, url
+            with app.app_context(), get_db(app).session() as s:
+                jobs.enqueue_transcription(s, ticket_id=t.id, recording_url=url,
+                                           recording_sid=None)
+        with app.app_context():
+            worker = Worker(get_db(app), app.config, korean_model())
+            outcomes = [worker.run_once() for _ in urls]
+        assert all(o.status == "failed" for o in outcomes), outcomes
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert _Trap.hits == []
+
+
+def test_oversized_uploads_are_refused(site):
+    app, _ = site
+    client = app.test_client()
+    big = b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    r = client.post("/api/tickets", headers={**API, "Content-Type": "application/json"}, data=big)
+    assert r.status_code == 413
+    sid = app.config["TWILIO_ACCOUNT_SID"]
+    r = client.put(f"/simulator/twilio/2010-04-01/Accounts/{sid}/Recordings/RE{'0' * 32}",
+                   data=b"RIFF" + b"\0" * (17 * 1024 * 1024),
+                   auth=(sid, app.config["TWILIO_AUTH_TOKEN"]))
+    assert r.status_code in (400, 413)
+    boss = client_as(app, "boss")
+    r = boss.post("/studio/validate", data={"csrf_token": csrf_token(boss, "/account"),
+                                            "source": "x" * (app.config["MAX_CONTENT_LENGTH"])})
+    assert r.status_code in (400, 413)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    from callbacks import cli, health, webhooks
+    from callbacks import cli, health, pages, webhooks
 
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(pages.bp)
     try:
         from accounts.csrf import csrf
     except ImportError:

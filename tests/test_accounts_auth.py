@@ -6,7 +6,6 @@ import time
 
 import pytest
 from accounts_support import PASSWORD, csrf_token, login, make_user
-from conftest import TEST_API_TOKEN
 from flask import Blueprint, jsonify
 
 from accounts import api_auth_required, current_actor, role_required
@@ -164,10 +163,11 @@ def test_api_requires_a_token(client):
     assert r.status_code == 401
 
 
-def test_api_service_token_acts_as_api(client):
-    r = client.post("/api/probe", headers={"Authorization": f"Bearer {TEST_API_TOKEN}"})
+def test_api_service_token_acts_as_api(app, client):
+    service_token = app.config["HOTLINE_API_TOKEN"]  # conftest's TEST_API_TOKEN
+    r = client.post("/api/probe", headers={"Authorization": f"Bearer {service_token}"})
     assert r.status_code == 200 and r.json == {"actor": "api"}
-    r = client.get("/api/probe/supervisor", headers={"Authorization": f"Bearer {TEST_API_TOKEN}"})
+    r = client.get("/api/probe/supervisor", headers={"Authorization": f"Bearer {service_token}"})
     assert r.status_code == 200
 
 

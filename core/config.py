@@ -33,7 +33,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Twilio auth token (signs webhooks); default: a random token kept in var/", True),
     Setting("TWILIO_CALLER_ID", "+8605460000000", "Caller ID for outgoing calls"),
     Setting("TWILIO_API_BASE", "https://api.twilio.com",
-            "Base of Twilio's REST API; every REST call and recording download goes here"),
+            "Base of Twilio's REST API; every REST call and recording download goes here "
+            "(simulator mode: PUBLIC_BASE_URL/simulator/twilio, the simulator's stand-in)"),
     Setting("TELEPHONY", None,
             "'twilio' or 'simulator'; default: simulator unless TWILIO_AUTH_TOKEN is set"),
     Setting("OPERATOR_NUMBER", "+8605468888888",
@@ -122,5 +123,8 @@ def load_config(environ: dict[str, str] | None = None) -> dict[str, object]:
     if not cfg["TWILIO_AUTH_TOKEN"]:
         cfg["TWILIO_AUTH_TOKEN"] = _persistent_secret(var_dir, "simulator-auth-token")
     cfg["PUBLIC_BASE_URL"] = str(cfg["PUBLIC_BASE_URL"]).rstrip("/")
+    if cfg["TELEPHONY"] == "simulator" and not env.get("TWILIO_API_BASE"):
+        # The simulator serves its recordings itself; downloads must stay under this base.
+        cfg["TWILIO_API_BASE"] = f"{cfg['PUBLIC_BASE_URL']}/simulator/twilio"
     cfg["TWILIO_API_BASE"] = str(cfg["TWILIO_API_BASE"]).rstrip("/")
     return cfg

@@ -19,7 +19,7 @@ def test_defaults_are_embedded():
     assert cfg["DATABASE_URL"].startswith("sqlite:///")
     assert cfg["TELEPHONY"] == "simulator"
     assert cfg["HOTLINE_TIMEZONE"] == "Asia/Shanghai"
-    assert cfg["TWILIO_API_BASE"] == "https://api.twilio.com"
+    assert cfg["TWILIO_API_BASE"] == "http://127.0.0.1:8000/simulator/twilio"
     assert cfg["HOST"] == "127.0.0.1" and cfg["PORT"] == "8000"
 
 
@@ -27,6 +27,7 @@ def test_auth_token_switches_to_twilio():
     cfg = load_config({"TWILIO_AUTH_TOKEN": "x", "PUBLIC_BASE_URL": "https://h.example/"})
     assert cfg["TELEPHONY"] == "twilio"
     assert cfg["PUBLIC_BASE_URL"] == "https://h.example"
+    assert cfg["TWILIO_API_BASE"] == "https://api.twilio.com"
 
 
 def test_mask_number():

@@ -63,6 +63,7 @@ SATISFACTION_RESULTS = {
 }
 
 NUMBER_LENGTH = 14  # YYYYMMDD + 6-digit daily sequence
+TEXT_SEARCH_COLUMNS = ("description", "transcript", "location")
 
 
 class Department(Base):
@@ -108,6 +109,12 @@ class Ticket(Base):
         # Supervisors filter by place: these keep the (capped) counts index-only.
         Index("ix_tickets_topic_district_status", "topic", "district", "status"),
         Index("ix_tickets_district_opened", "district", "opened_on"),
+        # Text search (LIKE '%…%'): trigram GIN indexes on PostgreSQL. SQLite gets plain
+        # B-trees of the same name (useless for LIKE, but one schema for both backends
+        # keeps the migrations-match-models check simple); its search scans.
+        *[Index(f"ix_tickets_{name}_trgm", name, postgresql_using="gin",
+                postgresql_ops={name: "gin_trgm_ops"})
+          for name in TEXT_SEARCH_COLUMNS],
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

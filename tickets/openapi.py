@@ -78,7 +78,7 @@ def _filter_params() -> list[dict]:
         q("date_to", {"type": "string", "format": "date"}, "Opened on or before"),
         q("overdue", {"type": "string", "enum": ["true", "false"]}, "Open and past due"),
         q("q", {"type": "string", "maxLength": 200, "pattern": OPTIONAL_TEXT_PATTERN},
-          "Ticket number, or text in description/transcript/location/reply"),
+          "Ticket number, or text in description, transcript or location"),
     ]
 
 

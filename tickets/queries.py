@@ -1,7 +1,7 @@
 """Ticket lists: filters, text search, paging, overdue and department inboxes.
 
 Filtering and counting happen in the database (indexed columns); pages are
-ordered newest first by id, which follows creation order.
+ordered newest first (local date, then id, which follows creation order).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import Select, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from tickets.models import OPEN_STATUSES, Department, Ticket
+from tickets.models import OPEN_STATUSES, TEXT_SEARCH_COLUMNS, Department, Ticket
 from tickets.numbering import is_valid_number
 
 DEFAULT_PER_PAGE = 25
@@ -91,10 +91,9 @@ def _text_condition(q: str):
     if is_valid_number(q):
         return Ticket.number == q
     pattern = f"%{_escape_like(q)}%"
-    return or_(Ticket.description.like(pattern, escape="\\"),
-               Ticket.transcript.like(pattern, escape="\\"),
-               Ticket.location.like(pattern, escape="\\"),
-               Ticket.reply.like(pattern, escape="\\"))
+    # Every column here has a trigram index on PostgreSQL (TEXT_SEARCH_COLUMNS).
+    return or_(*[getattr(Ticket, name).like(pattern, escape="\\")
+                 for name in TEXT_SEARCH_COLUMNS])
 
 
 def list_tickets(s: Session, f: TicketFilter | None = None, *, page: int = 1,
@@ -105,7 +104,9 @@ def list_tickets(s: Session, f: TicketFilter | None = None, *, page: int = 1,
     page = max(1, page)
     base = apply_filter(select(Ticket), f)
     total = count_tickets(s, f, COUNT_LIMIT)
-    items = s.scalars(base.order_by(Ticket.id.desc()).limit(per_page)
+    # opened_on first: the planner then walks the (…, opened_on) indexes backwards and stops
+    # after a page, instead of scanning the primary key back to the filtered date range.
+    items = s.scalars(base.order_by(Ticket.opened_on.desc(), Ticket.id.desc()).limit(per_page)
                       .offset((page - 1) * per_page)).all()
     return Page(list(items), min(total, COUNT_LIMIT), page, per_page, total <= COUNT_LIMIT)
 

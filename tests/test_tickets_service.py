@@ -91,6 +91,34 @@ def test_numbers_unique_under_concurrent_creation(store_app):
     assert sequences == list(range(1, threads_n * per_thread + 1))
 
 
+def test_concurrent_retries_of_one_webhook_make_one_ticket(store_app):
+    """Six threads create with the same idempotency key at once: one ticket, same number."""
+    db = Database(store_app.config["DATABASE_URL"])
+    barrier = threading.Barrier(6)
+    numbers, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait()
+            with store_app.app_context(), db.session() as s:
+                numbers.append(service.create_ticket(
+                    s, channel="voice_message", caller_number=None,
+                    idempotency_key="CA123:7").number)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    db.dispose()
+    assert errors == []
+    assert len(numbers) == 6 and len(set(numbers)) == 1
+    with store_app.app_context(), get_db().session() as s:
+        assert s.scalar(select(func.count(Ticket.id))) == 1
+
+
 def test_full_life_cycle_with_audit(store_app):
     with store_app.app_context(), get_db().session() as s:
         dept = _dept(s)

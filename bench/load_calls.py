@@ -1,0 +1,319 @@
+"""Load: whole calls against gunicorn on PostgreSQL, ramping the number of concurrent calls.
+
+Each concurrent call is a thread playing one caller after another with the
+simulator's TwiML-following phone (simulator/phone.py): signed webhooks, the
+greeting, notices, the agent queue and its hold URL, the overflow menu by keypad
+or by voice (a <Record> matched by the speech grammar), voice messages (a real
+WAV, a ticket), self-service by keypad, hang-ups, and status callbacks. Calls are
+paced in real time by the phone's own call clock (prompt lengths, hold music,
+caller think time) times --time-scale, so "N concurrent calls" means N callers
+on the line at once.
+
+For each ramp step it prints webhook latency (p50/p95/p99, ms) and errors, and
+reports the largest step with p99 < 200 ms and no error. At the end it counts
+call records and tickets in the database against what the generator sent.
+
+    .venv/bin/python bench/load_calls.py                       # 25,50,100 (quick)
+    .venv/bin/python bench/load_calls.py --steps 100,200,300,400,500 --step-seconds 90
+
+All traffic goes to 127.0.0.1; every run is bounded (steps x step-seconds + drain).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.load_stack import ACCOUNT_SID, AUTH_TOKEN, Stack  # noqa: E402
+from simulator.phone import Action, Phone  # noqa: E402
+from simulator.recordings import AppRecordings  # noqa: E402
+from simulator.transport import HttpTransport  # noqa: E402
+
+P99_GOAL_MS = 200
+HOTLINE = "+8605460012345"
+MESSAGE_MIN_SECONDS = 60  # a <Record> this long is the voice message; shorter ones are answers
+DRAIN_SECONDS = 240       # after a run, calls in progress may take this long to finish
+# The caller mix (weights): most wait for an agent, many leave a message at overflow.
+MIX = {"agent": 40, "message": 30, "spoken": 10, "self_service": 12, "abandon": 8}
+
+
+def voice_wav() -> bytes:
+    """A short real voice message (espeak-ng through the simulator's phone voice)."""
+    from simulator.voice import speak
+
+    return speak("您好，我家小区的暖气一直不热，麻烦尽快派人来看看。", "zh-CN")
+
+
+@dataclass
+class Stats:
+    """Everything the generator sent and saw, shared by all caller threads."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    latencies: list = field(default_factory=list)       # (t_end, seconds, path)
+    errors: list = field(default_factory=list)          # (t, call_sid, detail)
+    calls_started: int = 0
+    calls_completed: int = 0
+    messages_sent: int = 0
+    scenarios: Counter = field(default_factory=Counter)
+    call_sids: set = field(default_factory=set)
+    message_sids: set = field(default_factory=set)
+
+    def window(self, start: float, end: float) -> tuple[list[float], int]:
+        with self.lock:
+            lat = [d for t, d, _ in self.latencies if start <= t < end]
+            errs = sum(1 for t, *_ in self.errors if start <= t < end)
+        return lat, errs
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+class PacedTransport:
+    """Real HTTP; waits (call clock advance x scale) before each webhook; times each one."""
+
+    def __init__(self, http: HttpTransport, stats: Stats, scale: float, stop: threading.Event):
+        self.http, self.stats, self.scale, self.stop = http, stats, scale, stop
+        self.phone: Phone | None = None
+        self._clock = 0.0
+
+    def request(self, method, url, data=None, headers=None):
+        if self.phone is not None and method == "POST":
+            clock = self.phone.state["clock"]
+            if clock > self._clock:
+                time.sleep(min(30.0, (clock - self._clock) * self.scale))
+                self._clock = clock
+        t0 = time.perf_counter()
+        reply = self.http.request(method, url, data=data, headers=headers)
+        elapsed = time.perf_counter() - t0
+        if method == "POST":
+            path = url.split("?", 1)[0].split("/", 3)[-1]
+            with self.stats.lock:
+                self.stats.latencies.append((time.time(), elapsed, path))
+            if reply.status >= 500 or (reply.status >= 300 and "/status" not in path):
+                self._error(data, f"HTTP {reply.status} from {path}")
+        return reply
+
+    def _error(self, data, detail: str) -> None:
+        with self.stats.lock:
+            self.stats.errors.append((time.time(), (data or {}).get("CallSid"), detail))
+
+
+class Caller:
+    """Answers the phone's Needs according to one scenario."""
+
+    def __init__(self, scenario: str, rng: random.Random, wav: bytes):
+        self.scenario, self.rng, self.wav = scenario, rng, wav
+        self.queue_rounds = 0
+        self.gathers = 0
+        self.sent_message = False
+
+    def answer(self, need) -> Action:
+        s, rng = self.scenario, self.rng
+        if need.kind == "queue":
+            self.queue_rounds += 1
+            if s == "abandon" and self.queue_rounds >= rng.randint(1, 3):
+                return Action("hangup")
+            if s == "agent" and self.queue_rounds >= rng.randint(1, 2):
+                return Action("agent", rng.randint(20, 60))
+            return Action("wait", 5)  # hold on (the flow offers a message after 15 s)
+        if need.kind == "gather":
+            self.gathers += 1
+            if self.gathers == 1 and s == "self_service":
+                return Action("keys", "1")  # barge in: self-service
+            if s == "self_service":
+                if "numDigits" in need.attrs and need.attrs.get("numDigits") == 14:
+                    return Action("keys", f"2026{rng.randint(0, 999):010d}#")
+                return Action("keys", rng.choice(["2", "3", "4", "1", "9", "9"]))
+            if self.gathers == 1:
+                return Action("wait", 1)  # let the greeting play
+            if s == "spoken":
+                return Action("wait", need.attrs.get("timeout", 5))  # answer by voice next
+            return Action("keys", "1")  # overflow offer: leave a message
+        if need.kind == "record":
+            if need.attrs["maxLength"] >= MESSAGE_MIN_SECONDS:
+                self.sent_message = True
+            return Action("audio", "留言", audio=self.wav)
+        if need.kind == "dial":
+            return Action("agent", rng.randint(10, 30))
+        return Action("hangup")
+
+
+class LoadGenerator:
+    """Keeps `target` calls in progress; each caller thread plays calls back to back."""
+
+    def __init__(self, base_url: str, public_base_url: str, *, scale: float = 1.0,
+                 seed: int = 12345, wav: bytes | None = None):
+        self.base_url, self.public_base_url = base_url, public_base_url
+        self.scale = scale
+        self.stats = Stats()
+        self.wav = wav or voice_wav()
+        self.rng = random.Random(seed)
+        self._threads: list[tuple[threading.Thread, threading.Event]] = []
+        self._n = 0
+
+    def set_target(self, target: int) -> None:
+        while len(self._threads) < target:
+            stop = threading.Event()
+            t = threading.Thread(target=self._caller_loop, args=(stop, self.rng.random()),
+                                 daemon=True, name=f"caller-{len(self._threads)}")
+            self._threads.append((t, stop))
+            t.start()
+            time.sleep(0.02)  # ramp gently: callers do not all ring in the same millisecond
+        while len(self._threads) > target:
+            _, stop = self._threads.pop()
+            stop.set()
+
+    def stop(self, timeout: float = DRAIN_SECONDS) -> None:
+        """Let every call in progress finish (no new ones), then return."""
+        for _, stop in self._threads:
+            stop.set()
+        deadline = time.time() + timeout
+        for t, _ in self._threads:
+            t.join(timeout=max(0.1, deadline - time.time()))
+        self._threads = []
+
+    def _caller_loop(self, stop: threading.Event, seed: float) -> None:
+        rng = random.Random(seed)
+        http = HttpTransport(self.base_url, self.public_base_url)
+        try:
+            # Spread first calls over a few seconds, as real arrivals are.
+            time.sleep(rng.uniform(0, 3))
+            while not stop.is_set():
+                self.play_call(http, rng, stop)
+        finally:
+            http.close()
+
+    def play_call(self, http: HttpTransport, rng: random.Random, stop: threading.Event) -> None:
+        scenario = rng.choices(list(MIX), weights=list(MIX.values()))[0]
+        transport = PacedTransport(http, self.stats, self.scale, stop)
+        recordings = AppRecordings(transport, self.public_base_url, ACCOUNT_SID, AUTH_TOKEN)
+        caller_number = f"+86138{rng.randint(0, 99_999_999):08d}"
+        phone = Phone.inbound(transport, AUTH_TOKEN, voice_url=self.public_base_url + "/ivr/voice",
+                              from_=caller_number, to=HOTLINE, account_sid=ACCOUNT_SID,
+                              status_callback=self.public_base_url + "/ivr/status",
+                              recordings=recordings)
+        transport.phone = phone
+        caller = Caller(scenario, rng, self.wav)
+        with self.stats.lock:
+            self.stats.calls_started += 1
+            self.stats.scenarios[scenario] += 1
+            self.stats.call_sids.add(phone.state["call_sid"])
+        need = phone.start()
+        while need is not None and not phone.ended:
+            need = phone.resume(caller.answer(need))
+        bad = [e for e in phone.events if e["kind"] in ("application-error", "http-error")]
+        with self.stats.lock:
+            self.stats.calls_completed += 1
+            if caller.sent_message:
+                self.stats.messages_sent += 1
+                self.stats.message_sids.add(phone.state["call_sid"])
+            for e in bad:
+                self.stats.errors.append((time.time(), phone.state["call_sid"],
+                                          e.get("detail") or e.get("error")))
+
+
+def summarise(latencies: list[float], errors: int) -> dict:
+    ms = [x * 1000 for x in latencies]
+    return {"requests": len(ms), "errors": errors,
+            "p50": round(percentile(ms, 50), 1), "p95": round(percentile(ms, 95), 1),
+            "p99": round(percentile(ms, 99), 1),
+            "max": round(max(ms), 1) if ms else 0.0,
+            "mean": round(statistics.fmean(ms), 1) if ms else 0.0}
+
+
+def print_paths(stats: Stats) -> None:
+    """Latency per webhook path over the whole run."""
+    by_path: dict[str, list[float]] = {}
+    with stats.lock:
+        for _, d, path in stats.latencies:
+            by_path.setdefault(path, []).append(d)
+    for path, values in sorted(by_path.items()):
+        row = summarise(values, 0)
+        print(f"  {path:28s} n={row['requests']:6d}  p50 {row['p50']:6.1f}  "
+              f"p99 {row['p99']:6.1f} ms")
+
+
+def check_counts(stack: Stack, stats: Stats) -> dict:
+    """Compare what the database holds with what the generator sent."""
+    calls = stack.count("SELECT count(*) FROM ivr_calls")
+    open_calls = stack.count("SELECT count(*) FROM ivr_calls WHERE ended_at IS NULL")
+    tickets = stack.count("SELECT count(*) FROM tickets WHERE channel = 'voice_message'")
+    dup = stack.count("SELECT count(*) FROM (SELECT call_sid FROM tickets WHERE call_sid IS "
+                      "NOT NULL GROUP BY call_sid HAVING count(*) > 1) d")
+    return {"calls_sent": stats.calls_started, "call_records": calls,
+            "calls_left_open": open_calls, "messages_sent": stats.messages_sent,
+            "voice_message_tickets": tickets, "duplicate_tickets": dup,
+            "ok": calls == stats.calls_started and tickets == stats.messages_sent
+            and dup == 0 and open_calls == 0}
+
+
+def run_ramp(gen: LoadGenerator, steps: list[int], step_seconds: float, warmup: float,
+             out=print) -> list[dict]:
+    results = []
+    for target in steps:
+        gen.set_target(target)
+        time.sleep(warmup)
+        start = time.time()
+        time.sleep(step_seconds)
+        lat, errs = gen.stats.window(start, time.time())
+        row = {"concurrent": target, **summarise(lat, errs)}
+        row["ok"] = row["errors"] == 0 and row["p99"] < P99_GOAL_MS and row["requests"] > 0
+        results.append(row)
+        out(f"  {target:5d} calls  {row['requests']:6d} webhooks  "
+            f"p50 {row['p50']:6.1f}  p95 {row['p95']:6.1f}  p99 {row['p99']:6.1f}  "
+            f"max {row['max']:7.1f} ms  errors {row['errors']}  {'ok' if row['ok'] else 'OVER'}")
+        if not row["ok"] and results[-1]["p99"] > 3 * P99_GOAL_MS:
+            break  # far past the knee: stop loading the shared machine
+    return results
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--steps", default="25,50,100", help="concurrent calls per ramp step")
+    ap.add_argument("--step-seconds", type=float, default=40)
+    ap.add_argument("--warmup", type=float, default=15, help="seconds after each ramp-up")
+    ap.add_argument("--time-scale", type=float, default=1.0,
+                    help="real seconds per second of call time (1 = real time)")
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    ap.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    ap.add_argument("--speech-workers", type=int, default=1)
+    args = ap.parse_args(argv)
+    steps = [int(x) for x in args.steps.split(",")]
+    with Stack() as stack:
+        base = stack.web(workers=args.workers, threads=args.threads)
+        for i in range(args.speech_workers):
+            stack.flask(f"speech{i + 1}", "speech", "speech", "worker", "--threads", "1")
+        print(f"gunicorn {args.workers}x{args.threads} on {base}, PostgreSQL {stack.db_name}, "
+              f"{args.speech_workers} speech worker(s), time scale {args.time_scale}")
+        gen = LoadGenerator(base, stack.public_base_url, scale=args.time_scale)
+        t0 = time.time()
+        results = run_ramp(gen, steps, args.step_seconds, args.warmup)
+        gen.stop()
+        time.sleep(2)
+        counts = check_counts(stack, gen.stats)
+        best = max((r["concurrent"] for r in results if r["ok"]), default=0)
+        print(f"scenarios: {dict(gen.stats.scenarios)}  ({time.time() - t0:.0f} s)")
+        print_paths(gen.stats)
+        print(f"largest concurrency with p99 < {P99_GOAL_MS} ms and no error: {best} calls")
+        print("counts:", counts)
+        for _t, sid, detail in gen.stats.errors[:10]:
+            print("  error:", sid, detail)
+        print("log errors:", stack.errors_in_logs())
+        return 0 if counts["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from callbacks import models as m
 from callbacks import service
@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 TICK_BUDGET_SECONDS = 0.9     # a tick stops dialling after this; the next one carries on
 CLOCK_SKEW = timedelta(seconds=5)  # provider clock vs ours when matching a claimed call
 TRANSIENT_RETRY = timedelta(minutes=1)
+# A placed call with no final status after this long lost its status callback: count it
+# as failed (and retry) rather than holding a concurrency slot and its number forever.
+STALE_CALL = timedelta(hours=2)
+RINGING_STATUSES = (None, "queued", "initiated", "ringing")
 
 
 @dataclass
@@ -64,7 +68,15 @@ class Dispatcher:
         with self.db.session() as s:
             if service.is_paused(s):
                 report.reason = "paused"
-                return report
+                ringing = s.scalars(select(m.CallbackAttempt.call_sid).where(
+                    m.CallbackAttempt.state == m.PLACED, m.CallbackAttempt.outcome.is_(None),
+                    m.CallbackAttempt.call_sid.is_not(None),
+                    or_(m.CallbackAttempt.status.is_(None),
+                        m.CallbackAttempt.status.in_(RINGING_STATUSES[1:])))).all()
+        if report.reason == "paused":
+            self._cancel_ringing(ringing)
+            return report
+        with self.db.session() as s:
             if not self.policy.may_call_at(now):
                 report.reason = "outside the calling window"
                 return report
@@ -187,6 +199,31 @@ class Dispatcher:
                              m.CallbackAttempt.call_sid.is_(None))
                       .values(call_sid=placed.sid, status=placed.status))
         report.placed.append(attempt_id)
+
+    def _cancel_ringing(self, sids: list[str]) -> None:
+        """Pause: calls still ringing are cancelled at once (answered ones finish)."""
+        for sid in sids:
+            try:
+                self.port.hang_up(sid)
+            except TelephonyError as exc:
+                log.warning("could not cancel call %s: %s", sid, exc)
+                continue
+            with self.db.session() as s:
+                # Marked so the next tick does not cancel it again; the final status
+                # callback (canceled) closes the attempt.
+                s.execute(update(m.CallbackAttempt).where(m.CallbackAttempt.call_sid == sid)
+                          .values(outcome="cancel_requested"))
+
+    def reap_stale(self) -> int:
+        """Close placed attempts whose final status never arrived (see STALE_CALL)."""
+        cutoff = self.clock() - STALE_CALL
+        with self.db.session() as s:
+            stale = s.scalars(select(m.CallbackAttempt).where(
+                m.CallbackAttempt.state == m.PLACED, m.CallbackAttempt.placed_at < cutoff)).all()
+            for attempt in stale:
+                service.finish_attempt(s, attempt, now=self.clock(), policy=self.policy,
+                                       outcome="failed", error="no final status from the provider")
+        return len(stale)
 
     # -- after a crash ---------------------------------------------------------------
     def reconcile(self) -> dict[str, int]:

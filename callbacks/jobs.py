@@ -42,5 +42,6 @@ def dispatch() -> None:
 
 
 def sync() -> None:
-    """Give new attempts their jobs and pick up missed callers (interval job)."""
+    """Give new attempts their jobs, pick up missed callers, close lost calls (interval)."""
     RUNTIME.scheduler.sync()
+    RUNTIME.dispatcher.reap_stale()

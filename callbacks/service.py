@@ -145,6 +145,8 @@ def outcome_of(attempt: m.CallbackAttempt) -> str:
     """How an attempt ended, from Twilio's final status, AMD and what was heard."""
     if attempt.answered_by and attempt.answered_by.startswith(("machine", "fax")):
         return "machine"
+    if attempt.status == "canceled" and attempt.outcome == "cancel_requested":
+        return "paused"
     if attempt.status != "completed":
         return attempt.status or "failed"
     if attempt.outcome in ("answered", "opted_out", "enqueued"):
@@ -175,6 +177,14 @@ def finish_attempt(s: Session, attempt: m.CallbackAttempt, *, now: datetime | No
         _close_request(s, req, m.SKIPPED, now, note=error)
     elif attempt.outcome in ("answered", "enqueued"):
         _close_request(s, req, m.DONE, now)
+    elif attempt.outcome == "paused":
+        # Cancelled by the pause switch before anyone answered: dial again once resumed
+        # (an extra attempt row; the citizen was never reached).
+        nxt = m.CallbackAttempt(request=req, attempt_no=attempt.attempt_no + 1,
+                                number=attempt.number, due_at=policy.next_allowed(now))
+        s.add(nxt)
+        s.flush()
+        return nxt
     elif attempt.outcome in RETRY_OUTCOMES:
         due = policy.retry_at(attempt.attempt_no, now)
         if req.deadline is not None and due is not None and due > req.deadline:

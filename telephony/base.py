@@ -61,8 +61,8 @@ class TelephonyPort(abc.ABC):
         """Calls to this number created at or after `since` (crash reconciliation)."""
 
     @abc.abstractmethod
-    def hang_up(self, sid: str) -> None:
-        """End a call in progress (pause switch)."""
+    def hang_up(self, sid: str, *, answered: bool = False) -> None:
+        """Cancel a call not yet answered, or end one in progress (`answered`)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and threads."""

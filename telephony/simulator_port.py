@@ -166,7 +166,7 @@ class SimulatorPort(TelephonyPort):
         with self._lock:
             return [c for c in self.placed if c.to == number and c.created_at >= since]
 
-    def hang_up(self, sid: str) -> None:
+    def hang_up(self, sid: str, *, answered: bool = False) -> None:
         """Simulated calls run to their end within milliseconds; nothing to interrupt."""
 
     def close(self) -> None:

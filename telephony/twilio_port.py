@@ -62,9 +62,10 @@ class TwilioPort(TelephonyPort):
         return [PlacedCall(sid=c.sid, to=c.to, status=c.status, created_at=c.date_created)
                 for c in found if c.date_created is None or c.date_created >= since]
 
-    def hang_up(self, sid: str) -> None:
+    def hang_up(self, sid: str, *, answered: bool = False) -> None:
+        # Twilio: "canceled" ends a queued or ringing call, "completed" one in progress.
         try:
-            self.client.calls(sid).update(status="completed")
+            self.client.calls(sid).update(status="completed" if answered else "canceled")
         except (TwilioException, OSError) as exc:
             raise TelephonyError(f"cannot hang up: {exc}") from exc
 

@@ -199,3 +199,36 @@ def test_return_call_skipped_when_late(setup, fake):
     with get_db(app).session() as s:
         assert s.scalar(select(m.CallbackRequest.state)) == m.SKIPPED
     assert fake.calls == []
+
+
+def test_pause_cancels_ringing_calls_and_they_are_dialled_again_after_resume(setup, fake):
+    app, disp, clock = setup(CALLBACK_CPS="50")
+    [attempt_id] = due(app, numbers(1))
+    assert disp.tick().placed == [attempt_id]
+    with get_db(app).session() as s:
+        service.set_paused(s, True, actor="sup")
+    disp.tick()
+    assert fake.calls[0].status == "canceled"
+    disp.tick()  # asked once only
+    assert [r for r in fake.requests if r[0] == "POST" and "/Calls/" in r[1]].__len__() == 1
+    with app.app_context(), get_db().session() as s:  # Twilio's final status callback
+        att = s.get(m.CallbackAttempt, attempt_id)
+        att.status = "canceled"
+        nxt = service.finish_attempt(s, att, now=clock().astimezone(UTC), policy=disp.policy)
+        assert att.outcome == "paused" and nxt.attempt_no == 2
+        nxt.state = m.DUE
+        service.set_paused(s, False, actor="sup")
+    assert len(disp.tick().placed) == 1 and len(fake.calls) == 2
+
+
+def test_lost_status_callback_does_not_hold_a_slot_forever(setup, fake):
+    app, disp, clock = setup(CALLBACK_CPS="50", CALLBACK_MAX_CONCURRENT="1")
+    first, second = due(app, numbers(2))
+    assert disp.tick().placed == [first]
+    assert disp.tick().reason == "at the concurrency cap"
+    clock.at += timedelta(hours=2, minutes=1)
+    assert disp.reap_stale() == 1
+    with get_db(app).session() as s:
+        att = s.get(m.CallbackAttempt, first)
+        assert (att.outcome, att.error) == ("failed", "no final status from the provider")
+    assert disp.tick().placed == [second]

@@ -17,8 +17,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
+from tickets.lifecycle import audit
 from tickets.models import Ticket
-from tickets.service import audit
 
 log = logging.getLogger(__name__)
 PURGE_BATCH = 500

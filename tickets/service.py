@@ -20,14 +20,9 @@ from core.db import utcnow
 from core.privacy import mask_number
 from tickets import lifecycle
 from tickets.errors import TicketError, TicketNotFound, ValidationError
-from tickets.models import (
-    CHANNELS,
-    DEMAND_TYPES,
-    SATISFACTION_RESULTS,
-    Ticket,
-    TicketEvent,
-)
-from tickets.numbering import format_number, next_sequence
+from tickets.lifecycle import audit
+from tickets.models import CHANNELS, DEMAND_TYPES, SATISFACTION_RESULTS, Ticket
+from tickets.numbering import format_number, next_sequence, spoken_digits
 from tickets.settings import due_days, hotline_timezone
 
 log = logging.getLogger(__name__)
@@ -63,16 +58,6 @@ def local_today() -> date:
 def due_date_for(demand_type: str | None, opened_on: date) -> date:
     days = due_days()
     return add_working_days(opened_on, days.get(demand_type or "other", days["other"]))
-
-
-def audit(s: Session, ticket: Ticket, *, actor: str, action: str,
-          from_status: str | None = None, to_status: str | None = None,
-          detail: dict | None = None) -> TicketEvent:
-    event = TicketEvent(ticket_id=ticket.id, actor=actor, action=action,
-                        from_status=from_status, to_status=to_status, detail=detail or None,
-                        at=utcnow())
-    s.add(event)
-    return event
 
 
 def _check_choice(field: str, value: str | None, choices) -> None:
@@ -144,8 +129,6 @@ def _load(s: Session, ticket_id: int) -> Ticket:
 
 def spoken_status(ticket: Ticket, language: str = "zh-CN") -> str:
     """What the self-service line says about a ticket (status and, once resolved, the reply)."""
-    from tickets.numbering import spoken_digits
-
     digits = spoken_digits(ticket.number)
     if language.lower().startswith("en"):
         text = f"Ticket {digits} is {ticket.status.replace('_', ' ')}."

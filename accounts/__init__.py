@@ -1,8 +1,10 @@
 """Accounts: users, roles, login sessions, CSRF and API tokens.
 
 Owns the `users` and `login_failures` tables (Alembic branch "accounts"), the
-/login and /logout pages, CSRF protection for the whole app and the
-`flask users` CLI. Must not touch other packages' tables.
+/login, /logout, /account (own password) and /users/ (supervisors: users and API
+tokens) pages, CSRF protection and protective headers for the whole app, the
+navigation bar of base.html, and the `flask users` CLI. Must not touch other
+packages' tables (it only reads tickets' departments for the department picker).
 
 Interface for the other packages::
 
@@ -52,13 +54,15 @@ __all__ = ["api_auth_required", "csrf", "current_actor", "current_user", "depart
 
 
 def init_app(app) -> None:
-    from accounts import cli, errors_pages, headers, nav, views
+    from accounts import admin, cli, display, errors_pages, headers, nav, views
 
     _csrf.init_app(app)
     headers.init_app(app)
+    display.init_app(app)
     app.before_request(check_session_expiry)
     app.context_processor(lambda: {"current_user": current_user()})
     app.jinja_env.globals["nav_items"] = nav.nav_items
     app.register_blueprint(views.bp)
+    app.register_blueprint(admin.bp)
     errors_pages.init_app(app)
     app.cli.add_command(cli.users_cli)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from accounts.auth import current_user, login_required, login_user, logout_user, safe_next
+from accounts.auth import current_user, login_user, logout_user, safe_next
 from accounts.errors import BadCredentials, LoginLocked
 from accounts.forms import LoginForm
 from accounts.service import authenticate
@@ -23,7 +23,7 @@ def home_url(user) -> str:
     endpoint = HOME_BY_ROLE.get(user.role, DEFAULT_HOME)
     if endpoint in current_app.view_functions:
         return url_for(endpoint)
-    return url_for("accounts.whoami")
+    return url_for("accounts_admin.account")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -71,10 +71,3 @@ def logout():
     logout_user()
     flash("已退出登录 Logged out", "info")
     return redirect(url_for("accounts.login"))
-
-
-@bp.get("/account")
-@login_required
-def whoami():
-    """Who am I, which role (also the landing page before any other page exists)."""
-    return render_template("accounts/account.html", user=current_user())

@@ -121,6 +121,9 @@ def test_supervisor_walkthrough(live_server, browser, shots_dir):
 
     page.goto(f"{base}/kb/?q=异地审车")
     page.screenshot(path=str(shots_dir / "kb.png"), full_page=True)
+    page.goto(f"{base}/users/")
+    assert page.locator("table.data tbody tr").count() == 4
+    page.screenshot(path=str(shots_dir / "users.png"), full_page=True)
     assert errors == []
     page.close()
 

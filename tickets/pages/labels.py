@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import current_app, g
 from sqlalchemy import select
@@ -47,15 +46,6 @@ def districts() -> list[str]:
         return []
 
 
-def local(dt: datetime | None) -> str:
-    if dt is None:
-        return ""
-    if dt.tzinfo is None:  # SQLite returns naive UTC
-        dt = dt.replace(tzinfo=UTC)
-    tz = ZoneInfo(str(current_app.config.get("HOTLINE_TIMEZONE", "Asia/Shanghai")))
-    return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-
 def register_filters(app) -> None:
     app.jinja_env.filters.update(
         status_label=lambda c: STATUSES.get(c, c or ""),
@@ -68,7 +58,6 @@ def register_filters(app) -> None:
         department_code_label=lambda code: next(
             (d.name for d in departments().values() if d.code == code), code or "—"),
         masked=mask_number,
-        localtime=local,
         # 20261126000123 -> "20261126 000123": the date, then the day's sequence.
         spaced=lambda n: f"{n[:8]} {n[8:]}" if n and len(n) > 8 else (n or ""),
         isodate=lambda d: d.isoformat() if isinstance(d, date) else "",

@@ -217,3 +217,32 @@ def test_kb_search(site):
     page = c.get("/kb/?q=储备肉").get_data(as_text=True)
     assert "储备" in page and "0 条结果" not in page
     assert "0 条结果" in c.get("/kb/?q=火星移民").get_data(as_text=True)
+
+
+def test_agent_creates_a_ticket_which_is_classified(site):
+    app, _ = site
+    c = client_as(app, "agent1")
+    page = c.get("/tickets/new").get_data(as_text=True)
+    key = __import__("re").search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+    form = {"channel": "phone", "caller_number": "13912345678", "district": "东营区",
+            "description": "小区楼下饭店夜里烧烤油烟大、噪音扰民，希望有关部门管一管。",
+            "idempotency_key": key}
+    r = post(c, "/tickets/new", **form)
+    assert r.status_code == 302
+    number = r.headers["Location"].rsplit("/", 1)[1]
+    assert post(c, "/tickets/new", **form).headers["Location"].endswith(number)  # double submit
+    with app.app_context(), get_db(app).session() as s:
+        t = find_by_number(s, number)
+        assert t.caller_number == "+8613912345678" and t.channel == "phone"
+        assert t.demand_type == "complaint" and t.topic and t.suggested_department  # classified
+        assert t.events[0].actor == "agent1"
+
+
+def test_new_ticket_form_reports_field_errors(site):
+    app, _ = site
+    c = client_as(app, "agent1")
+    r = post(c, "/tickets/new", channel="carrier-pigeon", caller_number="12", description=" ")
+    assert r.status_code == 400
+    page = r.get_data(as_text=True)
+    assert "must be one of" in page and "not a valid phone number" in page
+    assert client_as(app, "housing1").get("/tickets/new").status_code == 403

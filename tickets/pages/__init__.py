@@ -15,7 +15,13 @@ bp = Blueprint("tickets_pages", __name__)
 
 
 def init_app(app) -> None:
-    from tickets.pages import dashboard, kb_views, report, ticket_views  # noqa: F401  (routes)
+    from tickets.pages import (  # noqa: F401  (modules that add routes to bp)
+        dashboard,
+        kb_views,
+        new_ticket,
+        report,
+        ticket_views,
+    )
     from tickets.pages.labels import register_filters
 
     register_filters(app)

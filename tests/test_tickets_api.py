@@ -137,3 +137,35 @@ def test_failed_resolve_leaves_no_audit(api, store_app):
     with store_app.app_context(), get_db().session() as s:
         actions = s.scalars(select(TicketEvent.action)).all()
         assert "resolved" not in actions
+
+
+def test_department_token_sees_and_resolves_only_its_own(api, store_app):
+    from accounts import service as accounts
+    from tests.accounts_support import make_user
+    from tickets.models import Department
+
+    heating = _create(api, description="暖气不热，室温十五度").get_json()["number"]
+    elevator = _create(api).get_json()["number"]
+    for number in (heating, elevator):
+        api.post(f"/api/tickets/{number}/dispatch", json={}, headers=AUTH)
+    with store_app.app_context(), get_db().session() as s:
+        dept_id = s.scalar(select(Department.id).where(Department.code == "urban_management"))
+    make_user(store_app, "heating-desk", "department", department_id=dept_id)
+    with store_app.app_context(), get_db().session() as s:
+        token = accounts.issue_token(accounts.get_user(s, "heating-desk"))
+    mine = {"Authorization": f"Bearer {token}"}
+    listed = api.get("/api/tickets", headers=mine).get_json()
+    assert [t["number"] for t in listed["items"]] == [heating]
+    assert api.get(f"/api/tickets/{elevator}", headers=mine).status_code == 404
+    assert api.post(f"/api/tickets/{elevator}/resolve", json={"reply": "x"},
+                    headers=mine).status_code == 404
+    assert api.post(f"/api/tickets/{heating}/dispatch", json={},
+                    headers=mine).status_code == 403
+    assert _create(api).status_code == 201  # the service token may create
+    assert api.post("/api/tickets", json={"channel": "web", "description": "x"},
+                    headers=mine).status_code == 403
+    r = api.post(f"/api/tickets/{heating}/resolve", json={"reply": "已联系热力公司上门处理。"},
+                 headers=mine)
+    assert r.status_code == 200
+    events = api.get(f"/api/tickets/{heating}", headers=mine).get_json()["events"]
+    assert events[-1]["actor"] == "heating-desk" and events[-1]["action"] == "resolved"

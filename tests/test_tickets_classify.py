@@ -77,3 +77,10 @@ def test_health_reports_seeding(app):
     with app.app_context(), get_db().session() as s:
         seed(s)
     assert client.get("/healthz").get_json()["checks"]["tickets"]["departments"] == 21
+
+
+def test_cli_classify(app):
+    out = app.test_cli_runner().invoke(args=["tickets", "classify", "村里的灌溉渠没水",
+                                             "--district", "利津县"])
+    assert out.exit_code == 0
+    assert "topic: rural_affairs" in out.output and "department: lijin_county" in out.output

@@ -36,6 +36,21 @@ def seed_command() -> None:
                f"{result.articles} articles")
 
 
+@tickets_cli.command("classify")
+@click.argument("text")
+@click.option("--district", default=None, help="District, for district-specific routing.")
+def classify_command(text: str, district: str | None) -> None:
+    """Show what rules.yaml and routing.yaml suggest for a request (to test rule edits)."""
+    from tickets.classify import classify
+
+    suggestion = classify(text, district)
+    click.echo(f"demand type: {suggestion.demand_type}\ntopic: {suggestion.topic}\n"
+               f"department: {suggestion.department}")
+    for field, scores in suggestion.scores.items():
+        top = sorted(((v, k) for k, v in scores.items() if v), reverse=True)[:3]
+        click.echo(f"  {field} scores: " + (", ".join(f"{k} {v:g}" for v, k in top) or "none"))
+
+
 @tickets_cli.command("purge")
 def purge_command() -> None:
     """Delete recordings and transcripts older than RETENTION_DAYS (tickets stay)."""

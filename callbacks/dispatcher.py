@@ -95,7 +95,8 @@ class Dispatcher:
                             .limit(free + len(busy_numbers) + 50)).all()
         deadline = time.monotonic() + budget
         for attempt_id in due:
-            if len(report.placed) >= free:
+            # Stop within the tick's budget, so the next tick never finds this one running.
+            if len(report.placed) >= free or time.monotonic() >= deadline:
                 break
             if not self.limiter.acquire(deadline=deadline - time.monotonic()
                                         + self.limiter.clock()):

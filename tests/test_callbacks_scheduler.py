@@ -122,7 +122,8 @@ def _stop(proc: subprocess.Popen, sig=signal.SIGTERM) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    proc.log.close()
+    if getattr(proc, "log", None) is not None:
+        proc.log.close()
 
 
 def _lease_holder(url: str) -> str | None:
@@ -221,3 +222,45 @@ def test_missed_callers_get_one_return_call_unless_they_reached_an_agent(make_ap
     port.close()
     assert len(report.placed) == 1 and [c.to for c in fake.calls] == ["+8613800000001"]
     assert list(report.skipped.values()) == ["caller has since reached an agent"]
+
+
+@pytest.mark.slow
+def test_embedded_default_scheduler_calls_the_simulated_citizen(make_app, tmp_path):
+    """scripts/run's set-up: web server + `flask callbacks run`, TELEPHONY=simulator."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from tests.test_callbacks_service import resolved_ticket
+    from tickets.models import Ticket
+
+    probe = make_server("127.0.0.1", 0, lambda *a: None)
+    port = probe.server_port
+    probe.server_close()
+    public = f"http://127.0.0.1:{port}"
+    app = make_app(PUBLIC_BASE_URL=public, TELEPHONY="simulator", CALLBACK_DELAY="PT0S", **ALWAYS)
+    web = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=web.serve_forever, daemon=True)
+    thread.start()
+    with app.app_context(), get_db().session() as s:
+        ticket_id = resolved_ticket(s).id
+    env = {**os.environ, "FLASK_APP": "ivr", "DATABASE_URL": app.config["DATABASE_URL"],
+           "TELEPHONY": "simulator", "SIMULATOR_CALLEE": "answer:2", "PUBLIC_BASE_URL": public,
+           "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN, "TWILIO_ACCOUNT_SID": SID,
+           "SECRET_KEY": "test", "AUDIO_DIR": str(tmp_path / "audio"), **ALWAYS}
+    with open(tmp_path / "scheduler.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "callbacks", "run"], cwd=ROOT,
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            def surveyed():
+                with get_db(app).session() as s:
+                    return s.get(Ticket, ticket_id).satisfaction
+            assert wait_for(surveyed, 60, step=0.5) == "basically_satisfied"
+        finally:
+            _stop(proc)
+            web.shutdown()
+            thread.join(timeout=5)
+    with get_db(app).session() as s:
+        attempt = s.scalar(select(m.CallbackAttempt))
+        assert (attempt.outcome, attempt.answered_by) == ("answered", "human")
+

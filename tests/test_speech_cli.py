@@ -111,3 +111,45 @@ def test_transcribe_pending_without_then_with_a_model(make_app, tmp_path):
         assert "3/3" in result.output  # the progress bar ran to the end
         with get_db(app).session() as s:
             assert all(s.get(SpeechJob, i).status == DONE for i in ids)
+
+
+def test_worker_process_serves_jobs_and_stops_on_sigterm(sqlite_url, tmp_path):
+    """`flask speech worker` as its own process: loads the model, answers, exits cleanly."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from core.db import Database
+    from telephony.fake_twilio import FakeTwilio
+
+    root = Path(__file__).resolve().parent.parent
+    with FakeTwilio("AC" + "0" * 32, "worker-token") as fake:
+        db = Database(sqlite_url)
+        with db.session() as s:
+            job_id = jobs.enqueue_grammar(s, call_sid="CA1", words=["병원", "학교", "버스"],
+                                          recording_url=fake.add_recording(
+                                              "RE1", espeak_wav("병원", "ko+f2")))
+        env = {**os.environ, "DATABASE_URL": sqlite_url, "TWILIO_API_BASE": fake.base_url,
+               "TWILIO_AUTH_TOKEN": "worker-token", "VOSK_MODEL_PATH": str(korean_model_path()),
+               "RECORDINGS_DIR": str(tmp_path / "rec"), "AUDIO_DIR": str(tmp_path / "audio")}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "ivr", "speech", "worker", "--threads", "1",
+             "--poll", "0.2"], cwd=root, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            result = None
+            while result is None and time.monotonic() < deadline:
+                time.sleep(0.3)
+                with db.session() as s:
+                    result = jobs.grammar_result(s, job_id)
+            assert result is not None and result[0] == "병원"
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=30)
+            db.dispose()
+        assert process.returncode == 0, output
+        assert "loaded, 1 thread(s)" in output and "speech worker stopped" in output

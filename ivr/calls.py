@@ -41,14 +41,23 @@ def open_call(s: Session, *, call_sid: str, caller: str | None, called: str | No
     return call
 
 
+def _mirrored(session: dict | None) -> tuple:
+    if session is None:
+        return ()
+    return (len(session.get("path", [])), session.get("outcome"),
+            session.get("needs_return_call"), session.get("vars", {}).get("ticket_number"))
+
+
 def save_turn(s: Session, cs: CallSession, session: dict, response: str,
-              now: datetime | None = None) -> None:
-    """Store the session and the TwiML answered for this step, and mirror the call record."""
+              now: datetime | None = None, previous: dict | None = None) -> None:
+    """Store the session and the TwiML answered for this step, and mirror the call record
+    (only when the turn changed what the record shows: most menu turns do not)."""
     cs.data = dict(session)
     flag_modified(cs, "data")  # the engine changed nested values in place
     cs.last_response = response
     cs.updated_at = now or utcnow()
-    sync_call(s, session, now=now)
+    if previous is None or _mirrored(previous) != _mirrored(session):
+        sync_call(s, session, now=now)
 
 
 def sync_call(s: Session, session: dict, *, status: str | None = None,

@@ -75,12 +75,12 @@ def never_fail(view):
     return wrapped
 
 
-def _answer(s, cs, turn_session: dict, events: list) -> str:
+def _answer(s, cs, turn_session: dict, events: list, previous: dict | None = None) -> str:
     """Render a turn as the next step's TwiML and store it with the session."""
     cs.step += 1
     xml = twiml.render(events, url=signed_url, step=cs.step,
                        operator=current_app.config["OPERATOR_NUMBER"], speak=speaker())
-    calls.save_turn(s, cs, turn_session, xml, now=clock(current_app))
+    calls.save_turn(s, cs, turn_session, xml, now=clock(current_app), previous=previous)
     return xml
 
 
@@ -138,7 +138,7 @@ def step():
         if value is None:
             raise ValueError(f"webhook does not match the wait {session.get('wait')}")
         turn = engine.resume(flow, session, value, services)
-        return _xml(_answer(s, cs, turn.session, turn.events))
+        return _xml(_answer(s, cs, turn.session, turn.events, previous=cs.data))
 
 
 def _listening(session: dict) -> bool:

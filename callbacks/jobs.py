@@ -45,3 +45,12 @@ def sync() -> None:
     """Give new attempts their jobs, pick up missed callers, close lost calls (interval)."""
     RUNTIME.scheduler.sync()
     RUNTIME.dispatcher.reap_stale()
+
+
+def purge_expired_media() -> None:
+    """Retention (tickets.retention): delete recordings and transcripts past RETENTION_DAYS."""
+    if RUNTIME.scheduler is None or not RUNTIME.scheduler.is_leader():
+        return
+    from tickets.retention import scheduled_purge
+
+    scheduled_purge(RUNTIME.scheduler.app)

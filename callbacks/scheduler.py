@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 SYNC_SECONDS = 5
 DISPATCH_SECONDS = 1
+RETENTION_INTERVAL_HOURS = 6  # tickets.retention purge; idempotent, batched
 SYNC_BATCH = 500
 JOB_TABLE = "apscheduler_jobs"
 
@@ -151,6 +152,8 @@ class CallbackScheduler:
                       next_run_time=utcnow())
         sched.add_job(jobs.dispatch, "interval", seconds=DISPATCH_SECONDS, id="dispatch",
                       jobstore="local")
+        sched.add_job(jobs.purge_expired_media, "interval", hours=RETENTION_INTERVAL_HOURS,
+                      id="retention", jobstore="local")
         return sched
 
     # -- sync job ------------------------------------------------------------------------

@@ -94,3 +94,13 @@ def test_cli_seed_report_purge_surges(store_app):
     assert out.exit_code == 0 and "created" in out.output
     assert "purged media of 0 tickets" in runner.invoke(args=["tickets", "purge"]).output
     assert "no surges" in runner.invoke(args=["tickets", "surges"]).output
+
+
+def test_scheduler_runs_the_purge(app):
+    """The callbacks scheduler process carries the retention job."""
+    from callbacks.scheduler import RETENTION_INTERVAL_HOURS, CallbackScheduler
+
+    sched = CallbackScheduler(app).build_scheduler()
+    job = sched.get_job("retention")
+    assert job.func.__name__ == "purge_expired_media"
+    assert job.trigger.interval == timedelta(hours=RETENTION_INTERVAL_HOURS)

@@ -56,35 +56,46 @@ def test_bad_channel_rejected(store_app):
     assert "channel" in exc.value.errors
 
 
-def test_numbers_unique_under_concurrent_creation(store_app):
-    """Eight threads, each with its own connection, create tickets at once."""
-    url = store_app.config["DATABASE_URL"]
-    threads_n, per_thread = 8, 10
+def _in_threads(n: int, create) -> list[str]:
+    """Run create(s) -> Ticket in n threads at once (own connections); the numbers made."""
     numbers: list[str] = []
     errors: list[BaseException] = []
+    barrier = threading.Barrier(n)
     lock = threading.Lock()
-    barrier = threading.Barrier(threads_n)
-    db = Database(url)
 
     def worker():
         try:
             barrier.wait()
-            for _ in range(per_thread):
-                with store_app.app_context(), db.session() as s:
-                    t = service.create_ticket(s, channel="phone", caller_number="13800000000")
-                    number = t.number
-                with lock:
-                    numbers.append(number)
+            made = create()
+            with lock:
+                numbers.extend(made)
         except BaseException as exc:  # reported below, not swallowed
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker) for _ in range(threads_n)]
+    threads = [threading.Thread(target=worker) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    db.dispose()
     assert errors == []
+    return numbers
+
+
+def test_numbers_unique_under_concurrent_creation(store_app):
+    """Eight threads, each with its own connection, create ten tickets each at once."""
+    db = Database(store_app.config["DATABASE_URL"])
+    threads_n, per_thread = 8, 10
+
+    def create():
+        made = []
+        for _ in range(per_thread):
+            with store_app.app_context(), db.session() as s:
+                made.append(service.create_ticket(s, channel="phone",
+                                                  caller_number="13800000000").number)
+        return made
+
+    numbers = _in_threads(threads_n, create)
+    db.dispose()
     assert len(numbers) == threads_n * per_thread
     assert len(set(numbers)) == len(numbers)
     sequences = sorted(int(n[8:]) for n in numbers)
@@ -94,26 +105,14 @@ def test_numbers_unique_under_concurrent_creation(store_app):
 def test_concurrent_retries_of_one_webhook_make_one_ticket(store_app):
     """Six threads create with the same idempotency key at once: one ticket, same number."""
     db = Database(store_app.config["DATABASE_URL"])
-    barrier = threading.Barrier(6)
-    numbers, errors = [], []
 
-    def worker():
-        try:
-            barrier.wait()
-            with store_app.app_context(), db.session() as s:
-                numbers.append(service.create_ticket(
-                    s, channel="voice_message", caller_number=None,
-                    idempotency_key="CA123:7").number)
-        except BaseException as exc:
-            errors.append(exc)
+    def create():
+        with store_app.app_context(), db.session() as s:
+            return [service.create_ticket(s, channel="voice_message", caller_number=None,
+                                          idempotency_key="CA123:7").number]
 
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    numbers = _in_threads(6, create)
     db.dispose()
-    assert errors == []
     assert len(numbers) == 6 and len(set(numbers)) == 1
     with store_app.app_context(), get_db().session() as s:
         assert s.scalar(select(func.count(Ticket.id))) == 1

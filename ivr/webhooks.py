@@ -182,9 +182,22 @@ def _poll_answer(s, cs, session: dict) -> str:
 
 @bp.post("/queue/wait")
 @twilio_request_required
-@never_fail
 def queue_wait():
-    sid = request.form["CallSid"]
+    """Hold prompts and queue position; <Leave> once the overflow time has passed.
+
+    Only the queue's wait verbs are allowed here (no <Dial>): on any error the call
+    leaves the queue, and the Enqueue action (a normal step) takes it from there.
+    """
+    sid = request.form.get("CallSid", "-")
+    try:
+        return _xml(_hold(sid))
+    except Exception as exc:
+        log.error("hold for call %s failed: %s", sid, mask_text(
+            "".join(traceback.format_exception(exc))))
+        return _xml(twiml.hold(prompts=[], position=None, speak=speaker(), leave=True))
+
+
+def _hold(sid: str) -> str:
     with get_db().session() as s:
         cs = s.get(calls.CallSession, sid)
         if cs is None:
@@ -204,8 +217,7 @@ def queue_wait():
     if ahead > 0:
         template = (node.position or flow.message("position")).say[lang]
         position = (template.format(position=ahead), lang)
-    return _xml(twiml.hold(prompts=[(prompt, lang)], position=position, speak=speaker(),
-                           leave=leave))
+    return twiml.hold(prompts=[(prompt, lang)], position=position, speak=speaker(), leave=leave)
 
 
 @bp.post("/status")

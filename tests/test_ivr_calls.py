@@ -146,3 +146,13 @@ def test_fallback_url_transfers(store_app, phone):
     assert resp.status_code == 200 and b"<Dial>" in resp.data
     with get_db(store_app).session() as s:
         assert s.scalar(select(Call)).outcome == "error_transfer"
+
+
+def test_hold_error_leaves_the_queue_instead_of_failing(store_app, phone):
+    phone.dial()
+    phone.silence()
+    with get_db(store_app).session() as s:
+        cs = s.get(CallSession, SID)
+        cs.data = {**cs.data, "flow_version": "unknown"}
+    hold = phone.hold(queue_time=3)
+    assert [e.tag for e in hold] == ["Leave"]

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from callbacks import models as m
+from callbacks import ticketing
 from callbacks.policy import RETRY_OUTCOMES, Policy
 from core.db import utcnow
 from core.privacy import mask_number
@@ -49,26 +50,6 @@ def is_do_not_call(s: Session, number: str) -> bool:
     return s.scalar(select(m.DoNotCall.id).where(m.DoNotCall.number == number)) is not None
 
 
-def _topic_name(s: Session, code: str | None) -> str:
-    """The taxonomy's name of a topic code ('heating' -> '供暖'), or the code itself."""
-    if not code:
-        return ""
-    try:
-        from tickets.models import Topic
-    except ImportError:
-        return code
-    return s.scalar(select(Topic.name).where(Topic.code == code)) or code
-
-
-def _ticket_script(s: Session, ticket) -> dict:
-    """What the personalised sentence needs, from a tickets.Ticket."""
-    opened = getattr(ticket, "opened_on", None) or getattr(ticket, "created_at", None)
-    return {"reported_on": f"{opened.month}月{opened.day}日" if opened else None,
-            "topic": _topic_name(s, getattr(ticket, "topic", None)),
-            "reply": (getattr(ticket, "reply", None) or "").strip(),
-            "ticket_number": getattr(ticket, "number", None)}
-
-
 def request_satisfaction_callback(s: Session, ticket, *, now: datetime | None = None,
                                   policy: Policy | None = None) -> m.CallbackRequest | None:
     """Persist a survey request for this resolution of `ticket`; the scheduler calls later.
@@ -93,7 +74,7 @@ def request_satisfaction_callback(s: Session, ticket, *, now: datetime | None = 
     req = m.CallbackRequest(
         kind=m.SATISFACTION, ticket_id=ticket.id, resolution_no=max(resolution_no, 1),
         number=number, language=getattr(ticket, "language", None) or "zh-CN",
-        script=_ticket_script(s, ticket), created_at=now)
+        script=ticketing.script_of(s, ticket), created_at=now)
     s.add(req)
     if is_do_not_call(s, number):
         req.state, req.finished_at, req.note = m.SKIPPED, now, "number on the do-not-call list"
@@ -191,7 +172,7 @@ def finish_attempt(s: Session, attempt: m.CallbackAttempt, *, now: datetime | No
             due = None
         if due is None:
             _close_request(s, req, m.GAVE_UP, now, note=f"last attempt: {attempt.outcome}")
-            _report_unreachable(s, req)
+            ticketing.report_unreachable(s, req)
             return None
         nxt = m.CallbackAttempt(request=req, attempt_no=attempt.attempt_no + 1,
                                 number=attempt.number, due_at=due)
@@ -202,59 +183,6 @@ def finish_attempt(s: Session, attempt: m.CallbackAttempt, *, now: datetime | No
         _close_request(s, req, m.DONE if attempt.outcome == "hung_up" else m.GAVE_UP, now,
                        note=f"last attempt: {attempt.outcome}")
     return None
-
-
-def _ticket_service():
-    try:
-        from tickets import service as tickets
-    except ImportError:
-        return None
-    return tickets
-
-
-def record_result(s: Session, attempt: m.CallbackAttempt, result: str) -> None:
-    """A survey answer: kept on the request and, for the survey that counts, on the ticket
-    (where 不满意 reopens it for re-dispatch)."""
-    req = attempt.request
-    req.result = result
-    tickets = _ticket_service()
-    if req.counts and req.ticket_id is not None and tickets is not None:
-        try:
-            with s.begin_nested():
-                tickets.record_satisfaction(s, req.ticket_id, result=result, comment=None,
-                                            attempt_id=attempt.id)
-        except tickets.TicketError as exc:
-            # E.g. an agent reopened the ticket meanwhile: the answer stays on the request.
-            log.warning("survey result for ticket %s not applied: %s", req.ticket_id, exc)
-            req.note = f"not applied to the ticket: {exc}"[:200]
-
-
-def record_comment(s: Session, attempt: m.CallbackAttempt, recording_url: str,
-                   recording_sid: str | None) -> None:
-    """The citizen's spoken comment: kept, and queued for transcription onto the ticket."""
-    req = attempt.request
-    req.comment_recording_url = recording_url
-    if req.ticket_id is None:
-        return
-    try:
-        from speech.jobs import enqueue_transcription
-    except ImportError:
-        return
-    enqueue_transcription(s, ticket_id=req.ticket_id, recording_url=recording_url,
-                          recording_sid=recording_sid)
-
-
-def _report_unreachable(s: Session, req: m.CallbackRequest) -> None:
-    """Every attempt failed: the ticket's survey ends as unreachable (未接通)."""
-    tickets = _ticket_service()
-    if req.kind != m.SATISFACTION or not req.counts or req.ticket_id is None or tickets is None:
-        return
-    try:
-        with s.begin_nested():
-            tickets.record_satisfaction(s, req.ticket_id, result="unreachable", comment=None,
-                                        attempt_id=None)
-    except tickets.TicketError as exc:
-        log.warning("unreachable survey not applied to ticket %s: %s", req.ticket_id, exc)
 
 
 def add_do_not_call(s: Session, number: str, *, source: str, note: str | None = None,

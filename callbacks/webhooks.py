@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks import models as m
-from callbacks import script, service
+from callbacks import script, service, ticketing
 from core.db import get_db, utcnow
 from ivr.twilio_auth import signed_url, twilio_request_required
 from telephony.base import TERMINAL_STATUSES
@@ -133,7 +133,7 @@ def _answer(s, attempt: m.CallbackAttempt, key: str | None = None,
     if result is None:
         return silence(s, attempt)
     attempt.outcome = "answered"
-    service.record_result(s, attempt, result)
+    ticketing.record_result(s, attempt, result)
     resp = VoiceResponse()
     _say(resp, script.THANKS_RESULT)
     resp.record(max_length=COMMENT_MAX_SECONDS, finish_on_key="#", timeout=4,
@@ -201,7 +201,7 @@ def silence(s, attempt: m.CallbackAttempt) -> Response:
 def comment(s, attempt: m.CallbackAttempt) -> Response:
     url = request.form.get("RecordingUrl")
     if url and request.form.get("RecordingDuration", "0") not in ("0", ""):
-        service.record_comment(s, attempt, url, request.form.get("RecordingSid"))
+        ticketing.record_comment(s, attempt, url, request.form.get("RecordingSid"))
     return _goodbye(script.GOODBYE)
 
 

@@ -246,3 +246,15 @@ def test_new_ticket_form_reports_field_errors(site):
     page = r.get_data(as_text=True)
     assert "must be one of" in page and "not a valid phone number" in page
     assert client_as(app, "housing1").get("/tickets/new").status_code == 403
+
+
+def test_pending_transcription_is_shown_as_such(site):
+    from speech import jobs
+
+    app, n = site
+    with app.app_context(), get_db(app).session() as s:
+        t = find_by_number(s, n["vm"])
+        jobs.enqueue_transcription(s, ticket_id=t.id, recording_url=t.recording_url,
+                                   recording_sid=None)
+    page = client_as(app, "agent1").get(f"/tickets/{n['vm']}").get_data(as_text=True)
+    assert "正在转写" in page and "暂无转写" not in page

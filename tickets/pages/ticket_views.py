@@ -75,9 +75,20 @@ def ticket_page(number: str):
     with get_db().session() as s:
         ticket = access.load_ticket(s, number)
         events = list(ticket.events)
+        transcription = None if ticket.transcript else _transcription_state(s, ticket.id)
     return render_template("tickets/ticket.html", t=ticket, events=events,
                            today=service.local_today(), can=access.can, roles=access,
-                           has_recording=has_recording(ticket), **_choices())
+                           has_recording=has_recording(ticket), transcription=transcription,
+                           **_choices())
+
+
+def _transcription_state(s, ticket_id: int) -> str:
+    """'pending', 'failed', 'done' or 'none' from the speech job queue."""
+    try:
+        from speech.jobs import transcript_state
+    except ImportError:
+        return "none"
+    return transcript_state(s, ticket_id)
 
 
 @bp.get("/tickets/<number>/recording")

@@ -23,7 +23,8 @@ CALL_END_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canc
 def lock_session(s: Session, call_sid: str) -> CallSession | None:
     """The call's session row, locked for this transaction (None if the call is unknown)."""
     s.execute(update(CallSession).where(CallSession.call_sid == call_sid)
-              .values(step=CallSession.step))
+              .values(step=CallSession.step)
+              .execution_options(synchronize_session=False))
     return s.scalar(select(CallSession).where(CallSession.call_sid == call_sid)
                     .execution_options(populate_existing=True))
 

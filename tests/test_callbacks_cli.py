@@ -1,0 +1,26 @@
+"""`flask callbacks pause|resume|dnc-import|status`."""
+
+from callbacks import models as m
+from callbacks import service
+from core.db import get_db
+
+
+def test_pause_resume_import_and_status(app, runner, tmp_path):
+    assert "paused" in runner.invoke(args=["callbacks", "pause"]).output
+    with app.app_context(), get_db().session() as s:
+        assert service.is_paused(s)
+    runner.invoke(args=["callbacks", "resume"])
+    path = tmp_path / "dnc.txt"
+    path.write_text("# opted out by letter\n13800000001\n+86 138 0000 0002\nxyz\n",
+                    encoding="utf-8")
+    result = runner.invoke(args=["callbacks", "dnc-import", str(path)])
+    assert "2 numbers added; 1 lines not understood" in result.output
+    with app.app_context(), get_db().session() as s:
+        assert not service.is_paused(s)
+        assert {d.number for d in s.query(m.DoNotCall)} == {"+8613800000001", "+8613800000002"}
+    assert "paused: no" in runner.invoke(args=["callbacks", "status"]).output
+
+
+def test_health_reports_no_active_scheduler(client):
+    check = client.get("/healthz").get_json()["checks"]["callbacks"]
+    assert check["scheduler"] is None and check["paused"] is False

@@ -258,3 +258,18 @@ def test_pending_transcription_is_shown_as_such(site):
                                    recording_sid=None)
     page = client_as(app, "agent1").get(f"/tickets/{n['vm']}").get_data(as_text=True)
     assert "正在转写" in page and "暂无转写" not in page
+
+
+def test_department_returns_a_misrouted_ticket(site):
+    app, n = site
+    c = client_as(app, "housing1")
+    post(c, f"/tickets/{n['heat']}/return", reason=" ")
+    assert "请填写退回原因" in c.get(f"/tickets/{n['heat']}").get_data(as_text=True)
+    assert post(c, f"/tickets/{n['heat']}/return", reason="供暖属城管局").status_code == 302
+    with app.app_context(), get_db(app).session() as s:
+        t = find_by_number(s, n["heat"])
+        assert t.department.code == "hotline_office" and t.status == "dispatched"
+        assert t.events[-1].detail["note"] == "退回 returned: 供暖属城管局"
+    assert c.get(f"/tickets/{n['heat']}").status_code == 404  # no longer its ticket
+    assert post(client_as(app, "agent1"), f"/tickets/{n['noise']}/return",
+                reason="x").status_code == 403

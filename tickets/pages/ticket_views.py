@@ -129,6 +129,21 @@ def dispatch(number: str):
                 "已转办 Dispatched")
 
 
+@bp.post("/tickets/<number>/return")
+@role_required("department")
+def return_ticket(number: str):
+    """A department sends a misrouted ticket back to the routing table's default office."""
+    reason = (request.form.get("reason") or "").strip()
+    if not reason:
+        flash("请填写退回原因 A reason is required", "error")
+        return redirect(url_for("tickets_pages.ticket_page", number=number))
+    office = routing.load_routing().default
+    return _act(number, lambda s, t: routing.route(s, t, actor=current_actor(),
+                                                   department_code=office,
+                                                   note=f"退回 returned: {reason}"),
+                "已退回热线办 Returned to the hotline office")
+
+
 @bp.post("/tickets/<number>/start")
 @role_required("department", "supervisor")
 def start(number: str):

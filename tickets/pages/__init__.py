@@ -1,5 +1,9 @@
-"""Supervisor pages for tickets (blueprint "tickets_pages"): list, ticket, inbox, KB,
-dashboard and period report. HTML only; the JSON API is tickets.api.
+"""Supervisor pages for tickets (blueprint "tickets_pages"): list (+CSV), new ticket,
+ticket page (recording, transcript, history, dispatch/start/resolve/return/classify/
+close/reopen), department inbox, KB search, dashboard with surge alerts and phone
+notices, and the period report (+CSV, print). HTML only; the JSON API is tickets.api.
+
+Who may do what is in `access` (one tuple of roles per action).
 
 Built on tickets.service/kb/routing (and reports/surges when present); reads no
 other package's tables except through their functions. Every route is guarded by

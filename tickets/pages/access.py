@@ -14,8 +14,12 @@ from tickets.service import find_by_number
 # supervise calls hear them; departments work from the description and transcript.
 VIEW = ("supervisor", "agent", "department")
 LIST = ("supervisor", "agent")
+INBOX = ("department", "supervisor")  # a supervisor picks the department
+KB = ("supervisor", "agent", "department")
 DISPATCH = ("supervisor", "agent")
+START = ("supervisor", "department")
 RESOLVE = ("supervisor", "department")
+RETURN = ("department",)  # a department sends a misrouted ticket back
 CLASSIFY = ("supervisor",)
 CLOSE_REOPEN = ("supervisor",)
 HEAR_RECORDING = ("supervisor", "agent")

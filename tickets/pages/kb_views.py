@@ -7,13 +7,13 @@ from flask import render_template, request
 from accounts import role_required
 from core.db import get_db
 from tickets import kb
-from tickets.pages import bp, labels
+from tickets.pages import access, bp, labels
 
 MAX_QUERY_LENGTH = 100
 
 
 @bp.get("/kb/")
-@role_required("supervisor", "agent", "department")
+@role_required(*access.KB)
 def kb_search():
     q = (request.args.get("q") or "").strip()[:MAX_QUERY_LENGTH]
     topic = request.args.get("topic") or None

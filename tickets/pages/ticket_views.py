@@ -46,7 +46,7 @@ def ticket_list():
 
 
 @bp.get("/inbox/")
-@role_required("department", "supervisor")
+@role_required(*access.INBOX)
 def inbox():
     """A department's tickets; a supervisor picks the department (?department=ID)."""
     flt = access.scope_filter(TicketFilter.from_args(request.args))
@@ -130,7 +130,7 @@ def dispatch(number: str):
 
 
 @bp.post("/tickets/<number>/return")
-@role_required("department")
+@role_required(*access.RETURN)
 def return_ticket(number: str):
     """A department sends a misrouted ticket back to the routing table's default office."""
     reason = (request.form.get("reason") or "").strip()
@@ -145,7 +145,7 @@ def return_ticket(number: str):
 
 
 @bp.post("/tickets/<number>/start")
-@role_required("department", "supervisor")
+@role_required(*access.START)
 def start(number: str):
     return _act(number, lambda s, t: service.start(s, t, actor=current_actor()),
                 "已开始办理 Started")

@@ -161,6 +161,8 @@ class LoadGenerator:
         self.stats = Stats()
         self.wav = wav or voice_wav()
         self.rng = random.Random(seed)
+        # Where <Record>ed audio goes: the app's simulator endpoint, or FakeTwilio (.add_recording).
+        self.recordings = None
         self._threads: list[tuple[threading.Thread, threading.Event]] = []
         self._n = 0
 
@@ -199,7 +201,8 @@ class LoadGenerator:
     def play_call(self, http: HttpTransport, rng: random.Random, stop: threading.Event) -> None:
         scenario = rng.choices(list(MIX), weights=list(MIX.values()))[0]
         transport = PacedTransport(http, self.stats, self.scale, stop)
-        recordings = AppRecordings(transport, self.public_base_url, ACCOUNT_SID, AUTH_TOKEN)
+        recordings = self.recordings or AppRecordings(transport, self.public_base_url,
+                                                      ACCOUNT_SID, AUTH_TOKEN)
         caller_number = f"+86138{rng.randint(0, 99_999_999):08d}"
         phone = Phone.inbound(transport, AUTH_TOKEN, voice_url=self.public_base_url + "/ivr/voice",
                               from_=caller_number, to=HOTLINE, account_sid=ACCOUNT_SID,

@@ -35,6 +35,7 @@ AUTH_TOKEN = "load-auth-token-0123456789abcdef"
 API_TOKEN = "load-api-token"
 ACCOUNT_SID = "AC" + "0" * 32
 VENV_BIN = ROOT / ".venv" / "bin"
+NGINX = "/usr/sbin/nginx"
 START_TIMEOUT = 60  # seconds for a web instance to answer /healthz
 
 
@@ -160,6 +161,22 @@ class Stack:
         self.wait_http(base + "/healthz", name)
         return base
 
+    def nginx(self, upstreams: list[str], *, name: str = "nginx", port: int | None = None) -> str:
+        """nginx (deploy/nginx.conf) in front of `upstreams` (base URLs); returns its URL."""
+        port = port or free_port()
+        prefix = self.dir / name
+        prefix.mkdir(exist_ok=True)
+        lines = "".join(f"        server {u.split('//', 1)[1]} max_fails=1 fail_timeout=10s;\n"
+                        for u in upstreams)
+        conf = (ROOT / "deploy" / "nginx.conf").read_text()
+        conf = (conf.replace("@UPSTREAMS@\n", lines).replace("@PREFIX@", str(prefix))
+                .replace("@LISTEN@", f"127.0.0.1:{port}"))
+        (prefix / "nginx.conf").write_text(conf)
+        self.spawn(name, "proxy", [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")])
+        base = f"http://127.0.0.1:{port}"
+        self.wait_http(base + "/healthz", name)
+        return base
+
     def flask(self, name: str, kind: str, *args: str) -> Proc:
         return self.spawn(name, kind, [str(VENV_BIN / "flask"), *args])
 
@@ -179,6 +196,15 @@ class Stack:
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Send `sig` to the named process only (gunicorn master or worker, flask process)."""
         self.procs[name].popen.send_signal(sig)
+
+    def kill_pid(self, pid: int, sig: int = signal.SIGKILL) -> None:
+        """A single process (e.g. one gunicorn worker) by pid."""
+        os.kill(pid, sig)
+
+    def kill_group(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """The named process and everything it started (a whole gunicorn instance)."""
+        os.killpg(self.procs[name].popen.pid, sig)
+        self.procs[name].popen.wait(timeout=10)
 
     def stop(self, name: str) -> None:
         proc = self.procs[name]
@@ -219,6 +245,15 @@ class Stack:
             out[name] = sum(1 for line in body.splitlines()
                             if "Traceback" in line or " ERROR " in line)
         return out
+
+    def count_str(self, sql: str) -> str | None:
+        engine = create_engine(self.db_url)
+        try:
+            with engine.connect() as conn:
+                value = conn.execute(text(sql)).scalar()
+                return None if value is None else str(value)
+        finally:
+            engine.dispose()
 
     def count(self, sql: str) -> int:
         engine = create_engine(self.db_url)

@@ -7,7 +7,10 @@ app.extensions["prompt_audio"](text, language) -> URL, then <Play>.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -21,6 +24,34 @@ HOLD_PAUSE_SECONDS = 5
 RECORD_FINISH_KEY = "#"
 
 AudioLookup = Callable[[str, str], str | None]
+
+
+@dataclass(frozen=True)
+class PollAgain:
+    """Adapter-only answer while a spoken keyword is being recognised: pause, then ask again."""
+
+    seconds: int
+
+
+_EVENT_TYPES = {cls.__name__: cls for cls in (
+    ev.Say, ev.Play, ev.Hangup, ev.TransferToOperator, ev.TicketCreated, ev.GatherDigits,
+    ev.RecordAudio, ev.Enqueue, ev.Dial, PollAgain)}
+
+
+def dump_events(events: list) -> str:
+    """A turn's events as JSON: stored per step, so a Twilio retry gets the same answer."""
+    return json.dumps([{"type": type(e).__name__, **dataclasses.asdict(e)} for e in events],
+                      ensure_ascii=False)
+
+
+def load_events(text: str) -> list:
+    out = []
+    for item in json.loads(text):
+        cls = _EVENT_TYPES[item.pop("type")]
+        if cls is ev.RecordAudio:
+            item["words"] = tuple(item.get("words", ()))
+        out.append(cls(**item))
+    return out
 
 
 class Speaker:
@@ -58,6 +89,10 @@ def render(events: list, *, url: Callable[[str], str], step: int, operator: str,
     no_input = url(f"{STEP_PATH}?s={step}&timeout=1")
     spoken = [e for e in events if isinstance(e, ev.Say | ev.Play)]
     last = events[-1] if events else None
+    if isinstance(last, PollAgain):
+        resp.pause(length=last.seconds)
+        resp.redirect(url(f"{STEP_PATH}?s={step}&poll=1"), method="POST")
+        return str(resp)
     if isinstance(last, ev.GatherDigits):
         # Prompts go inside <Gather> so the caller can key in while they play.
         gather = resp.gather(action=action, method="POST", timeout=last.timeout,

@@ -75,13 +75,21 @@ def never_fail(view):
     return wrapped
 
 
-def _answer(s, cs, turn_session: dict, events: list, previous: dict | None = None) -> str:
-    """Render a turn as the next step's TwiML and store it with the session."""
+def _answer(s, cs, turn_session: dict, events: list, previous: dict | None = None):
+    """Store a turn's events with the session as the next step; returns what to render."""
     cs.step += 1
-    xml = twiml.render(events, url=signed_url, step=cs.step,
-                       operator=current_app.config["OPERATOR_NUMBER"], speak=speaker())
-    calls.save_turn(s, cs, turn_session, xml, now=clock(current_app), previous=previous)
-    return xml
+    stored = twiml.dump_events(events)
+    calls.save_turn(s, cs, turn_session, stored, now=clock(current_app), previous=previous)
+    return stored, cs.step
+
+
+def _reply(stored: str | None, step_no: int) -> Response:
+    """Render stored events as TwiML, after the transaction: a prompt synthesized on a cache
+    miss (seconds) must not hold the database lock other calls wait on."""
+    if not stored:
+        return _xml(twiml.empty())
+    return _xml(twiml.render(twiml.load_events(stored), url=signed_url, step=step_no,
+                             operator=current_app.config["OPERATOR_NUMBER"], speak=speaker()))
 
 
 @bp.post("/voice")
@@ -92,29 +100,32 @@ def voice():
     sid = form["CallSid"]
     db = get_db()
     try:
-        with db.session() as s:
-            cs = calls.lock_session(s, sid)
-            if cs is not None:  # Twilio retried the first webhook
-                return _xml(cs.last_response or twiml.empty())
-            flow = registry().latest()
-            registry().persist(s, flow)
-            caller = form.get("From") or None
-            calls.open_call(s, call_sid=sid, caller=caller, called=form.get("To"),
-                            direction=form.get("Direction", "inbound"),
-                            flow_version=flow.version, now=clock(current_app))
-            session = engine.new_session(flow, call_sid=sid, caller=caller,
-                                         called=form.get("To"))
-            cs = calls.CallSession(call_sid=sid, data=session, step=0)
-            s.add(cs)
-            s.flush()
-            turn = engine.start(flow, session, DbServices(s, current_app, call_sid=sid, step=0))
-            xml = _answer(s, cs, turn.session, turn.events)
-        log.info("call %s from %s started on flow %s", sid, mask_number(caller), flow.version)
-        return _xml(xml)
+        with calls.write_turn(db) as s:
+            answer = _start_call(s, sid, form)
     except IntegrityError:  # the same first webhook, twice at once: the other one won
         with db.session() as s:
             cs = calls.lock_session(s, sid)
-            return _xml(cs.last_response if cs and cs.last_response else twiml.empty())
+            answer = (cs.last_response, cs.step) if cs else (None, 0)
+    return _reply(*answer)
+
+
+def _start_call(s, sid: str, form):
+    cs = calls.lock_session(s, sid)
+    if cs is not None:  # Twilio retried the first webhook
+        return cs.last_response, cs.step
+    flow = registry().latest()
+    registry().persist(s, flow)
+    caller = form.get("From") or None
+    calls.open_call(s, call_sid=sid, caller=caller, called=form.get("To"),
+                    direction=form.get("Direction", "inbound"), flow_version=flow.version,
+                    now=clock(current_app))
+    session = engine.new_session(flow, call_sid=sid, caller=caller, called=form.get("To"))
+    cs = calls.CallSession(call_sid=sid, data=session, step=0)
+    s.add(cs)
+    s.flush()
+    turn = engine.start(flow, session, DbServices(s, current_app, call_sid=sid, step=0))
+    log.info("call %s from %s starts on flow %s", sid, mask_number(caller), flow.version)
+    return _answer(s, cs, turn.session, turn.events)
 
 
 @bp.post("/step")
@@ -122,23 +133,28 @@ def voice():
 @never_fail
 def step():
     sid = request.form["CallSid"]
-    with get_db().session() as s:
+    with calls.write_turn(get_db()) as s:
         cs = calls.lock_session(s, sid)
         if cs is None:
             raise LookupError(f"no session for call {sid}")
-        if request.args.get("s", type=int) != cs.step:
-            return _xml(cs.last_response or twiml.empty())  # a retry: replay, change nothing
-        session = copy.deepcopy(cs.data)  # the engine mutates it; the column must see a change
-        flow = registry().get(s, session["flow_version"])
-        services = DbServices(s, current_app, call_sid=sid, step=cs.step)
-        value = _listen(s, cs, session) if _listening(session) else twiml.parse_input(
-            session.get("wait"), request.form, timeout=bool(request.args.get("timeout")))
-        if isinstance(value, str):  # a poll answer, not an engine turn
-            return _xml(value)
-        if value is None:
-            raise ValueError(f"webhook does not match the wait {session.get('wait')}")
-        turn = engine.resume(flow, session, value, services)
-        return _xml(_answer(s, cs, turn.session, turn.events, previous=cs.data))
+        answer = _continue_call(s, cs)
+    return _reply(*answer)
+
+
+def _continue_call(s, cs):
+    if request.args.get("s", type=int) != cs.step:
+        return cs.last_response, cs.step  # a retry: replay, change nothing
+    session = copy.deepcopy(cs.data)  # the engine mutates it; the column must see a change
+    flow = registry().get(s, session["flow_version"])
+    services = DbServices(s, current_app, call_sid=cs.call_sid, step=cs.step)
+    value = _listen(s, cs, session) if _listening(session) else twiml.parse_input(
+        session.get("wait"), request.form, timeout=bool(request.args.get("timeout")))
+    if isinstance(value, tuple):  # a poll answer, not an engine turn
+        return value
+    if value is None:
+        raise ValueError(f"webhook does not match the wait {session.get('wait')}")
+    turn = engine.resume(flow, session, value, services)
+    return _answer(s, cs, turn.session, turn.events, previous=cs.data)
 
 
 def _listening(session: dict) -> bool:
@@ -146,7 +162,9 @@ def _listening(session: dict) -> bool:
 
 
 def _listen(s, cs, session: dict):
-    """A spoken keyword: queue grammar recognition, then poll; returns TwiML or a Speech."""
+    """A spoken keyword: queue grammar recognition, then poll.
+
+    Returns a stored poll answer (events, step) while waiting, or the Speech input."""
     try:
         from speech.jobs import enqueue_grammar, grammar_result
     except ModuleNotFoundError:  # no speech package: the recording counts as an invalid try
@@ -170,14 +188,8 @@ def _listen(s, cs, session: dict):
     return ev.Speech(text or "", confidence)
 
 
-def _poll_answer(s, cs, session: dict) -> str:
-    cs.step += 1
-    resp = twiml.VoiceResponse()
-    resp.pause(length=GRAMMAR_POLL_PAUSE)
-    resp.redirect(signed_url(f"{twiml.STEP_PATH}?s={cs.step}&poll=1"), method="POST")
-    xml = str(resp)
-    calls.save_turn(s, cs, session, xml, now=clock(current_app))
-    return xml
+def _poll_answer(s, cs, session: dict):
+    return _answer(s, cs, session, [twiml.PollAgain(GRAMMAR_POLL_PAUSE)])
 
 
 @bp.post("/queue/wait")
@@ -226,7 +238,7 @@ def _hold(sid: str) -> str:
 def status():
     form = request.form
     sid, call_status = form["CallSid"], form.get("CallStatus", "")
-    with get_db().session() as s:
+    with calls.write_turn(get_db()) as s:
         cs = calls.lock_session(s, sid)
         if cs is None:
             return _xml(twiml.empty())

@@ -16,6 +16,7 @@ from core.db import get_db
 from speech import asr, jobs
 from speech.download import DEFAULT_MODEL, DownloadError, download_model
 from speech.errors import ModelError
+from speech.models import KIND_GRAMMAR
 from speech.worker import Worker, run_threads
 
 speech_cli = AppGroup("speech", help="Offline speech: transcription worker and models.")
@@ -35,9 +36,12 @@ def _load_model() -> asr.ModelHolder:
 @speech_cli.command("worker")
 @click.option("--threads", type=int, default=lambda: os.cpu_count() or 1, show_default="cores",
               help="Decoding threads sharing the one loaded model.")
-@click.option("--poll", type=float, default=1.0, show_default=True,
+@click.option("--grammar-threads", type=int, default=1, show_default=True,
+              help="Extra threads that only take spoken menu answers, so a caller never "
+                   "waits behind long voice messages.")
+@click.option("--poll", type=float, default=0.5, show_default=True,
               help="Seconds between polls of an empty queue.")
-def worker_command(threads: int, poll: float) -> None:
+def worker_command(threads: int, grammar_threads: int, poll: float) -> None:
     """Load the model once and process speech jobs until SIGTERM / Ctrl-C."""
     app = current_app._get_current_object()
     model = _load_model()
@@ -46,10 +50,11 @@ def worker_command(threads: int, poll: float) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     click.echo(f"speech worker {jobs.worker_id()}: model {model.path} loaded, "
-               f"{threads} thread(s)")
-
+               f"{threads} thread(s) + {grammar_threads} for spoken answers")
     workers = [Worker(db, app.config, model, worker=f"{jobs.worker_id()}:{i}")
                for i in range(threads)]
+    workers += [Worker(db, app.config, model, worker=f"{jobs.worker_id()}:g{i}",
+                       kinds=(KIND_GRAMMAR,)) for i in range(grammar_threads)]
     run_threads(workers, stop, poll)
     click.echo("speech worker stopped")
 

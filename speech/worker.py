@@ -46,8 +46,10 @@ class Worker:
     def __init__(self, db: Database, config, model: asr.ModelHolder, *,
                  worker: str | None = None,
                  fetch: Callable[..., bytes] | None = None,
-                 attach: Callable = _attach_transcript):
+                 attach: Callable = _attach_transcript,
+                 kinds: tuple[str, ...] | None = None):
         self.db = db
+        self.kinds = kinds  # None: any job, most urgent first
         self.config = config
         self.model = model
         self.worker = worker or jobs.worker_id()
@@ -55,10 +57,10 @@ class Worker:
         self.attach = attach
         self.min_confidence = float(config.get("SPEECH_GRAMMAR_MIN_CONFIDENCE", 0.6))
 
-    def run_once(self, kinds: tuple[str, ...] | None = None) -> Outcome | None:
+    def run_once(self) -> Outcome | None:
         """Claim and process one due job; None when there is nothing to do."""
         with self.db.session() as s:
-            job = jobs.claim(s, self.worker, kinds=kinds)
+            job = jobs.claim(s, self.worker, kinds=self.kinds)
             if job is None:
                 return None
             job_id, kind = job.id, job.kind

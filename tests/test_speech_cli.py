@@ -136,8 +136,8 @@ def test_worker_process_serves_jobs_and_stops_on_sigterm(sqlite_url, tmp_path):
                "TWILIO_AUTH_TOKEN": "worker-token", "VOSK_MODEL_PATH": str(korean_model_path()),
                "RECORDINGS_DIR": str(tmp_path / "rec"), "AUDIO_DIR": str(tmp_path / "audio")}
         process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "ivr", "speech", "worker", "--threads", "1",
-             "--poll", "0.2"], cwd=root, env=env, stdout=subprocess.PIPE,
+            [sys.executable, "-m", "flask", "--app", "ivr", "speech", "worker", "--threads", "0",
+             "--grammar-threads", "1", "--poll", "0.2"], cwd=root, env=env, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True)
         try:
             deadline = time.monotonic() + 60
@@ -152,4 +152,4 @@ def test_worker_process_serves_jobs_and_stops_on_sigterm(sqlite_url, tmp_path):
             output, _ = process.communicate(timeout=30)
             db.dispose()
         assert process.returncode == 0, output
-        assert "loaded, 1 thread(s)" in output and "speech worker stopped" in output
+        assert "loaded, 0 thread(s) + 1 for spoken answers" in output and "speech worker stopped" in output

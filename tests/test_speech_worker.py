@@ -141,3 +141,16 @@ def test_threads_share_one_model_and_drain_the_queue(speech_app, fake):
         rows = [s.get(SpeechJob, i) for i in ids]
         assert all(r.status == DONE and r.attempts == 1 for r in rows)
         assert {r.claimed_by for r in rows} <= {"t0", "t1"}
+
+
+def test_grammar_only_worker_leaves_voice_messages_alone(speech_app, fake):
+    with get_db(speech_app).session() as s:
+        _, transcription = _ticket(s, fake.add_recording("RE7", espeak_wav("병원")), "RE7")
+    grammar_only = _worker(speech_app, kinds=("grammar",))
+    assert grammar_only.run_once() is None
+    with get_db(speech_app).session() as s:
+        gid = jobs.enqueue_grammar(s, call_sid="CA7", words=["병원", "학교"],
+                                   recording_url=fake.add_recording("RG7", espeak_wav("병원")))
+    assert grammar_only.run_once().job_id == gid
+    with get_db(speech_app).session() as s:
+        assert s.get(SpeechJob, transcription).status == PENDING

@@ -30,7 +30,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from callbacks import jobs, service
+from callbacks import jobs, script, service
 from callbacks import models as m
 from callbacks.dispatcher import Dispatcher
 from callbacks.lease import Lease
@@ -132,6 +132,7 @@ class CallbackScheduler:
         jobs.RUNTIME.db, jobs.RUNTIME.dispatcher, jobs.RUNTIME.scheduler = (
             self.db, self.dispatcher, self)
         self.dispatcher.reconcile()
+        self._presynthesize([(text, "zh-CN") for text in script.FIXED_PROMPTS])
         self.scheduler = self.build_scheduler()
         self.scheduler.start()
 
@@ -165,13 +166,17 @@ class CallbackScheduler:
             # Read, then add jobs, then record them: no transaction of ours stays open while
             # the job store writes (SQLite allows one writer at a time).
             with self.db.session() as s:
+                attempts = s.scalars(select(m.CallbackAttempt)
+                                     .options(joinedload(m.CallbackAttempt.request))
+                                     .where(m.CallbackAttempt.state == m.SCHEDULED,
+                                            m.CallbackAttempt.job_id.is_(None))
+                                     .order_by(m.CallbackAttempt.due_at)
+                                     .limit(SYNC_BATCH)).all()
                 batch = [(a.id, service.job_id_for(a.request, a.attempt_no), m.aware(a.due_at))
-                         for a in s.scalars(select(m.CallbackAttempt)
-                                            .options(joinedload(m.CallbackAttempt.request))
-                                            .where(m.CallbackAttempt.state == m.SCHEDULED,
-                                                   m.CallbackAttempt.job_id.is_(None))
-                                            .order_by(m.CallbackAttempt.due_at)
-                                            .limit(SYNC_BATCH))]
+                         for a in attempts]
+                texts = [(script.survey_text(a.request.script), a.request.language)
+                         for a in attempts if a.request.kind == m.SATISFACTION]
+            self._presynthesize(texts)
             for attempt_id, job_id, due_at in batch:
                 self.scheduler.add_job(jobs.attempt_due, "date", run_date=due_at,
                                        args=[attempt_id], id=job_id, replace_existing=True)
@@ -183,6 +188,16 @@ class CallbackScheduler:
             if len(batch) < SYNC_BATCH:
                 break
         return added
+
+    def _presynthesize(self, texts: list[tuple[str, str]]) -> None:
+        """Warm the prompt cache (shared with the web workers) long before the call."""
+        presynthesize = self.app.extensions.get("prompt_presynthesize")
+        if presynthesize is None or not texts:
+            return
+        try:
+            presynthesize(texts, background=True)
+        except Exception:  # an optimisation: the webhook synthesizes or <Say>s otherwise
+            log.exception("presynthesis of survey prompts failed")
 
     def _sync_missed_calls(self) -> None:
         now = utcnow()

@@ -54,3 +54,5 @@ def survey_text(script: dict) -> str:
 
 def result_for_word(word: str | None) -> str | None:
     return WORDS.get((word or "").strip())
+
+FIXED_PROMPTS = (NOT_HEARD, THANKS_RESULT, GOODBYE, OPTED_OUT, UNANSWERED, SORRY, RETURN_CALL)

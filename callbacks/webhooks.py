@@ -38,12 +38,14 @@ def _twiml(resp: VoiceResponse) -> Response:
 
 
 def _say(resp, text: str, language: str = "zh-CN") -> None:
-    """Synthesized audio when the speech package has it, else Twilio's <Say>."""
-    try:
-        from speech.prompts import audio_url
-    except ImportError:
-        audio_url = None
-    url = audio_url(text, language) if audio_url else None
+    """Synthesized audio (speech's prompt cache) when there is some, else Twilio's <Say>."""
+    audio_url = current_app.extensions.get("prompt_audio")
+    url = None
+    if audio_url is not None:
+        try:
+            url = audio_url(text, language)
+        except Exception:  # a TTS failure must not cost the call: <Say> instead
+            log.exception("prompt audio failed; using <Say>")
     if url:
         resp.play(url)
     else:

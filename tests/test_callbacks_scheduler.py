@@ -98,8 +98,8 @@ def test_jobs_live_in_the_database_with_deterministic_ids(make_app, fake):
                 att.job_id = None
         sched.sync()
         assert job_ids() == [f"satisfaction:t{n}:r1:a1" for n in (4, 5)]
-        wait_for(lambda: len(fake.calls) == 3, 10)
-        assert states(url) == {m.PLACED: 3, m.SCHEDULED: 2}
+        wait_for(lambda: states(url) == {m.PLACED: 3, m.SCHEDULED: 2}, 10)
+        assert len(fake.calls) == 3
     finally:
         sched._stand_down()
         port.close()

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from callbacks import jobs, service
+from callbacks import jobs, script, service
 from callbacks import models as m
 from callbacks.dispatcher import Dispatcher
 from callbacks.policy import Policy
@@ -92,8 +92,25 @@ def answer(app, call, answered_by="human", recordings=None, actions=()):
                            to=call.to, account_sid=SID, call_sid=call.sid,
                            status_callback=call.status_callback,
                            status_events=call.status_callback_events,
-                           answered_by=answered_by, recordings=recordings)
+                           answered_by=answered_by, recordings=recordings,
+                           prompt_text=captions(app))
     return phone, transport
+
+
+def captions(app):
+    """url -> text of the synthesized prompts our webhooks <Play> (fixed and per survey)."""
+    prompts = app.extensions.get("speech_prompts")
+
+    def lookup(url: str) -> str | None:
+        with get_db(app).session() as s:
+            texts = [script.survey_text(r.script) for r in s.scalars(select(m.CallbackRequest))]
+        for text in (*texts, *script.FIXED_PROMPTS):
+            key = prompts.key(text, "zh-CN") if prompts else None
+            if key and prompts.url(key) == url:
+                return text
+        return None
+
+    return lookup
 
 
 def play(phone, actions):

@@ -19,6 +19,8 @@ from speech.errors import ModelError
 from speech.models import KIND_GRAMMAR
 from speech.worker import Worker, run_threads
 
+MODEL_RECHECK_SECONDS = 60
+
 speech_cli = AppGroup("speech", help="Offline speech: transcription worker and models.")
 
 
@@ -33,6 +35,27 @@ def _load_model() -> asr.ModelHolder:
     return model
 
 
+def _wait_for_model(stop: threading.Event, exit_without_model: bool) -> asr.ModelHolder | None:
+    """The loaded model; without one, say what to do and look again every minute.
+
+    Waiting (rather than exiting) keeps a supervisor such as scripts/run from taking the
+    whole service down: calls and tickets work without a model, messages just queue.
+    """
+    told = False
+    while not stop.is_set():
+        try:
+            return _load_model()
+        except click.ClickException as exc:
+            if exit_without_model:
+                raise
+            if not told:
+                click.echo(f"{exc.message}\nWaiting for the model (checking every "
+                           f"{MODEL_RECHECK_SECONDS} s).", err=True)
+                told = True
+        stop.wait(MODEL_RECHECK_SECONDS)
+    return None
+
+
 @speech_cli.command("worker")
 @click.option("--threads", type=int, default=lambda: os.cpu_count() or 1, show_default="cores",
               help="Decoding threads sharing the one loaded model.")
@@ -41,14 +64,19 @@ def _load_model() -> asr.ModelHolder:
                    "waits behind long voice messages.")
 @click.option("--poll", type=float, default=0.5, show_default=True,
               help="Seconds between polls of an empty queue.")
-def worker_command(threads: int, grammar_threads: int, poll: float) -> None:
+@click.option("--exit-without-model", is_flag=True,
+              help="Fail at once when the model is missing instead of waiting for it.")
+def worker_command(threads: int, grammar_threads: int, poll: float,
+                   exit_without_model: bool) -> None:
     """Load the model once and process speech jobs until SIGTERM / Ctrl-C."""
     app = current_app._get_current_object()
-    model = _load_model()
-    db = get_db(app)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    model = _wait_for_model(stop, exit_without_model)
+    if model is None:
+        return
+    db = get_db(app)
     click.echo(f"speech worker {jobs.worker_id()}: model {model.path} loaded, "
                f"{threads} thread(s) + {grammar_threads} for spoken answers")
     workers = [Worker(db, app.config, model, worker=f"{jobs.worker_id()}:{i}")

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import os
+import select
+import signal
+import subprocess
+import sys
 import threading
+import time
 import zipfile
 from functools import partial
+from pathlib import Path
 
 import pytest
 from speech_support import espeak_wav, korean_model_path
@@ -115,13 +122,6 @@ def test_transcribe_pending_without_then_with_a_model(make_app, tmp_path):
 
 def test_worker_process_serves_jobs_and_stops_on_sigterm(sqlite_url, tmp_path):
     """`flask speech worker` as its own process: loads the model, answers, exits cleanly."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
     from core.db import Database
     from telephony.fake_twilio import FakeTwilio
 
@@ -152,4 +152,29 @@ def test_worker_process_serves_jobs_and_stops_on_sigterm(sqlite_url, tmp_path):
             output, _ = process.communicate(timeout=30)
             db.dispose()
         assert process.returncode == 0, output
-        assert "loaded, 0 thread(s) + 1 for spoken answers" in output and "speech worker stopped" in output
+        assert "loaded, 0 thread(s) + 1 for spoken answers" in output
+        assert "speech worker stopped" in output
+
+
+def test_worker_without_model_waits_instead_of_taking_the_service_down(make_app, tmp_path):
+    runner = make_app(VOSK_MODEL_PATH=str(tmp_path / "none")).test_cli_runner()
+    result = runner.invoke(args=["speech", "worker", "--exit-without-model"])
+    assert result.exit_code == 1 and "no Vosk model" in result.output
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+           "VOSK_MODEL_PATH": str(tmp_path / "none")}
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "ivr", "speech",
+                                "worker"], cwd=Path(__file__).resolve().parent.parent, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    seen = b""
+    deadline = time.monotonic() + 60
+    # Raw reads of the pipe: a buffered readline would hide lines from select().
+    while b"Waiting for the model" not in seen and time.monotonic() < deadline:
+        if select.select([process.stdout], [], [], 1)[0]:
+            seen += os.read(process.stdout.fileno(), 65536)
+    assert process.poll() is None  # still there, waiting for a model
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    seen = (seen + output).decode()
+    assert "Waiting for the model" in seen and "download-model" in seen

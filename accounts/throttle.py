@@ -29,6 +29,15 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt
 
 
+def client_address(remote_addr: str | None, forwarded_for: str | None, trusted_proxies: int) -> str | None:
+    """The client's address: behind N trusted proxies, the Nth X-Forwarded-For entry from the
+    right (entries further left are whatever the client chose to send)."""
+    if trusted_proxies <= 0 or not forwarded_for:
+        return remote_addr
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+    return hops[-trusted_proxies] if len(hops) >= trusted_proxies else remote_addr
+
+
 def keys_for(username: str, address: str | None) -> list[tuple[str, int]]:
     """The counters a login attempt touches, with the multiplier of each limit."""
     keys = [(f"user:{username.strip().lower()}"[:160], 1)]

@@ -11,6 +11,7 @@ from accounts.auth import current_user, login_user, logout_user, safe_next
 from accounts.errors import BadCredentials, LoginLocked
 from accounts.forms import LoginForm
 from accounts.service import authenticate
+from accounts.throttle import client_address
 from core.db import get_db, utcnow
 
 bp = Blueprint("accounts", __name__)
@@ -43,7 +44,9 @@ def login():
                 try:
                     user = authenticate(
                         s, form.username.data, form.password.data,
-                        address=request.remote_addr,
+                        address=client_address(
+                            request.remote_addr, request.headers.get("X-Forwarded-For"),
+                            int(cfg.get("TRUSTED_PROXIES") or 0)),
                         max_failures=int(cfg["LOGIN_MAX_FAILURES"]),
                         lockout=timedelta(minutes=float(cfg["LOGIN_LOCKOUT_MINUTES"])))
                     error = None

@@ -88,6 +88,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOGIN_MAX_FAILURES", "5",
             "Failed logins (per username, and x4 per address) before a temporary lockout"),
     Setting("LOGIN_LOCKOUT_MINUTES", "15", "Length of the lockout after too many failed logins"),
+    Setting("TRUSTED_PROXIES", "0",
+            "Reverse proxies in front of the app (nginx: 1) whose X-Forwarded-For names the "
+            "client, for per-address login limits"),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

@@ -205,3 +205,23 @@ def test_pages_carry_protective_headers(client):
 def test_session_cookie_is_secure_behind_https(make_app):
     assert make_app(PUBLIC_BASE_URL="https://hotline.example.gov.cn").config[
         "SESSION_COOKIE_SECURE"] is True
+
+
+def test_behind_a_proxy_one_client_is_locked_not_everyone(make_app):
+    app = make_app(LOGIN_MAX_FAILURES="1", TRUSTED_PROXIES="1")
+    make_user(app, "boss", "supervisor")
+    attacker, colleague = app.test_client(), app.test_client()
+    for name in ("a", "b", "c", "d"):  # 4 unknown names x limit 1 = the address limit
+        token = csrf_token(attacker)
+        attacker.post("/login", data={"username": name, "password": "x" * 10, "csrf_token": token},
+                      headers={"X-Forwarded-For": "198.51.100.66"})
+    token = csrf_token(attacker)
+    r = attacker.post("/login", data={"username": "boss", "password": PASSWORD,
+                                      "csrf_token": token},
+                      headers={"X-Forwarded-For": "198.51.100.66"})
+    assert r.status_code == 429
+    token = csrf_token(colleague)
+    r = colleague.post("/login", data={"username": "boss", "password": PASSWORD,
+                                       "csrf_token": token},
+                       headers={"X-Forwarded-For": "198.51.100.10"})
+    assert r.status_code == 302

@@ -108,3 +108,12 @@ def test_tokens(db):
         service.deactivate(service.get_user(s, "dept1"))
     with db.session() as s:
         assert service.user_for_token(s, token) is None
+
+
+def test_client_address_behind_trusted_proxies():
+    # Directly exposed: a client-sent X-Forwarded-For is ignored.
+    assert throttle.client_address("203.0.113.9", "1.2.3.4", 0) == "203.0.113.9"
+    # Behind nginx: nginx appended the real client; what the client sent stays to the left.
+    assert throttle.client_address("127.0.0.1", "1.2.3.4, 198.51.100.7", 1) == "198.51.100.7"
+    assert throttle.client_address("127.0.0.1", None, 1) == "127.0.0.1"
+    assert throttle.client_address("127.0.0.1", "198.51.100.7", 2) == "127.0.0.1"

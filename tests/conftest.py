@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, inspect, text
 from core import migrate
 from core.db import Base, import_all_models
 
+pytest_plugins = ["reliability_plugin"]
+
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 TEST_API_TOKEN = "test-api-token"

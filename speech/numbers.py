@@ -56,3 +56,24 @@ def spoken_digits(text: str) -> str | None:
     if not kept or not _RUN.fullmatch(kept):
         return None
     return to_digits(kept)
+
+
+MIN_SPOKEN_RUN = 4  # "一一" / "三三两两" are words; phone and ticket numbers are longer
+# 两/俩 count things ("三三两两"); read-out numbers use 二, so they do not join a run here.
+_DIGIT_RUN = re.compile("[" + "".join(d for d in DIGITS if d not in "两俩") + r"\s]+")
+
+
+def digit_runs(text: str, min_len: int = MIN_SPOKEN_RUN) -> str:
+    """Rewrite only long digit-by-digit runs (phone, ticket numbers) in free text.
+
+    For transcripts: "电话幺三八零零一二" -> "电话1380012", while "一起" or "三三两两" stay.
+    """
+    def convert(match: re.Match) -> str:
+        run = match.group(0)
+        digits = [DIGITS[ch] for ch in run if ch in DIGITS]
+        if len(digits) < min_len:
+            return run
+        tail = run[len(run.rstrip()):]
+        return run[:len(run) - len(run.lstrip())] + "".join(digits) + tail
+
+    return _DIGIT_RUN.sub(convert, text)

@@ -18,6 +18,7 @@ from speech import asr, jobs, recordings
 from speech.audio import decode_wav
 from speech.errors import AudioError, ModelError, RecordingRefusedError
 from speech.models import KIND_GRAMMAR, KIND_TRANSCRIBE
+from speech.numbers import digit_runs
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,9 @@ class Outcome:
 def _attach_transcript(s, ticket_id: int, transcript: asr.Transcript) -> None:
     from tickets.service import attach_transcript
 
-    attach_transcript(s, ticket_id, text=transcript.text, confidence=transcript.confidence,
-                      words=transcript.words_json())
+    # Phone and ticket numbers read digit by digit become digits; word timings stay as heard.
+    attach_transcript(s, ticket_id, text=digit_runs(transcript.text),
+                      confidence=transcript.confidence, words=transcript.words_json())
 
 
 class Worker:
@@ -74,7 +76,7 @@ class Worker:
                 result = {"word": accepted, "confidence": confidence, "heard": heard}
             else:
                 transcript = asr.transcribe(self.model, audio)
-                result = {"text": transcript.text, "confidence": transcript.confidence,
+                result = {"text": digit_runs(transcript.text), "confidence": transcript.confidence,
                           "duration": transcript.duration, "words": len(transcript.words)}
             with self.db.session() as s:
                 if not jobs.complete(s, job_id, self.worker, result):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from speech.numbers import DIGITS, spoken_digits, to_digits
+from speech.numbers import DIGITS, digit_runs, spoken_digits, to_digits
 
 
 @pytest.mark.parametrize("said, digits", [
@@ -38,3 +38,14 @@ def test_numbers_inside_text():
 def test_digit_by_digit_reading_round_trips(number):
     spoken = {v: k for k, v in DIGITS.items() if k in "零一二三四五六七八九"}
     assert spoken_digits(" ".join(spoken[d] for d in number)) == number
+
+
+@pytest.mark.parametrize("text, normalised", [
+    ("我的电话是幺三八零零一二三四五六七八", "我的电话是1380012345678"),
+    ("工单 二 零 二 六 一 一 二 六 号", "工单 20261126 号"),
+    ("我们一起去", "我们一起去"),
+    ("三三两两", "三三两两"),
+    ("一一对应 九九八十一", "一一对应 九九八十一"),
+])
+def test_transcripts_get_digits_only_for_long_runs(text, normalised):
+    assert digit_runs(text) == normalised

@@ -48,6 +48,16 @@ class TickReport:
     reason: str | None = None
 
 
+def _ticket_still_resolved(s, ticket_id: int | None) -> bool:
+    """False when the ticket has moved on (e.g. an agent reopened it): the survey is stale."""
+    try:
+        from tickets.models import Ticket
+    except ImportError:
+        return True
+    status = s.scalar(select(Ticket.status).where(Ticket.id == ticket_id)) if ticket_id else None
+    return status is None or status == "resolved"
+
+
 class Dispatcher:
     def __init__(self, db: Database, port: TelephonyPort, policy: Policy, base_url: str,
                  holder: str = "scheduler", clock: Callable[[], datetime] = utcnow,
@@ -143,6 +153,8 @@ class Dispatcher:
             return "number on the do-not-call list"
         if attempt.number in busy_numbers:
             return "busy"
+        if req.kind == m.SATISFACTION and not _ticket_still_resolved(s, req.ticket_id):
+            return "ticket no longer resolved"
         if req.kind == m.RETURN_CALL:
             if req.deadline is not None and now > m.aware(req.deadline):
                 return "too late for a return call"
@@ -227,12 +239,18 @@ class Dispatcher:
         return len(stale)
 
     # -- after a crash ---------------------------------------------------------------
-    def reconcile(self) -> dict[str, int]:
-        """Resolve attempts claimed by a process that died before recording its call."""
+    def reconcile(self, *, others_only: bool = False) -> dict[str, int]:
+        """Resolve attempts claimed by a process that died before recording its call.
+
+        At start every claim is a predecessor's; later (`others_only`, periodically, for
+        claims that could not be resolved at start) this process's own are left alone.
+        """
         counts = {"adopted": 0, "released": 0, "unresolved": 0}
         with self.db.session() as s:
-            claimed = s.scalars(select(m.CallbackAttempt)
-                                .where(m.CallbackAttempt.state == m.CLAIMED)).all()
+            query = select(m.CallbackAttempt).where(m.CallbackAttempt.state == m.CLAIMED)
+            if others_only:
+                query = query.where(m.CallbackAttempt.claimed_by != self.holder)
+            claimed = s.scalars(query).all()
             for attempt in claimed:
                 if attempt.call_sid:
                     attempt.state = m.PLACED

@@ -45,6 +45,7 @@ def sync() -> None:
     """Give new attempts their jobs, pick up missed callers, close lost calls (interval)."""
     RUNTIME.scheduler.sync()
     RUNTIME.dispatcher.reap_stale()
+    RUNTIME.dispatcher.reconcile(others_only=True)
 
 
 def purge_expired_media() -> None:

@@ -180,8 +180,10 @@ def finish_attempt(s: Session, attempt: m.CallbackAttempt, *, now: datetime | No
         s.flush()
         return nxt
     else:
-        _close_request(s, req, m.DONE if attempt.outcome == "hung_up" else m.GAVE_UP, now,
-                       note=f"last attempt: {attempt.outcome}")
+        # Hung up before answering, cancelled, rejected: no survey result; the ticket
+        # moves on as unreachable rather than waiting for an answer that will not come.
+        _close_request(s, req, m.GAVE_UP, now, note=f"last attempt: {attempt.outcome}")
+        ticketing.report_unreachable(s, req)
     return None
 
 

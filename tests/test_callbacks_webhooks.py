@@ -325,3 +325,27 @@ def _wav(seconds: float = 1.0) -> bytes:
     from telephony.simulator_port import spoken_wav
 
     return spoken_wav(seconds)
+
+
+def test_survey_of_a_ticket_reopened_meanwhile_is_not_placed(env):
+    app, dispatcher, clock, fake = env
+    ticket_id = resolve_ticket(app)
+    attempt = make_due(app, clock, ticket_id)
+    with get_db(app).session() as s:
+        tickets.reopen(s, s.get(Ticket, ticket_id), actor="agent", reason="citizen called again")
+    report = dispatcher.tick()
+    assert report.skipped == {attempt.id: "ticket no longer resolved"} and fake.calls == []
+
+
+def test_hanging_up_without_answering_ends_the_survey_as_unreachable(env):
+    app, dispatcher, clock, fake = env
+    ticket_id = resolve_ticket(app)
+    make_due(app, clock, ticket_id)
+    dispatcher.tick()
+    phone, transport = answer(app, fake.calls[-1])
+    play(phone, [Action("hangup")])
+    transport.close()
+    with get_db(app).session() as s:
+        att = s.scalar(select(m.CallbackAttempt))
+        assert att.outcome == "hung_up" and att.request.state == m.GAVE_UP
+        assert s.get(Ticket, ticket_id).status == "callback_done"

@@ -154,6 +154,8 @@ def _continue_call(s, cs):
     if value is None:
         raise ValueError(f"webhook does not match the wait {session.get('wait')}")
     turn = engine.resume(flow, session, value, services)
+    if not any(isinstance(e, ev.TicketCreated) for e in turn.events):
+        calls.relax_durability(s)
     return _answer(s, cs, turn.session, turn.events, previous=cs.data)
 
 

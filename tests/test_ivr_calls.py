@@ -156,3 +156,21 @@ def test_hold_error_leaves_the_queue_instead_of_failing(store_app, phone):
         cs.data = {**cs.data, "flow_version": "unknown"}
     hold = phone.hold(queue_time=3)
     assert [e.tag for e in hold] == ["Leave"]
+
+
+def test_concurrent_retries_create_one_ticket(store_app, phone):
+    from concurrent.futures import ThreadPoolExecutor
+
+    phone.dial()
+    phone.silence()
+    phone.queue_result("leave", 15)
+    phone.press("1")
+    action = phone.action("Record")
+    form = {"RecordingUrl": "https://api.twilio.com/rec/RE8", "RecordingSid": "RE" + "8" * 32,
+            "RecordingDuration": "30"}
+    clients = [Phone(store_app.test_client(), store_app, call_sid=SID) for _ in range(4)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda p: p.post(action, **form), clients))
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.data for a in answers}) == 1  # all four got the same TwiML
+    assert counts(store_app) == (1, 1, 1, 1)

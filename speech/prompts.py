@@ -38,6 +38,9 @@ class Prompts:
         self.rate = int(config.get("TTS_RATE") or 165)
         self._synth = synthesizer
         self.failures = 0
+        self._pending: list[tuple[str, str]] = []
+        self._pending_lock = threading.Lock()
+        self._started = False
 
     @property
     def synthesizer(self) -> tts.Synthesizer:
@@ -81,21 +84,40 @@ class Prompts:
 
     def audio_url(self, text: str, language: str) -> str | None:
         """Absolute URL of the prompt's audio, or None (the caller uses <Say>)."""
+        if not self._started:
+            self._start_background()  # this process answers calls: prepare the rest
         key = self.ensure(text, language, wait=REQUEST_WAIT)
         return self.url(key) if key else None
 
     def presynthesize(self, texts, *, background: bool = True) -> threading.Thread | None:
-        """Synthesize every (text, language) not cached yet; in a thread unless told not to."""
+        """Synthesize every (text, language) not cached yet.
+
+        In the background, and only once this process first asks for prompt audio: the
+        flow is loaded by every process that builds the app (CLI commands, the worker,
+        tests), but only those that answer calls need the audio.
+        """
         items = list(dict.fromkeys((t, lang) for t, lang in texts if t and t.strip()))
-
-        def work() -> None:
-            made = sum(1 for text, language in items if self.ensure(text, language))
-            log.info("prompt audio ready for %d of %d prompts", made, len(items))
-
         if not background:
-            work()
+            self._presynthesize(items)
             return None
-        thread = threading.Thread(target=work, name="tts-presynthesize", daemon=True)
+        with self._pending_lock:
+            self._pending.extend(items)
+            if not self._started:
+                return None
+        return self._start_background()
+
+    def _presynthesize(self, items) -> None:
+        made = sum(1 for text, language in items if self.ensure(text, language))
+        log.info("prompt audio ready for %d of %d prompts", made, len(items))
+
+    def _start_background(self) -> threading.Thread | None:
+        with self._pending_lock:
+            self._started = True
+            items, self._pending = self._pending, []
+        if not items:
+            return None
+        thread = threading.Thread(target=self._presynthesize, args=(items,),
+                                  name="tts-presynthesize", daemon=True)
         thread.start()
         return thread
 

@@ -98,6 +98,7 @@ class Synthesizer:
         self.restarts = 0
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
+        self._closed = False
 
     # -- engine process -------------------------------------------------------------
     def _start(self, voice: Voice) -> None:
@@ -124,7 +125,9 @@ class Synthesizer:
         process.stdout.close()
 
     def close(self) -> None:
+        """Stop the engine for good (process exit): later requests fail instead of restarting."""
         with self._lock:
+            self._closed = True
             self._stop()
 
     def _run_once(self, text: str, voice: Voice, timeout: float) -> Audio:
@@ -167,6 +170,8 @@ class Synthesizer:
         if not self._lock.acquire(timeout=-1 if wait is None else wait):
             raise SynthesisTimeout(f"engine busy for more than {wait:.0f}s")
         try:
+            if self._closed:
+                raise SynthesisError("synthesizer closed")
             last: SynthesisError | None = None
             for attempt in range(2):  # a bad or missing file gets one retry on a fresh engine
                 try:

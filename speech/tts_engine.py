@@ -12,6 +12,8 @@ import json
 import os
 import sys
 
+ENGINE_TRIES = 2
+
 
 def main() -> None:
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
@@ -41,11 +43,19 @@ def main() -> None:
                 # (seen with 2.99); a throw-away short utterance absorbs that.
                 engine.setProperty("voice", wanted[0])
                 engine.setProperty("rate", wanted[1])
-                engine.save_to_file("1", request["path"])
+                scratch = request["path"] + ".warm.wav"
+                engine.save_to_file("1", scratch)
                 engine.runAndWait()
+                if os.path.exists(scratch):
+                    os.unlink(scratch)
                 current = wanted
-            engine.save_to_file(request["text"], request["path"])
-            engine.runAndWait()
+            for _ in range(ENGINE_TRIES):
+                # The espeak driver sometimes finishes runAndWait() without writing the file
+                # (reproduced with a long first text); one more go almost always writes it.
+                engine.save_to_file(request["text"], request["path"])
+                engine.runAndWait()
+                if os.path.exists(request["path"]):
+                    break
             answer = {"ok": True}
         except Exception as exc:  # reported to the parent, which decides
             answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}

@@ -86,7 +86,9 @@ def test_presynthesize_fills_the_cache(prompts_app):
     app, prompts = prompts_app
     texts = [("欢迎致电", "zh-CN"), ("普通话请按1", "zh-CN"), ("Press 2 for English", "en-US"),
              ("欢迎致电", "zh-CN"), ("", "zh-CN")]
-    thread = app.extensions["prompt_presynthesize"](texts)
+    assert app.extensions["prompt_presynthesize"](texts) is None  # nothing asked for audio yet
+    assert not any(prompts.cache.directory.glob("*.wav"))
+    thread = prompts._start_background()  # what the first audio_url() of a call does
     thread.join(timeout=60)
     keys = {prompts.key(t, lang) for t, lang in texts if t}
     assert len(keys) == 3 and all(prompts.cache.get(k) for k in keys)

@@ -87,6 +87,19 @@ def worker_command(threads: int, grammar_threads: int, poll: float,
     click.echo("speech worker stopped")
 
 
+@speech_cli.command("status")
+def status_command() -> None:
+    """Model state (from its files; nothing is loaded) and the job queue."""
+    path = current_app.config["VOSK_MODEL_PATH"]
+    state, detail = asr.files_status(path)
+    click.echo(f"model: {state} ({detail})")
+    with get_db().session() as s:
+        counts = jobs.counts(s)
+        due = jobs.due_count(s)
+    click.echo("jobs: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none")
+               + f"; due now {due}")
+
+
 @speech_cli.command("transcribe-pending")
 def transcribe_pending() -> None:
     """Work through every due job now (e.g. after installing a model), with a progress bar."""

@@ -12,8 +12,9 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 
-from core.db import Database
+from core.db import Database, utcnow
 from speech import asr, jobs, recordings
 from speech.audio import decode_wav
 from speech.errors import AudioError, ModelError, RecordingRefusedError
@@ -23,6 +24,8 @@ from speech.numbers import digit_runs
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 1.0          # seconds between empty polls
+# A spoken menu answer is useless once the call has moved on (the IVR polls for ~8 s).
+GRAMMAR_MAX_AGE = timedelta(seconds=60)
 PERMANENT = (AudioError, RecordingRefusedError, LookupError)
 
 
@@ -68,6 +71,12 @@ class Worker:
             job_id, kind = job.id, job.kind
             url, sid, ticket_id, words = (job.recording_url, job.recording_sid, job.ticket_id,
                                           list(job.words or []))
+            created = job.created_at if job.created_at.tzinfo else job.created_at.replace(
+                tzinfo=UTC)  # SQLite hands back naive UTC
+            if kind == KIND_GRAMMAR and utcnow() - created > GRAMMAR_MAX_AGE:
+                jobs.fail(s, job_id, self.worker, "expired: the caller is no longer waiting",
+                          retry=False)
+                return Outcome(job_id, kind, "failed", "expired")
         try:
             audio = decode_wav(self.fetch(url, sid))
             if kind == KIND_GRAMMAR:

@@ -107,6 +107,8 @@ def test_transcribe_pending_without_then_with_a_model(make_app, tmp_path):
                                        recording_url=url, recording_sid=f"RE{i}")
                 ids.append(jobs.enqueue_transcription(s, ticket_id=ticket.id, recording_url=url,
                                                       recording_sid=f"RE{i}"))
+        result = app.test_cli_runner().invoke(args=["speech", "status"])
+        assert "model: missing" in result.output and "pending 3; due now 3" in result.output
         result = app.test_cli_runner().invoke(args=["speech", "transcribe-pending"])
         assert result.exit_code == 1 and "no Vosk model" in result.output
         assert "wait in the queue" in result.output

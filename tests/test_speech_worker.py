@@ -154,3 +154,20 @@ def test_grammar_only_worker_leaves_voice_messages_alone(speech_app, fake):
     assert grammar_only.run_once().job_id == gid
     with get_db(speech_app).session() as s:
         assert s.get(SpeechJob, transcription).status == PENDING
+
+
+def test_stale_grammar_job_is_dropped_unprocessed(speech_app, fake):
+    from datetime import timedelta
+
+    from core.db import utcnow
+    from speech.worker import GRAMMAR_MAX_AGE
+
+    with get_db(speech_app).session() as s:
+        gid = jobs.enqueue_grammar(s, call_sid="CA8", words=["병원"],
+                                   recording_url=fake.add_recording("RG8", espeak_wav("병원")))
+        s.get(SpeechJob, gid).created_at = utcnow() - GRAMMAR_MAX_AGE - timedelta(seconds=1)
+    outcome = _worker(speech_app).run_once()
+    assert (outcome.job_id, outcome.status, outcome.detail) == (gid, "failed", "expired")
+    assert fake.requests == []  # not even downloaded
+    with get_db(speech_app).session() as s:
+        assert jobs.grammar_result(s, gid) == (None, 0.0)

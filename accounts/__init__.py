@@ -31,8 +31,11 @@ department (its own inbox: read, reply/resolve its tickets). Templates get
 `current_user` and `csrf_token()`; every POST form needs
 `<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">`.
 
-Sessions end after SESSION_IDLE_MINUTES idle or SESSION_MAX_HOURS after login;
-LOGIN_MAX_FAILURES failed logins lock the username for LOGIN_LOCKOUT_MINUTES.
+Sessions end after SESSION_IDLE_MINUTES idle or SESSION_MAX_HOURS after login (and
+when the password changes or the user is deactivated); LOGIN_MAX_FAILURES failed
+logins lock the username (x4: the client address, see TRUSTED_PROXIES behind nginx)
+for LOGIN_LOCKOUT_MINUTES. CLI: `flask users create NAME --role R [--department D]`,
+`flask users token NAME`, `flask users password|deactivate NAME`, `flask users list`.
 """
 
 from __future__ import annotations

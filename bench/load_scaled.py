@@ -7,7 +7,9 @@ satisfaction calls are answered by the simulator phone through nginx.
 
 During the load it SIGKILLs: one gunicorn worker of web2 (its master restarts
 it), the whole web1 instance (master and workers), one speech worker, and the
-scheduler holding the lease. Meanwhile tickets are resolved through the API,
+scheduler holding the lease; then replaces flows.yaml by a broken file for a
+while (calls must go on, on the last good flow); then starts the killed
+processes again, as systemd would. Meanwhile tickets are resolved through the API,
 so satisfaction callbacks are being placed while the scheduler dies.
 
 Then it checks: every call the generator made has its call record, every voice
@@ -164,8 +166,16 @@ def main(argv=None) -> int:
         victim = next((n for n in ("sched1", "sched2")
                        if stack.procs[n].popen.pid == leader), "sched1")
         stack.kill(victim)
+        killed_at = time.time()
         kills.append(f"{time.time() - t0:5.1f}s SIGKILL {victim} (lease holder pid {leader})")
-        time.sleep(RESTART_AFTER)
+        at(0.55)
+        good = stack.flows_path.read_text()
+        stack.flows_path.write_text(good.replace("next: notices", "next: nowhere"))
+        kills.append(f"{time.time() - t0:5.1f}s flows.yaml replaced by a broken file")
+        at(0.75)
+        stack.flows_path.write_text(good)
+        kills.append(f"{time.time() - t0:5.1f}s flows.yaml restored")
+        time.sleep(max(0.0, killed_at + RESTART_AFTER - time.time()))
         stack.web("web1", port=int(web1.rsplit(":", 1)[1]), workers=2, threads=8)
         stack.flask("speech1", "speech", "speech", "worker", "--threads", "1")
         stack.flask(victim, "scheduler", "callbacks", "run")

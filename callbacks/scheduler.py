@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import signal
 import socket
 import threading
@@ -86,6 +87,8 @@ class CallbackScheduler:
         self.stop_event = threading.Event()
         self.scheduler: BackgroundScheduler | None = None
         self._lease_until = 0.0
+        self._tts_queue: queue.Queue = queue.Queue()
+        self._tts_thread: threading.Thread | None = None
 
     # -- leadership -------------------------------------------------------------------
     def is_leader(self) -> bool:
@@ -190,14 +193,26 @@ class CallbackScheduler:
         return added
 
     def _presynthesize(self, texts: list[tuple[str, str]]) -> None:
-        """Warm the prompt cache (shared with the web workers) long before the call."""
+        """Warm the prompt cache (shared with the web workers) long before the call.
+
+        One thread of ours does it, in order; speech's own background mode only starts in
+        processes that serve call audio, which this one does not.
+        """
         presynthesize = self.app.extensions.get("prompt_presynthesize")
         if presynthesize is None or not texts:
             return
-        try:
-            presynthesize(texts, background=True)
-        except Exception:  # an optimisation: the webhook synthesizes or <Say>s otherwise
-            log.exception("presynthesis of survey prompts failed")
+        if self._tts_thread is None or not self._tts_thread.is_alive():
+            def work() -> None:
+                while True:
+                    batch = self._tts_queue.get()
+                    try:
+                        presynthesize(batch, background=False)
+                    except Exception:  # an optimisation: the webhook synthesizes or <Say>s
+                        log.exception("presynthesis of survey prompts failed")
+
+            self._tts_thread = threading.Thread(target=work, name="survey-tts", daemon=True)
+            self._tts_thread.start()
+        self._tts_queue.put(list(dict.fromkeys(texts)))
 
     def _sync_missed_calls(self) -> None:
         now = utcnow()

@@ -269,4 +269,6 @@ def test_embedded_default_scheduler_calls_the_simulated_citizen(make_app, tmp_pa
     with get_db(app).session() as s:
         attempt = s.scalar(select(m.CallbackAttempt))
         assert (attempt.outcome, attempt.answered_by) == ("answered", "human")
+    # The scheduler synthesized the personalised sentence ahead of the call.
+    assert "prompt audio ready for" in (tmp_path / "scheduler.log").read_text()
 

@@ -7,7 +7,11 @@ import re
 
 _KEEP_HEAD = 3
 _KEEP_TAIL = 4
-_NUMBER_RE = re.compile(r"\+?\d[\d\- ]{6,}\d")
+# Phone numbers only: E.164 (+86…), mainland mobiles (1[3-9] + 9 digits) and landlines with
+# an area code (0xx-xxxxxxxx). Dates (20261126) and ticket numbers (14 digits) are not
+# personal data and stay readable; the lookarounds stop matches inside longer digit runs.
+_NUMBER_RE = re.compile(
+    r"(?<![\d+])(?:(?:\+|%2[Bb])\d{7,15}|1[3-9]\d{9}|0\d{2,3}[- ]?\d{7,8})(?!\d)")
 
 
 def mask_number(number: str | None) -> str:
@@ -25,7 +29,11 @@ def mask_number(number: str | None) -> str:
 
 def mask_text(text: str) -> str:
     """Mask every phone-number-looking run in free text."""
-    return _NUMBER_RE.sub(lambda m: mask_number(re.sub(r"[\- ]", "", m.group(0))), text)
+    def _mask(match: re.Match) -> str:
+        number = re.sub(r"[\- ]", "", match.group(0))
+        return mask_number("+" + number[3:] if number[:3].upper() == "%2B" else number)
+
+    return _NUMBER_RE.sub(_mask, text)
 
 
 class MaskingFilter(logging.Filter):

@@ -36,6 +36,12 @@ def test_mask_number():
     assert mask_number("123") == "***"
     assert mask_number(None) == "-"
     assert mask_text("来电 13812345678 反映") == "来电 138****5678 反映"
+    assert mask_text("from=+8613812345678&x") == "from=+86138****5678&x"
+    assert mask_text("座机 0546-8888888") == "座机 054****8888"
+    assert mask_text("From=%2B8613812345678") == "From=+86138****5678"  # URL-encoded form
+    # Dates and ticket numbers are not personal data and stay readable.
+    assert mask_text("GET /report/?from=20260101 ticket 20261126000123") == (
+        "GET /report/?from=20260101 ticket 20261126000123")
 
 
 def test_log_lines_are_masked(caplog):

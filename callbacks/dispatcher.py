@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -31,7 +32,8 @@ from telephony.base import OutgoingCall, TelephonyError, TelephonyPort
 
 log = logging.getLogger(__name__)
 
-TICK_BUDGET_SECONDS = 0.9     # a tick stops dialling after this; the next one carries on
+TICK_BUDGET_SECONDS = 0.9
+DIAL_THREADS = 4          # REST requests to the provider in flight at once     # a tick stops dialling after this; the next one carries on
 CLOCK_SKEW = timedelta(seconds=5)  # provider clock vs ours when matching a claimed call
 TRANSIENT_RETRY = timedelta(minutes=1)
 # A placed call with no final status after this long lost its status callback: count it
@@ -70,6 +72,7 @@ class Dispatcher:
         self.clock = lambda: clock().astimezone(UTC)
         self.limiter = limiter or CallRateLimiter(policy.cps)
         self.agent_reached = agent_reached or (lambda s, number, since: False)
+        self._pool: futures.ThreadPoolExecutor | None = None
 
     # -- one pass --------------------------------------------------------------------
     def tick(self, budget: float = TICK_BUDGET_SECONDS) -> TickReport:
@@ -104,45 +107,70 @@ class Dispatcher:
                             .order_by(m.CallbackAttempt.due_at, m.CallbackAttempt.id)
                             .limit(free + len(busy_numbers) + 50)).all()
         deadline = time.monotonic() + budget
+        dials, claimed = [], 0
         for attempt_id in due:
             # Stop within the tick's budget, so the next tick never finds this one running.
-            if len(report.placed) >= free or time.monotonic() >= deadline:
+            if claimed >= free or time.monotonic() >= deadline:
                 break
-            if not self.limiter.acquire(deadline=deadline - time.monotonic()
-                                        + self.limiter.clock()):
+            outcome = self._dispatch_one(attempt_id, busy_numbers, report, deadline)
+            if outcome == "out of time":
                 break
-            self._dispatch_one(attempt_id, busy_numbers, report)
+            if outcome is not None:
+                claimed += 1
+                # Dialling overlaps (DIAL_THREADS) so the provider's latency does not cap CPS.
+                dials.append(self._dialler().submit(self._place, *outcome, report))
+        futures.wait(dials)
+        for dial in dials:
+            if dial.exception() is not None:  # a database error after dialling: say so
+                log.error("dialling failed", exc_info=dial.exception())
+        report.placed.sort()
         return report
 
-    def _dispatch_one(self, attempt_id: int, busy_numbers: set[str], report: TickReport) -> None:
+    def _dialler(self) -> futures.ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = futures.ThreadPoolExecutor(DIAL_THREADS, thread_name_prefix="dial")
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def _dispatch_one(self, attempt_id: int, busy_numbers: set[str], report: TickReport,
+                      deadline: float):
+        """Check and claim one due attempt: (attempt_id, call, slot) to dial, None, or
+        "out of time" when the CPS limit would hold it past the tick's budget."""
         now = self.clock()
         with self.db.session() as s:
             attempt = s.get(m.CallbackAttempt, attempt_id)
             if attempt is None or attempt.state != m.DUE:
-                return
+                return None
             why_not = self._why_not(s, attempt, busy_numbers, now)
             if why_not == "busy":
                 report.skipped[attempt_id] = "number already in a call"
-                return
+                return None
             if why_not:
                 service.finish_attempt(s, attempt, now=now, policy=self.policy,
                                        outcome="skipped", error=why_not)
                 report.skipped[attempt_id] = why_not
-                return
+                return None
+            call = self.outgoing(attempt)
+            number = attempt.number
+        slot = self.limiter.acquire(deadline=deadline - time.monotonic() + self.limiter.clock())
+        if slot is None:
+            return "out of time"
+        with self.db.session() as s:
             claimed = s.execute(update(m.CallbackAttempt)
                                 .where(m.CallbackAttempt.id == attempt_id,
                                        m.CallbackAttempt.state == m.DUE)
                                 .values(state=m.CLAIMED, claimed_by=self.holder,
-                                        claimed_at=now)).rowcount
-            if claimed != 1:
-                return
-            busy_numbers.add(attempt.number)
-            call = self.outgoing(attempt)
+                                        claimed_at=self.clock())).rowcount
+        if claimed != 1:
+            self.limiter.done(slot)
+            return None
+        busy_numbers.add(number)
         # The claim is committed before dialling: see the module docstring.
-        try:
-            self._place(attempt_id, call, report)
-        finally:
-            self.limiter.done()
+        return attempt_id, call, slot
 
     def _why_not(self, s, attempt: m.CallbackAttempt, busy_numbers: set[str],
                  now: datetime) -> str | None:
@@ -183,10 +211,11 @@ class Dispatcher:
             status_callback=f"{self.base_url}/callbacks/status/{attempt.id}",
             machine_detection=True)
 
-    def _place(self, attempt_id: int, call: OutgoingCall, report: TickReport) -> None:
+    def _place(self, attempt_id: int, call: OutgoingCall, slot, report: TickReport) -> None:
         try:
             placed = self.port.place_call(call)
         except TelephonyError as exc:
+            self.limiter.done(slot)
             log.warning("call to %s for attempt %s not placed: %s", mask_number(call.to),
                         attempt_id, exc)
             with self.db.session() as s:
@@ -201,6 +230,7 @@ class Dispatcher:
                                            outcome="rejected", error=str(exc))
             report.failed[attempt_id] = str(exc)
             return
+        self.limiter.done(slot)
         with self.db.session() as s:
             s.execute(update(m.CallbackAttempt)
                       .where(m.CallbackAttempt.id == attempt_id,

@@ -143,6 +143,7 @@ class CallbackScheduler:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
             self.scheduler = None
+        self.dispatcher.close()
 
     def build_scheduler(self) -> BackgroundScheduler:
         sched = BackgroundScheduler(

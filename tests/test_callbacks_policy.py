@@ -100,17 +100,18 @@ def test_rate_limiter_holds_the_cap_in_every_one_second_window():
     limiter = CallRateLimiter(3, clock=clock, sleep=clock.sleep)
     stamps = []
     for _ in range(10):
-        limiter.acquire()
+        slot = limiter.acquire()
         stamps.append(clock.now)
-        clock.now += 0.05
+        clock.now += 0.05  # the provider answers 50 ms later: the slot counts from then
+        limiter.done(slot)
     assert max(sum(1 for t in stamps if s <= t < s + 1) for s in stamps) == 3
-    assert stamps[3] == pytest.approx(1.0)
+    assert stamps[3] == pytest.approx(1.05)
 
 
 def test_fractional_rate_spaces_calls_and_deadline_gives_up():
     clock = FakeClock()
     limiter = CallRateLimiter(0.5, clock=clock, sleep=clock.sleep)
-    assert limiter.acquire()
-    assert not limiter.acquire(deadline=1.0)
-    assert limiter.acquire()
+    assert limiter.acquire() is not None
+    assert limiter.acquire(deadline=1.0) is None
+    assert limiter.acquire() is not None
     assert clock.now == pytest.approx(2.0)

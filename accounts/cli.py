@@ -102,3 +102,31 @@ def list_users():
             state = "" if u.active else " (inactive)"
             token = " token" if u.api_token_hash else ""
             click.echo(f"{u.username}\t{u.role}{dept}{token}{state}")
+
+
+@users_cli.command("bootstrap")
+@click.option("--username", default="admin", show_default=True)
+@click.option("--password-file", type=click.Path(dir_okay=False),
+              help="Where to write the password [default: var/admin-password].")
+def bootstrap(username, password_file):
+    """First start: create a supervisor when there is none; its password goes to var/.
+
+    Safe to run on every start (scripts/run does): it does nothing once a supervisor exists.
+    """
+    import secrets
+    from pathlib import Path
+
+    from core.config import ROOT
+
+    with _session_reporting_errors() as s:
+        if s.scalar(select(User).where(User.role == "supervisor").limit(1)) is not None:
+            return
+        password = secrets.token_urlsafe(12)
+        service.create_user(s, username, password, role="supervisor", display_name="管理员")
+    path = Path(password_file) if password_file else ROOT / "var" / "admin-password"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Created 0600 before the secret is written into it.
+    path.unlink(missing_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(f"{username} {password}\n")
+    click.echo(f"created supervisor '{username}'; its password is in {path}")

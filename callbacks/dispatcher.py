@@ -28,7 +28,7 @@ from callbacks.policy import Policy
 from callbacks.ratelimit import CallRateLimiter
 from core.db import Database, utcnow
 from core.privacy import mask_number
-from telephony.base import OutgoingCall, TelephonyError, TelephonyPort
+from telephony.base import OutgoingCall, PlacedCall, TelephonyError, TelephonyPort
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,10 @@ TRANSIENT_RETRY = timedelta(minutes=1)
 # as failed (and retry) rather than holding a concurrency slot and its number forever.
 STALE_CALL = timedelta(hours=2)
 RINGING_STATUSES = (None, "queued", "initiated", "ringing")
+# A request that got no answer (timeout) may still have created the call: before dialling
+# that attempt again, look for a call to the number in this window (see _placed_before).
+UNKNOWN_OUTCOME = "no answer from the provider: "
+UNKNOWN_OUTCOME_WINDOW = timedelta(minutes=1)
 
 
 @dataclass
@@ -213,7 +217,7 @@ class Dispatcher:
 
     def _place(self, attempt_id: int, call: OutgoingCall, slot, report: TickReport) -> None:
         try:
-            placed = self.port.place_call(call)
+            placed = self._placed_before(attempt_id) or self.port.place_call(call)
         except TelephonyError as exc:
             self.limiter.done(slot)
             log.warning("call to %s for attempt %s not placed: %s", mask_number(call.to),
@@ -225,6 +229,9 @@ class Dispatcher:
                     attempt.state, attempt.claimed_at = m.DUE, None
                     attempt.due_at = self.clock() + TRANSIENT_RETRY
                     attempt.error = str(exc)
+                    if exc.status is None:
+                        # No answer at all (timeout): the provider may have taken the call.
+                        attempt.error = UNKNOWN_OUTCOME + str(exc)
                 else:
                     service.finish_attempt(s, attempt, now=self.clock(), policy=self.policy,
                                            outcome="rejected", error=str(exc))
@@ -242,6 +249,22 @@ class Dispatcher:
                              m.CallbackAttempt.call_sid.is_(None))
                       .values(call_sid=placed.sid, status=placed.status))
         report.placed.append(attempt_id)
+
+    def _placed_before(self, attempt_id: int) -> PlacedCall | None:
+        """After a request with no answer, the call the provider took anyway, if any."""
+        with self.db.session() as s:
+            attempt = s.get(m.CallbackAttempt, attempt_id)
+            if not (attempt.error or "").startswith(UNKNOWN_OUTCOME):
+                return None
+            # due_at was set TRANSIENT_RETRY after the failed request; that request was sent
+            # at most UNKNOWN_OUTCOME_WINDOW before it failed.
+            since = m.aware(attempt.due_at) - TRANSIENT_RETRY - UNKNOWN_OUTCOME_WINDOW
+            number = attempt.number
+        found = self.port.calls_to(number, since)
+        if found:
+            log.warning("attempt %s: the call whose request timed out was placed; adopting it",
+                        attempt_id)
+        return min(found, key=lambda c: c.created_at or since) if found else None
 
     def _cancel_ringing(self, sids: list[str]) -> None:
         """Pause: calls still ringing are cancelled at once (answered ones finish)."""

@@ -317,10 +317,11 @@ def test_twilio_500s_are_retried_within_policy_nothing_lost_nothing_twice(dispat
         assert ticks <= 4  # 6 failures, 50 cps: retried one minute later, not hammered
 
 
-@pytest.mark.xfail(strict=True, reason="callbacks.dispatcher treats a REST timeout as 'not "
-                   "placed' and dials again; Twilio may have created the call (reported to #5)")
 def test_twilio_timeout_does_not_place_the_call_twice(dispatch):
-    """The request times out on our side but Twilio took the call: one call, not two."""
+    """The request times out on our side but Twilio took the call: one call, not two.
+
+    Regression test: the dispatcher used to set the attempt due again and dial a second time.
+    """
     with FakeTwilio(SID, TEST_AUTH_TOKEN) as fake:
         app, disp, clock = dispatch(fake, http_timeout=1)
         [attempt_id] = due_attempts(app, 1)

@@ -33,7 +33,9 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     install_log_masking(str(app.config.get("LOG_LEVEL", "INFO")))
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Library chatter (every migration step, every scheduler tick) drowns the call log.
+    for noisy in ("alembic", "apscheduler.executors", "apscheduler.scheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     core_db.init_app(app)
 
     from ivr import cli, health

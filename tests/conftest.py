@@ -85,7 +85,14 @@ def sqlite_url(tmp_path):
     return url
 
 
-def _test_config(tmp_path, url: str) -> dict:
+@pytest.fixture(scope="session")
+def shared_audio_dir(tmp_path_factory):
+    """One prompt-audio cache for the run: files are content-addressed, so sharing is safe and
+    spares every app its own synthesis of the whole flow (tests of the cache set their own)."""
+    return tmp_path_factory.mktemp("audio")
+
+
+def _test_config(tmp_path, url: str, audio_dir) -> dict:
     return {
         "TESTING": True,
         "DATABASE_URL": url,
@@ -94,21 +101,21 @@ def _test_config(tmp_path, url: str) -> dict:
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "PUBLIC_BASE_URL": "http://hotline.test",
         "HOTLINE_API_TOKEN": TEST_API_TOKEN,
-        "AUDIO_DIR": str(tmp_path / "audio"),
+        "AUDIO_DIR": str(audio_dir),
         "RECORDINGS_DIR": str(tmp_path / "recordings"),
         "TELEPHONY": "simulator",
     }
 
 
 @pytest.fixture
-def make_app(tmp_path, sqlite_url):
+def make_app(tmp_path, sqlite_url, shared_audio_dir):
     """Build an app on a fresh SQLite database; keyword overrides go into its config."""
     from ivr import create_app
 
     apps = []
 
     def factory(**overrides):
-        config = _test_config(tmp_path, sqlite_url) | overrides
+        config = _test_config(tmp_path, sqlite_url, shared_audio_dir) | overrides
         app = create_app(config)
         apps.append(app)
         return app
@@ -124,11 +131,11 @@ def app(make_app):
 
 
 @pytest.fixture
-def store_app(tmp_path, database_url):
+def store_app(tmp_path, database_url, shared_audio_dir):
     """The app on each database backend in turn (store tests)."""
     from ivr import create_app
 
-    app = create_app(_test_config(tmp_path, database_url))
+    app = create_app(_test_config(tmp_path, database_url, shared_audio_dir))
     yield app
     app.extensions["db"].dispose()
 

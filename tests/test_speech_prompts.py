@@ -19,8 +19,8 @@ def synth():
 
 
 @pytest.fixture
-def prompts_app(make_app, synth):
-    app = make_app()
+def prompts_app(make_app, synth, tmp_path):
+    app = make_app(AUDIO_DIR=str(tmp_path / "audio"))  # its own cache: these tests count files
     prompts = app.extensions["speech_prompts"]
     prompts._synth = synth
     return app, prompts

@@ -124,6 +124,12 @@ class Synthesizer:
             process.wait(timeout=5)
         process.stdout.close()
 
+    def __del__(self) -> None:
+        # A synthesizer dropped without close() (a test's, a sandbox app's) must not leave its
+        # engine process and pipes behind for the garbage collector to warn about.
+        with contextlib.suppress(Exception):
+            self._stop()
+
     def close(self) -> None:
         """Stop the engine for good (process exit): later requests fail instead of restarting."""
         with self._lock:

@@ -136,7 +136,7 @@ def empty() -> str:
 
 
 def hold(*, prompts: list[tuple[str, str]], position: tuple[str, str] | None, speak: Speaker,
-         leave: bool) -> str:
+         leave: bool, pause: int = HOLD_PAUSE_SECONDS) -> str:
     """The queue's wait URL answer: hold prompts and position, or <Leave> for the overflow."""
     resp = VoiceResponse()
     if leave:
@@ -146,7 +146,7 @@ def hold(*, prompts: list[tuple[str, str]], position: tuple[str, str] | None, sp
         speak(resp, text, language)
     if position is not None:
         speak(resp, *position)
-    resp.pause(length=HOLD_PAUSE_SECONDS)
+    resp.pause(length=max(1, min(pause, HOLD_PAUSE_SECONDS)))
     return str(resp)
 
 

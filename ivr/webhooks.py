@@ -231,6 +231,16 @@ def _hold(sid: str) -> str:
     if ahead > 0:
         template = (node.position or flow.message("position")).say[lang]
         position = (template.format(position=ahead), lang)
+    if node.overflow is None:
+        return twiml.hold(prompts=[(prompt, lang)], position=position, speak=speaker(),
+                          leave=False)
+    # Twilio only asks the wait URL again when its TwiML is done: close to the overflow time,
+    # wait just the seconds left (no prompt) so the offer comes at overflow_after, not a
+    # whole hold round later.
+    remaining = node.overflow_after - queue_time
+    if 0 < remaining <= twiml.HOLD_PAUSE_SECONDS:
+        return twiml.hold(prompts=[], position=None, speak=speaker(), leave=False,
+                          pause=remaining)
     return twiml.hold(prompts=[(prompt, lang)], position=position, speak=speaker(), leave=leave)
 
 

@@ -69,6 +69,9 @@ def test_overflow_to_voice_message(app, phone):
     hold = phone.hold(queue_time=5, position=3)
     assert [e.tag for e in hold] == ["Say", "Say", "Pause"]
     assert hold[1].text == "您前面还有2位来电。"
+    # Close to the overflow time only the seconds left are waited, so Twilio asks again at 15 s.
+    near = phone.hold(queue_time=12)
+    assert [(e.tag, e.get("length")) for e in near] == [("Pause", "3")]
     assert [e.tag for e in phone.hold(queue_time=15)] == ["Leave"]  # GB/T 33358-2016: 15 s
 
     step(phone, lambda: phone.queue_result("leave", 15), [OVERFLOW], ["Gather", "Redirect"])

@@ -15,9 +15,11 @@ def check(app) -> health.Check:
         paused = is_paused(s)
         active = bool(lease and lease.holder and m.aware(lease.expires_at) > utcnow())
         due = s.query(m.CallbackAttempt).filter(m.CallbackAttempt.state == m.DUE).count()
-    # No active scheduler is reported, not failed: the web tier works without it.
-    return health.Check(True, {"scheduler": lease.holder if active else None,
-                               "paused": paused, "due": due})
+    # No active scheduler alone is not a failure (the web tier works without it), but due
+    # calls that nobody will place are: then /healthz says degraded (503).
+    return health.Check(active or due == 0 or paused,
+                        {"scheduler": lease.holder if active else None,
+                         "paused": paused, "due": due})
 
 
 def init_app(app) -> None:

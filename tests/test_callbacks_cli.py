@@ -24,3 +24,19 @@ def test_pause_resume_import_and_status(app, runner, tmp_path):
 def test_health_reports_no_active_scheduler(client):
     check = client.get("/healthz").get_json()["checks"]["callbacks"]
     assert check["scheduler"] is None and check["paused"] is False
+    assert check["ok"] is True  # nothing due: no scheduler is not a failure
+
+
+def test_health_degraded_when_calls_are_due_and_no_scheduler_runs(app, client):
+    from datetime import timedelta
+
+    from core.db import utcnow
+
+    with app.app_context(), get_db().session() as s:
+        req = m.CallbackRequest(kind=m.SATISFACTION, ticket_id=1, resolution_no=1,
+                                number="+8613800000003", script={})
+        s.add_all([req, m.CallbackAttempt(request=req, attempt_no=1, number=req.number,
+                                          due_at=utcnow() - timedelta(minutes=5), state=m.DUE)])
+    r = client.get("/healthz")
+    check = r.get_json()["checks"]["callbacks"]
+    assert (r.status_code, check["ok"], check["due"]) == (503, False, 1)

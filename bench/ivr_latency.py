@@ -141,18 +141,10 @@ def scratch_db(pg_admin: str | None, tmp: str):
     if not pg_admin:
         yield f"sqlite:///{tmp}/bench.db"
         return
-    from sqlalchemy import create_engine, text
+    from core.scratch import scratch_database
 
-    name = f"ivr_bench_{os.getpid()}"
-    admin = create_engine(pg_admin, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield pg_admin.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(pg_admin, "ivr_bench") as url:
+        yield url
 
 
 def main() -> None:

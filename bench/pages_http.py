@@ -19,7 +19,6 @@ import statistics
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,13 +26,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import requests  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
 from tickets_scale import ADMIN_URL, fill, p95  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from accounts import service as accounts  # noqa: E402
 from core import migrate  # noqa: E402
 from core.db import Database, get_db  # noqa: E402
+from core.scratch import scratch_database  # noqa: E402
 from tickets.seed import seed  # noqa: E402
 
 PASSWORD = "bench password 1"
@@ -81,12 +80,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
-    name = f"bench_pages_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with scratch_database(ADMIN_URL, "bench_pages") as url:
         migrate.upgrade(url)
         db = Database(url)
         with db.session() as s:
@@ -112,10 +106,6 @@ def main() -> None:
         server.shutdown()
         server.server_close()
         get_db(app).dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from core import migrate  # noqa: E402
 from core.db import Database  # noqa: E402
+from core.scratch import scratch_database  # noqa: E402
 from tickets import queries, reports  # noqa: E402
 from tickets.queries import TicketFilter  # noqa: E402
 from tickets.seed import seed  # noqa: E402
@@ -148,12 +148,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
-    name = f"bench_tickets_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with scratch_database(ADMIN_URL, "bench_tickets", keep=args.keep) as url:
         migrate.upgrade(url)
         db = Database(url)
         with db.session() as s:
@@ -182,13 +177,8 @@ def main() -> None:
               f"top six: {', '.join(n for _, n, _ in report.top_topics)}, "
               f"on time {dash['on_time']['rate']}%, satisfied {dash['satisfaction']['rate']}%")
         db.dispose()
-    finally:
-        if not args.keep:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        else:
-            print(f"kept database {name}")
-        admin.dispose()
+        if args.keep:
+            print(f"kept database {url}")
 
 
 if __name__ == "__main__":

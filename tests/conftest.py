@@ -9,13 +9,13 @@ unreachable PostgreSQL fails the run instead of skipping.
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from core import migrate
 from core.db import Base, import_all_models
+from core.scratch import scratch_database
 
 pytest_plugins = ["reliability_plugin"]
 
@@ -42,16 +42,9 @@ def pg_url():
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL unreachable at {PG_ADMIN_URL} (required under CI)")
         pytest.skip("PostgreSQL not reachable")
-    name = f"hotline_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    migrate.upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(PG_ADMIN_URL, "hotline_test") as url:
+        migrate.upgrade(url)
+        yield url
 
 
 def _truncate_all(url: str) -> None:

@@ -52,8 +52,16 @@ from accounts.auth import (
 )
 from accounts.csrf import csrf
 
-__all__ = ["api_auth_required", "csrf", "current_actor", "current_user", "department_scope",
-           "init_app", "login_required", "role_required"]
+__all__ = [
+    "api_auth_required",
+    "csrf",
+    "current_actor",
+    "current_user",
+    "department_scope",
+    "init_app",
+    "login_required",
+    "role_required",
+]
 
 
 def init_app(app) -> None:

@@ -23,8 +23,12 @@ def _departments() -> list[tuple[int, str]]:
     except ImportError:
         return []
     with get_db().session() as s:
-        return [(d.id, d.name) for d in s.scalars(
-            select(Department).where(Department.active.is_(True)).order_by(Department.id))]
+        return [
+            (d.id, d.name)
+            for d in s.scalars(
+                select(Department).where(Department.active.is_(True)).order_by(Department.id)
+            )
+        ]
 
 
 def _user_form() -> UserForm:
@@ -50,8 +54,13 @@ def account():
             flash("密码已修改 Password changed", "success")
             return redirect(url_for("accounts_admin.account"))
         form.current.errors = ["当前密码不正确 Wrong current password"]
-    return render_template("accounts/account.html", user=current_user(), form=form,
-                           departments=dict(_departments()), role_labels=ROLE_LABELS)
+    return render_template(
+        "accounts/account.html",
+        user=current_user(),
+        form=form,
+        departments=dict(_departments()),
+        role_labels=ROLE_LABELS,
+    )
 
 
 @bp.get("/users/")
@@ -60,8 +69,13 @@ def users():
     form = _user_form()
     with get_db().session() as s:
         rows = list(s.scalars(select(User).order_by(User.active.desc(), User.username)))
-    return render_template("accounts/users.html", users=rows, form=form,
-                           departments=dict(_departments()), role_labels=ROLE_LABELS)
+    return render_template(
+        "accounts/users.html",
+        users=rows,
+        form=form,
+        departments=dict(_departments()),
+        role_labels=ROLE_LABELS,
+    )
 
 
 @bp.post("/users/")
@@ -72,14 +86,19 @@ def create_user():
         try:
             with get_db().session() as s:
                 user = service.create_user(
-                    s, form.username.data, form.password.data, role=form.role.data,
+                    s,
+                    form.username.data,
+                    form.password.data,
+                    role=form.role.data,
                     department_id=form.department.data if form.role.data == "department" else None,
-                    display_name=form.display_name.data or None)
+                    display_name=form.display_name.data or None,
+                )
         except InvalidUser as exc:
             flash(f"未创建 Not created: {exc}", "error")
         else:
-            current_app.logger.info("user %s (%s) created by %s", user.username, user.role,
-                                    current_actor())
+            current_app.logger.info(
+                "user %s (%s) created by %s", user.username, user.role, current_actor()
+            )
             flash(f"已创建用户 Created {user.username}", "success")
     else:
         for field, errors in form.errors.items():

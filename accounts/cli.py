@@ -25,11 +25,13 @@ def _department_id(s, value: str | None) -> int | None:
     if value.isdigit():
         dept = s.get(Department, int(value))
     else:
-        dept = s.scalar(select(Department).where(
-            (Department.code == value) | (Department.name == value)))
+        dept = s.scalar(
+            select(Department).where((Department.code == value) | (Department.name == value))
+        )
     if dept is None:
-        raise click.BadParameter(f"no department {value!r} (id, code or name)",
-                                 param_hint="--department")
+        raise click.BadParameter(
+            f"no department {value!r} (id, code or name)", param_hint="--department"
+        )
     return dept.id
 
 
@@ -59,9 +61,14 @@ def _user(s, username: str) -> User:
 def create(username, role, department, display_name, password):
     """Create a user."""
     with _session_reporting_errors() as s:
-        user = service.create_user(s, username, password, role=role,
-                                   department_id=_department_id(s, department),
-                                   display_name=display_name)
+        user = service.create_user(
+            s,
+            username,
+            password,
+            role=role,
+            department_id=_department_id(s, department),
+            display_name=display_name,
+        )
     click.echo(f"created {user.username} ({user.role})")
 
 
@@ -106,8 +113,11 @@ def list_users():
 
 @users_cli.command("bootstrap")
 @click.option("--username", default="admin", show_default=True)
-@click.option("--password-file", type=click.Path(dir_okay=False),
-              help="Where to write the password [default: var/admin-password].")
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False),
+    help="Where to write the password [default: var/admin-password].",
+)
 def bootstrap(username, password_file):
     """First start: create a supervisor when there is none; its password goes to var/.
 

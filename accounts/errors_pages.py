@@ -25,8 +25,12 @@ def _render(status: int, zh: str, en: str, exc=None):
 def init_app(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return _render(400, "表单已过期或无效，请刷新页面后重试",
-                       "The form expired or is invalid; reload the page and retry", exc)
+        return _render(
+            400,
+            "表单已过期或无效，请刷新页面后重试",
+            "The form expired or is invalid; reload the page and retry",
+            exc,
+        )
 
     for status, (zh, en) in MESSAGES.items():
         app.register_error_handler(status, lambda exc, s=status, z=zh, e=en: _render(s, z, e, exc))

@@ -28,17 +28,23 @@ class LoginForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     current = PasswordField("当前密码 Current password", validators=[DataRequired()])
-    new = PasswordField("新密码 New password",
-                        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
-    confirm = PasswordField("确认新密码 Repeat new password",
-                            validators=[DataRequired(), EqualTo("new", message="两次输入不一致")])
+    new = PasswordField(
+        "新密码 New password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+    )
+    confirm = PasswordField(
+        "确认新密码 Repeat new password",
+        validators=[DataRequired(), EqualTo("new", message="两次输入不一致")],
+    )
 
 
 class UserForm(FlaskForm):
     username = StringField("用户名 Username", validators=[DataRequired(), Length(max=64)])
     display_name = StringField("姓名 Name", validators=[Optional(), Length(max=100)])
     role = SelectField("角色 Role", choices=choices(ROLE_LABELS.items()))
-    department = SelectField("部门 Department (承办部门用户)", coerce=_optional_int,
-                             validate_choice=False)
-    password = PasswordField("初始密码 Initial password",
-                             validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
+    department = SelectField(
+        "部门 Department (承办部门用户)", coerce=_optional_int, validate_choice=False
+    )
+    password = PasswordField(
+        "初始密码 Initial password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import g
 
 HEADERS = {
-    "X-Frame-Options": "SAMEORIGIN",          # no clickjacking of the action forms
+    "X-Frame-Options": "SAMEORIGIN",  # no clickjacking of the action forms
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",         # ticket numbers in URLs stay on our site
+    "Referrer-Policy": "same-origin",  # ticket numbers in URLs stay on our site
 }
 
 

@@ -10,8 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import Base, utcnow
 
 ROLES = ("supervisor", "agent", "department")
-ROLE_LABELS = {"supervisor": "班长 Supervisor", "agent": "话务员 Agent",
-               "department": "承办部门 Department"}
+ROLE_LABELS = {
+    "supervisor": "班长 Supervisor",
+    "agent": "话务员 Agent",
+    "department": "承办部门 Department",
+}
 
 
 class User(Base):

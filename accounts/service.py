@@ -29,12 +29,22 @@ def get_user(s: Session, username: str) -> User | None:
     return s.scalar(select(User).where(User.username == username.strip().lower()))
 
 
-def create_user(s: Session, username: str, password: str, *, role: str,
-                department_id: int | None = None, display_name: str | None = None) -> User:
+def create_user(
+    s: Session,
+    username: str,
+    password: str,
+    *,
+    role: str,
+    department_id: int | None = None,
+    display_name: str | None = None,
+) -> User:
     """Add a user; department users must name their department, others must not."""
     username = username.strip().lower()
-    if not username or len(username) > 64 or not username.replace("_", "").replace(
-            "-", "").replace(".", "").isalnum():
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace("_", "").replace("-", "").replace(".", "").isalnum()
+    ):
         raise InvalidUser("username: letters, digits, '.', '-', '_' (at most 64)")
     if role not in ROLES:
         raise InvalidUser(f"role: one of {', '.join(ROLES)}")
@@ -44,9 +54,16 @@ def create_user(s: Session, username: str, password: str, *, role: str,
         raise InvalidUser(f"password: at least {MIN_PASSWORD_LENGTH} characters")
     if get_user(s, username) is not None:
         raise InvalidUser(f"username: '{username}' already exists")
-    user = User(username=username, password_hash=generate_password_hash(password), role=role,
-                department_id=department_id, display_name=display_name, active=True,
-                session_epoch=0, created_at=utcnow())
+    user = User(
+        username=username,
+        password_hash=generate_password_hash(password),
+        role=role,
+        department_id=department_id,
+        display_name=display_name,
+        active=True,
+        session_epoch=0,
+        created_at=utcnow(),
+    )
     s.add(user)
     s.flush()
     return user
@@ -65,8 +82,15 @@ def deactivate(user: User) -> None:
     user.session_epoch += 1
 
 
-def authenticate(s: Session, username: str, password: str, *, address: str | None,
-                 max_failures: int, lockout: timedelta) -> User:
+def authenticate(
+    s: Session,
+    username: str,
+    password: str,
+    *,
+    address: str | None,
+    max_failures: int,
+    lockout: timedelta,
+) -> User:
     """The user for these credentials; raises LoginLocked or BadCredentials.
 
     Failures are recorded by the caller's transaction, so commit even on error.

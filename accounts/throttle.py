@@ -29,7 +29,9 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt
 
 
-def client_address(remote_addr: str | None, forwarded_for: str | None, trusted_proxies: int) -> str | None:
+def client_address(
+    remote_addr: str | None, forwarded_for: str | None, trusted_proxies: int
+) -> str | None:
     """The client's address: behind N trusted proxies, the Nth X-Forwarded-For entry from the
     right (entries further left are whatever the client chose to send)."""
     if trusted_proxies <= 0 or not forwarded_for:
@@ -56,8 +58,15 @@ def check(s: Session, username: str, address: str | None, *, now: datetime | Non
             raise LoginLocked(until)
 
 
-def record_failure(s: Session, username: str, address: str | None, *, max_failures: int,
-                   lockout: timedelta, now: datetime | None = None) -> None:
+def record_failure(
+    s: Session,
+    username: str,
+    address: str | None,
+    *,
+    max_failures: int,
+    lockout: timedelta,
+    now: datetime | None = None,
+) -> None:
     """Count a failed attempt; lock a key once it reaches its limit within the lockout window."""
     now = now or utcnow()
     for key, factor in keys_for(username, address):

@@ -43,20 +43,28 @@ def login():
             with get_db().session() as s:
                 try:
                     user = authenticate(
-                        s, form.username.data, form.password.data,
+                        s,
+                        form.username.data,
+                        form.password.data,
                         address=client_address(
-                            request.remote_addr, request.headers.get("X-Forwarded-For"),
-                            int(cfg.get("TRUSTED_PROXIES") or 0)),
+                            request.remote_addr,
+                            request.headers.get("X-Forwarded-For"),
+                            int(cfg.get("TRUSTED_PROXIES") or 0),
+                        ),
                         max_failures=int(cfg["LOGIN_MAX_FAILURES"]),
-                        lockout=timedelta(minutes=float(cfg["LOGIN_LOCKOUT_MINUTES"])))
+                        lockout=timedelta(minutes=float(cfg["LOGIN_LOCKOUT_MINUTES"])),
+                    )
                     error = None
                 except BadCredentials as exc:
                     error = exc
         except LoginLocked as exc:
             minutes = max(1, math.ceil((exc.until - utcnow()).total_seconds() / 60))
             current_app.logger.warning("login locked for %r", form.username.data[:64])
-            flash(f"登录失败次数过多，请 {minutes} 分钟后再试 "
-                  f"Too many failed logins, try again later", "error")
+            flash(
+                f"登录失败次数过多，请 {minutes} 分钟后再试 "
+                f"Too many failed logins, try again later",
+                "error",
+            )
             return render_template("accounts/login.html", form=form), 429
         if error is None:
             login_user(user)

@@ -49,11 +49,21 @@ BATCH = 500
 
 
 def config(db_url: str, public: str, api: str, cps: int) -> dict:
-    return {"DATABASE_URL": db_url, "PUBLIC_BASE_URL": public, "TWILIO_API_BASE": api,
-            "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": SID, "TELEPHONY": "twilio",
-            "SECRET_KEY": "bench", "CALLBACK_DELAY": "PT0S", "CALLBACK_CPS": str(cps),
-            "CALLBACK_MAX_CONCURRENT": "200", "CALLING_DAYS": "all",
-            "CALLING_WINDOW": "00:00-23:59", "LOG_LEVEL": "WARNING"}
+    return {
+        "DATABASE_URL": db_url,
+        "PUBLIC_BASE_URL": public,
+        "TWILIO_API_BASE": api,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "TWILIO_ACCOUNT_SID": SID,
+        "TELEPHONY": "twilio",
+        "SECRET_KEY": "bench",
+        "CALLBACK_DELAY": "PT0S",
+        "CALLBACK_CPS": str(cps),
+        "CALLBACK_MAX_CONCURRENT": "200",
+        "CALLING_DAYS": "all",
+        "CALLING_WINDOW": "00:00-23:59",
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 def resolve_tickets(app, n: int) -> float:
@@ -71,8 +81,9 @@ def resolve_tickets(app, n: int) -> float:
             with get_db().session() as s:
                 dept = s.merge(dept)
                 for i in range(first, min(n, first + BATCH)):
-                    t = tickets.create_ticket(s, channel="phone",
-                                              caller_number=f"+86139{i:08d}", description="x")
+                    t = tickets.create_ticket(
+                        s, channel="phone", caller_number=f"+86139{i:08d}", description="x"
+                    )
                     tickets.dispatch(s, t, dept, actor="bench")
                     tickets.resolve(s, t, reply="已办结", actor="bench")
     return time.perf_counter() - start
@@ -85,20 +96,28 @@ def status_poster(public: str):
     lock = threading.Lock()
 
     def on_call(call) -> None:
-        form = {"CallSid": call.sid, "AccountSid": SID, "CallStatus": "completed",
-                "CallDuration": "20", "AnsweredBy": "human", "To": call.to}
+        form = {
+            "CallSid": call.sid,
+            "AccountSid": SID,
+            "CallStatus": "completed",
+            "CallDuration": "20",
+            "AnsweredBy": "human",
+            "To": call.to,
+        }
         sig = validator.compute_signature(call.status_callback, form)
         with lock:  # one connection is plenty at these rates
-            http.post(call.status_callback, data=form, timeout=30,
-                      headers={"X-Twilio-Signature": sig})
+            http.post(
+                call.status_callback, data=form, timeout=30, headers={"X-Twilio-Signature": sig}
+            )
 
     return on_call, http
 
 
 def max_in_window(stamps: list[float], window: float = 1.0) -> int:
     stamps = sorted(stamps)
-    return max((bisect.bisect_left(stamps, t + window) - i for i, t in enumerate(stamps)),
-               default=0)
+    return max(
+        (bisect.bisect_left(stamps, t + window) - i for i, t in enumerate(stamps)), default=0
+    )
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -137,30 +156,46 @@ def main() -> None:
         fake.on_call = on_call
 
         resolved_s = resolve_tickets(app, n)
-        print(f"resolved {n} tickets (survey requested in the same transaction): "
-              f"{n / resolved_s:.0f} tickets/s")
+        print(
+            f"resolved {n} tickets (survey requested in the same transaction): "
+            f"{n / resolved_s:.0f} tickets/s"
+        )
 
         db = Database(db_url)
         log = open(Path(tmp.name) / "scheduler.log", "wb")  # noqa: SIM115
         env = {**os.environ, **cfg, "FLASK_APP": "ivr", "AUDIO_DIR": f"{tmp.name}/audio"}
         started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "flask", "callbacks", "run",
-                                 "--holder", "bench"], cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flask", "callbacks", "run", "--holder", "bench"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         marks: dict[str, float] = {}
         rss_samples = []
         try:
             while time.perf_counter() - started < TIMEOUT_SECONDS:
                 time.sleep(0.5)
                 if proc.poll() is not None:
-                    raise SystemExit(f"scheduler exited with {proc.returncode}; "
-                                     f"log: {Path(tmp.name) / 'scheduler.log'}")
+                    raise SystemExit(
+                        f"scheduler exited with {proc.returncode}; "
+                        f"log: {Path(tmp.name) / 'scheduler.log'}"
+                    )
                 rss_samples.append(peak_rss_mb(proc.pid))
                 with db.session() as s:
-                    counts = dict(s.execute(select(m.CallbackAttempt.state, func.count())
-                                            .group_by(m.CallbackAttempt.state)).all())
-                    with_job = s.scalar(select(func.count()).select_from(m.CallbackAttempt)
-                                        .where(m.CallbackAttempt.job_id.is_not(None)))
+                    counts = dict(
+                        s.execute(
+                            select(m.CallbackAttempt.state, func.count()).group_by(
+                                m.CallbackAttempt.state
+                            )
+                        ).all()
+                    )
+                    with_job = s.scalar(
+                        select(func.count())
+                        .select_from(m.CallbackAttempt)
+                        .where(m.CallbackAttempt.job_id.is_not(None))
+                    )
                 now = time.perf_counter() - started
                 if with_job > 0:
                     marks.setdefault("first_job", now)
@@ -185,18 +220,26 @@ def main() -> None:
 
     first, last = min(stamps), max(stamps)
     t0 = marks["first_job"]
-    print(f"scheduler: active {t0:.1f} s after start (process start, app, lease); "
-          f"{n} APScheduler jobs added in {marks['jobs_added'] - t0:.1f} s more "
-          f"({n / max(marks['jobs_added'] - t0, 0.5):.0f} jobs/s); all jobs run "
-          f"{marks['jobs_run'] - t0:.1f} s after the first ({n / max(marks['jobs_run'] - t0, 0.5):.0f} jobs/s)")
-    print(f"dispatch: {len(stamps)} calls in {last - first:.1f} s = "
-          f"{(len(stamps) - 1) / max(last - first, 1e-9):.1f} calls/s at CALLBACK_CPS={cps}; "
-          f"all {n} attempts finished {marks['finished']:.1f} s after the scheduler started")
+    print(
+        f"scheduler: active {t0:.1f} s after start (process start, app, lease); "
+        f"{n} APScheduler jobs added in {marks['jobs_added'] - t0:.1f} s more "
+        f"({n / max(marks['jobs_added'] - t0, 0.5):.0f} jobs/s); all jobs run "
+        f"{marks['jobs_run'] - t0:.1f} s after the first ({n / max(marks['jobs_run'] - t0, 0.5):.0f} jobs/s)"
+    )
+    print(
+        f"dispatch: {len(stamps)} calls in {last - first:.1f} s = "
+        f"{(len(stamps) - 1) / max(last - first, 1e-9):.1f} calls/s at CALLBACK_CPS={cps}; "
+        f"all {n} attempts finished {marks['finished']:.1f} s after the scheduler started"
+    )
     worst = max_in_window(stamps)
-    print(f"CPS cap: most calls created in any 1-second window = {worst} "
-          f"({'held' if worst <= cps else 'EXCEEDED'}; cap {cps})")
-    print(f"duplicates: {sum(v - 1 for v in per_number.values())} numbers called more than "
-          f"once; {n - len(per_number)} never called")
+    print(
+        f"CPS cap: most calls created in any 1-second window = {worst} "
+        f"({'held' if worst <= cps else 'EXCEEDED'}; cap {cps})"
+    )
+    print(
+        f"duplicates: {sum(v - 1 for v in per_number.values())} numbers called more than "
+        f"once; {n - len(per_number)} never called"
+    )
     print(f"scheduler process peak RSS: {rss:.0f} MB (sampled max {max(rss_samples):.0f} MB)")
     db.dispose()
     app.extensions["db"].dispose()

@@ -33,10 +33,19 @@ from flask import Flask, Response
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-GUNICORN = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", "2", "--threads", "4",
-            "--worker-class", "gthread", "--log-level", "warning"]
+GUNICORN = [
+    str(ROOT / ".venv" / "bin" / "gunicorn"),
+    "--workers",
+    "2",
+    "--threads",
+    "4",
+    "--worker-class",
+    "gthread",
+    "--log-level",
+    "warning",
+]
 PG_ADMIN = "postgresql+psycopg://root@127.0.0.1:5432/test"
-MAX_RATE = 400          # requests/s: a benchmark, not a load test of someone else's machine
+MAX_RATE = 400  # requests/s: a benchmark, not a load test of someone else's machine
 MAX_SECONDS = 60
 TOKEN = "bench-auth-token"
 STEP_RE = re.compile(r"/ivr/step\?s=(\d+)")
@@ -46,9 +55,11 @@ bare_app = Flask("bare")
 
 @bare_app.post("/bare")
 def bare():
-    return Response('<?xml version="1.0" encoding="UTF-8"?><Response><Gather action="x" '
-                    'numDigits="1"><Say language="zh-CN">bare</Say></Gather></Response>',
-                    mimetype="text/xml")
+    return Response(
+        '<?xml version="1.0" encoding="UTF-8"?><Response><Gather action="x" '
+        'numDigits="1"><Say language="zh-CN">bare</Say></Gather></Response>',
+        mimetype="text/xml",
+    )
 
 
 def free_port() -> int:
@@ -58,8 +69,7 @@ def free_port() -> int:
 
 
 def start(app_spec: str, port: int, env: dict) -> subprocess.Popen:
-    proc = subprocess.Popen([*GUNICORN, "--bind", f"127.0.0.1:{port}", app_spec],
-                            cwd=ROOT, env=env)
+    proc = subprocess.Popen([*GUNICORN, "--bind", f"127.0.0.1:{port}", app_spec], cwd=ROOT, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -94,12 +104,12 @@ class Caller:
 
     def open(self) -> None:
         self.post("/ivr/voice")
-        self.post(f"/ivr/step?s={self.step}", Digits="1")   # any key: self-service menu
+        self.post(f"/ivr/step?s={self.step}", Digits="1")  # any key: self-service menu
 
     def menu_step(self) -> float:
         with self.lock:
             t0 = time.perf_counter()
-            self.post(f"/ivr/step?s={self.step}", Digits="*")   # repeat the menu
+            self.post(f"/ivr/step?s={self.step}", Digits="*")  # repeat the menu
             return time.perf_counter() - t0
 
 
@@ -152,22 +162,36 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=100)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--calls", type=int, default=40)
-    ap.add_argument("--postgres", metavar="ADMIN_URL", nargs="?", const=PG_ADMIN,
-                    help="run on a scratch PostgreSQL database (default server: %(const)s)")
+    ap.add_argument(
+        "--postgres",
+        metavar="ADMIN_URL",
+        nargs="?",
+        const=PG_ADMIN,
+        help="run on a scratch PostgreSQL database (default server: %(const)s)",
+    )
     args = ap.parse_args()
     rate = min(args.rate, MAX_RATE)
     seconds = min(args.seconds, MAX_SECONDS)
 
-    with tempfile.TemporaryDirectory(prefix="ivr-bench-") as tmp, scratch_db(args.postgres,
-                                                                              tmp) as url:
+    with (
+        tempfile.TemporaryDirectory(prefix="ivr-bench-") as tmp,
+        scratch_db(args.postgres, tmp) as url,
+    ):
         from core import migrate
 
         migrate.upgrade(url)
         ivr_port, bare_port = free_port(), free_port()
-        env = {**os.environ, "DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN,
-               "PUBLIC_BASE_URL": f"http://127.0.0.1:{ivr_port}", "AUDIO_DIR": f"{tmp}/audio",
-               "RECORDINGS_DIR": f"{tmp}/rec", "LOG_LEVEL": "WARNING",
-               "FLOWS_PATH": str(ROOT / "flows.yaml"), "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{ivr_port}",
+            "AUDIO_DIR": f"{tmp}/audio",
+            "RECORDINGS_DIR": f"{tmp}/rec",
+            "LOG_LEVEL": "WARNING",
+            "FLOWS_PATH": str(ROOT / "flows.yaml"),
+            "PYTHONPATH": str(ROOT),
+        }
         procs = [start("wsgi:app", ivr_port, env)]
         try:
             procs.append(start("bench.ivr_latency:bare_app", bare_port, env))
@@ -181,8 +205,9 @@ def main() -> None:
                 c.menu_step()
             time.sleep(3)
             print("measuring the ivr menu step", file=sys.stderr, flush=True)
-            ivr, ivr_lag = open_loop(lambda i: callers[i % len(callers)].menu_step(), rate,
-                                     seconds, workers=args.calls)
+            ivr, ivr_lag = open_loop(
+                lambda i: callers[i % len(callers)].menu_step(), rate, seconds, workers=args.calls
+            )
             sessions = threading.local()
 
             def bare_once(_i):
@@ -199,15 +224,20 @@ def main() -> None:
             for p in procs:
                 p.wait(timeout=10)
 
-    print(f"gunicorn {' '.join(GUNICORN[1:])}; {rate:g} req/s for {seconds:g} s; "
-          f"{args.calls} calls; {url.split(':')[0]}")
+    print(
+        f"gunicorn {' '.join(GUNICORN[1:])}; {rate:g} req/s for {seconds:g} s; "
+        f"{args.calls} calls; {url.split(':')[0]}"
+    )
     for name, lat, lag in (("ivr menu step", ivr, ivr_lag), ("bare flask", bare_lat, bare_lag)):
-        print(f"{name:14s} n={len(lat):5d}  p50={pct(lat, 50):6.1f}  p90={pct(lat, 90):6.1f}  "
-              f"p99={pct(lat, 99):6.1f}  max={max(lat) * 1000:6.1f} ms  "
-              f"(worst send lag {lag * 1000:.1f} ms)")
+        print(
+            f"{name:14s} n={len(lat):5d}  p50={pct(lat, 50):6.1f}  p90={pct(lat, 90):6.1f}  "
+            f"p99={pct(lat, 99):6.1f}  max={max(lat) * 1000:6.1f} ms  "
+            f"(worst send lag {lag * 1000:.1f} ms)"
+        )
     ratio = pct(ivr, 50) / max(pct(bare_lat, 50), 1e-9)
-    print(f"p50 ratio ivr/bare = {ratio:.2f} (goal <= 3); ivr p99 {pct(ivr, 99):.1f} ms "
-          f"(goal < 50)")
+    print(
+        f"p50 ratio ivr/bare = {ratio:.2f} (goal <= 3); ivr p99 {pct(ivr, 99):.1f} ms (goal < 50)"
+    )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ from simulator.transport import HttpTransport  # noqa: E402
 P99_GOAL_MS = 200
 HOTLINE = "+8605460012345"
 MESSAGE_MIN_SECONDS = 60  # a <Record> this long is the voice message; shorter ones are answers
-DRAIN_SECONDS = 240       # after a run, calls in progress may take this long to finish
+DRAIN_SECONDS = 240  # after a run, calls in progress may take this long to finish
 # The caller mix (weights): most wait for an agent, many leave a message at overflow.
 MIX = {"agent": 40, "message": 30, "spoken": 10, "self_service": 12, "abandon": 8}
 
@@ -58,8 +58,8 @@ class Stats:
     """Everything the generator sent and saw, shared by all caller threads."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
-    latencies: list = field(default_factory=list)       # (t_end, seconds, path)
-    errors: list = field(default_factory=list)          # (t, call_sid, detail)
+    latencies: list = field(default_factory=list)  # (t_end, seconds, path)
+    errors: list = field(default_factory=list)  # (t, call_sid, detail)
     calls_started: int = 0
     calls_completed: int = 0
     messages_sent: int = 0
@@ -154,8 +154,15 @@ class Caller:
 class LoadGenerator:
     """Keeps `target` calls in progress; each caller thread plays calls back to back."""
 
-    def __init__(self, base_url: str, public_base_url: str, *, scale: float = 1.0,
-                 seed: int = 12345, wav: bytes | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        public_base_url: str,
+        *,
+        scale: float = 1.0,
+        seed: int = 12345,
+        wav: bytes | None = None,
+    ):
         self.base_url, self.public_base_url = base_url, public_base_url
         self.scale = scale
         self.stats = Stats()
@@ -169,8 +176,12 @@ class LoadGenerator:
     def set_target(self, target: int) -> None:
         while len(self._threads) < target:
             stop = threading.Event()
-            t = threading.Thread(target=self._caller_loop, args=(stop, self.rng.random()),
-                                 daemon=True, name=f"caller-{len(self._threads)}")
+            t = threading.Thread(
+                target=self._caller_loop,
+                args=(stop, self.rng.random()),
+                daemon=True,
+                name=f"caller-{len(self._threads)}",
+            )
             self._threads.append((t, stop))
             t.start()
             time.sleep(0.02)  # ramp gently: callers do not all ring in the same millisecond
@@ -201,13 +212,20 @@ class LoadGenerator:
     def play_call(self, http: HttpTransport, rng: random.Random, stop: threading.Event) -> None:
         scenario = rng.choices(list(MIX), weights=list(MIX.values()))[0]
         transport = PacedTransport(http, self.stats, self.scale, stop)
-        recordings = self.recordings or AppRecordings(transport, self.public_base_url,
-                                                      ACCOUNT_SID, AUTH_TOKEN)
+        recordings = self.recordings or AppRecordings(
+            transport, self.public_base_url, ACCOUNT_SID, AUTH_TOKEN
+        )
         caller_number = f"+86138{rng.randint(0, 99_999_999):08d}"
-        phone = Phone.inbound(transport, AUTH_TOKEN, voice_url=self.public_base_url + "/ivr/voice",
-                              from_=caller_number, to=HOTLINE, account_sid=ACCOUNT_SID,
-                              status_callback=self.public_base_url + "/ivr/status",
-                              recordings=recordings)
+        phone = Phone.inbound(
+            transport,
+            AUTH_TOKEN,
+            voice_url=self.public_base_url + "/ivr/voice",
+            from_=caller_number,
+            to=HOTLINE,
+            account_sid=ACCOUNT_SID,
+            status_callback=self.public_base_url + "/ivr/status",
+            recordings=recordings,
+        )
         transport.phone = phone
         caller = Caller(scenario, rng, self.wav)
         with self.stats.lock:
@@ -224,17 +242,22 @@ class LoadGenerator:
                 self.stats.messages_sent += 1
                 self.stats.message_sids.add(phone.state["call_sid"])
             for e in bad:
-                self.stats.errors.append((time.time(), phone.state["call_sid"],
-                                          e.get("detail") or e.get("error")))
+                self.stats.errors.append(
+                    (time.time(), phone.state["call_sid"], e.get("detail") or e.get("error"))
+                )
 
 
 def summarise(latencies: list[float], errors: int) -> dict:
     ms = [x * 1000 for x in latencies]
-    return {"requests": len(ms), "errors": errors,
-            "p50": round(percentile(ms, 50), 1), "p95": round(percentile(ms, 95), 1),
-            "p99": round(percentile(ms, 99), 1),
-            "max": round(max(ms), 1) if ms else 0.0,
-            "mean": round(statistics.fmean(ms), 1) if ms else 0.0}
+    return {
+        "requests": len(ms),
+        "errors": errors,
+        "p50": round(percentile(ms, 50), 1),
+        "p95": round(percentile(ms, 95), 1),
+        "p99": round(percentile(ms, 99), 1),
+        "max": round(max(ms), 1) if ms else 0.0,
+        "mean": round(statistics.fmean(ms), 1) if ms else 0.0,
+    }
 
 
 def print_paths(stats: Stats) -> None:
@@ -245,8 +268,9 @@ def print_paths(stats: Stats) -> None:
             by_path.setdefault(path, []).append(d)
     for path, values in sorted(by_path.items()):
         row = summarise(values, 0)
-        print(f"  {path:28s} n={row['requests']:6d}  p50 {row['p50']:6.1f}  "
-              f"p99 {row['p99']:6.1f} ms")
+        print(
+            f"  {path:28s} n={row['requests']:6d}  p50 {row['p50']:6.1f}  p99 {row['p99']:6.1f} ms"
+        )
 
 
 def check_counts(stack: Stack, stats: Stats) -> dict:
@@ -254,17 +278,27 @@ def check_counts(stack: Stack, stats: Stats) -> dict:
     calls = stack.count("SELECT count(*) FROM ivr_calls")
     open_calls = stack.count("SELECT count(*) FROM ivr_calls WHERE ended_at IS NULL")
     tickets = stack.count("SELECT count(*) FROM tickets WHERE channel = 'voice_message'")
-    dup = stack.count("SELECT count(*) FROM (SELECT call_sid FROM tickets WHERE call_sid IS "
-                      "NOT NULL GROUP BY call_sid HAVING count(*) > 1) d")
-    return {"calls_sent": stats.calls_started, "call_records": calls,
-            "calls_left_open": open_calls, "messages_sent": stats.messages_sent,
-            "voice_message_tickets": tickets, "duplicate_tickets": dup,
-            "ok": calls == stats.calls_started and tickets == stats.messages_sent
-            and dup == 0 and open_calls == 0}
+    dup = stack.count(
+        "SELECT count(*) FROM (SELECT call_sid FROM tickets WHERE call_sid IS "
+        "NOT NULL GROUP BY call_sid HAVING count(*) > 1) d"
+    )
+    return {
+        "calls_sent": stats.calls_started,
+        "call_records": calls,
+        "calls_left_open": open_calls,
+        "messages_sent": stats.messages_sent,
+        "voice_message_tickets": tickets,
+        "duplicate_tickets": dup,
+        "ok": calls == stats.calls_started
+        and tickets == stats.messages_sent
+        and dup == 0
+        and open_calls == 0,
+    }
 
 
-def run_ramp(gen: LoadGenerator, steps: list[int], step_seconds: float, warmup: float,
-             out=print) -> list[dict]:
+def run_ramp(
+    gen: LoadGenerator, steps: list[int], step_seconds: float, warmup: float, out=print
+) -> list[dict]:
     results = []
     for target in steps:
         gen.set_target(target)
@@ -275,9 +309,11 @@ def run_ramp(gen: LoadGenerator, steps: list[int], step_seconds: float, warmup: 
         row = {"concurrent": target, **summarise(lat, errs)}
         row["ok"] = row["errors"] == 0 and row["p99"] < P99_GOAL_MS and row["requests"] > 0
         results.append(row)
-        out(f"  {target:5d} calls  {row['requests']:6d} webhooks  "
+        out(
+            f"  {target:5d} calls  {row['requests']:6d} webhooks  "
             f"p50 {row['p50']:6.1f}  p95 {row['p95']:6.1f}  p99 {row['p99']:6.1f}  "
-            f"max {row['max']:7.1f} ms  errors {row['errors']}  {'ok' if row['ok'] else 'OVER'}")
+            f"max {row['max']:7.1f} ms  errors {row['errors']}  {'ok' if row['ok'] else 'OVER'}"
+        )
         if not row["ok"] and results[-1]["p99"] > 3 * P99_GOAL_MS:
             break  # far past the knee: stop loading the shared machine
     return results
@@ -288,8 +324,12 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", default="25,50,100", help="concurrent calls per ramp step")
     ap.add_argument("--step-seconds", type=float, default=40)
     ap.add_argument("--warmup", type=float, default=15, help="seconds after each ramp-up")
-    ap.add_argument("--time-scale", type=float, default=1.0,
-                    help="real seconds per second of call time (1 = real time)")
+    ap.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="real seconds per second of call time (1 = real time)",
+    )
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     ap.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     ap.add_argument("--speech-workers", type=int, default=1)
@@ -299,8 +339,10 @@ def main(argv=None) -> int:
         base = stack.web(workers=args.workers, threads=args.threads)
         for i in range(args.speech_workers):
             stack.flask(f"speech{i + 1}", "speech", "speech", "worker", "--threads", "1")
-        print(f"gunicorn {args.workers}x{args.threads} on {base}, PostgreSQL {stack.db_name}, "
-              f"{args.speech_workers} speech worker(s), time scale {args.time_scale}")
+        print(
+            f"gunicorn {args.workers}x{args.threads} on {base}, PostgreSQL {stack.db_name}, "
+            f"{args.speech_workers} speech worker(s), time scale {args.time_scale}"
+        )
         gen = LoadGenerator(base, stack.public_base_url, scale=args.time_scale)
         t0 = time.time()
         results = run_ramp(gen, steps, args.step_seconds, args.warmup)

@@ -57,15 +57,23 @@ class SurveyAnswerer:
     def __call__(self, call) -> None:
         time.sleep(1)  # ringing
         with HttpTransport(self.base_url, self.public_base_url) as http:
-            phone = Phone.outbound(http, AUTH_TOKEN, url=call.url, from_=call.from_, to=call.to,
-                                   account_sid=ACCOUNT_SID, call_sid=call.sid,
-                                   status_callback=call.status_callback,
-                                   status_events=call.status_callback_events,
-                                   answered_by="human")
+            phone = Phone.outbound(
+                http,
+                AUTH_TOKEN,
+                url=call.url,
+                from_=call.from_,
+                to=call.to,
+                account_sid=ACCOUNT_SID,
+                call_sid=call.sid,
+                status_callback=call.status_callback,
+                status_events=call.status_callback_events,
+                answered_by="human",
+            )
             need = phone.start()
             while need is not None and not phone.ended:
-                need = phone.resume(Action("keys", "1") if need.kind == "gather"
-                                    else Action("hangup"))
+                need = phone.resume(
+                    Action("keys", "1") if need.kind == "gather" else Action("hangup")
+                )
         bad = [e for e in phone.events if e["kind"] in ("application-error", "http-error")]
         with self.lock:
             self.answered += 1
@@ -81,15 +89,29 @@ def resolve_tickets(base: str, n: int, stop: threading.Event, made: list, errors
                 return
             number = f"+86137{i:08d}"
             try:
-                r = http.post(f"{base}/api/tickets", headers=API, timeout=30, json={
-                    "channel": "phone", "caller_number": number, "topic": "heating",
-                    "description": f"暖气不热 {i}", "demand_type": "complaint"})
+                r = http.post(
+                    f"{base}/api/tickets",
+                    headers=API,
+                    timeout=30,
+                    json={
+                        "channel": "phone",
+                        "caller_number": number,
+                        "topic": "heating",
+                        "description": f"暖气不热 {i}",
+                        "demand_type": "complaint",
+                    },
+                )
                 r.raise_for_status()
                 ticket = r.json()["number"]
-                http.post(f"{base}/api/tickets/{ticket}/dispatch", headers=API, json={},
-                          timeout=30).raise_for_status()
-                http.post(f"{base}/api/tickets/{ticket}/resolve", headers=API, timeout=30,
-                          json={"reply": "已协调供热公司处理。"}).raise_for_status()
+                http.post(
+                    f"{base}/api/tickets/{ticket}/dispatch", headers=API, json={}, timeout=30
+                ).raise_for_status()
+                http.post(
+                    f"{base}/api/tickets/{ticket}/resolve",
+                    headers=API,
+                    timeout=30,
+                    json={"reply": "已协调供热公司处理。"},
+                ).raise_for_status()
                 made.append((ticket, number))
             except requests.RequestException as exc:
                 errors.append(f"ticket {i}: {exc}")
@@ -99,8 +121,10 @@ def resolve_tickets(base: str, n: int, stop: threading.Event, made: list, errors
 
 
 def lease_holder_pid(stack: Stack) -> int | None:
-    holder = stack.count_str("SELECT holder FROM callback_control WHERE holder IS NOT NULL "
-                             "AND expires_at > now() LIMIT 1")
+    holder = stack.count_str(
+        "SELECT holder FROM callback_control WHERE holder IS NOT NULL "
+        "AND expires_at > now() LIMIT 1"
+    )
     if not holder:
         return None
     tail = holder.rsplit(":", 1)[-1]
@@ -114,10 +138,20 @@ def main(argv=None) -> int:
     ap.add_argument("--time-scale", type=float, default=1.0)
     ap.add_argument("--tickets", type=int, default=20, help="tickets resolved via the API")
     args = ap.parse_args(argv)
-    with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as fake, Stack(extra_env={
-            "TELEPHONY": "twilio", "TWILIO_API_BASE": "", "CALLBACK_DELAY": "PT1S",
-            "CALLING_WINDOW": "00:00-23:59", "CALLBACK_CPS": "5",
-            "CALLBACK_LEASE_SECONDS": "6", "CALLBACK_MAX_CONCURRENT": "20"}) as stack:
+    with (
+        FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as fake,
+        Stack(
+            extra_env={
+                "TELEPHONY": "twilio",
+                "TWILIO_API_BASE": "",
+                "CALLBACK_DELAY": "PT1S",
+                "CALLING_WINDOW": "00:00-23:59",
+                "CALLBACK_CPS": "5",
+                "CALLBACK_LEASE_SECONDS": "6",
+                "CALLBACK_MAX_CONCURRENT": "20",
+            }
+        ) as stack,
+    ):
         stack.extra_env["TWILIO_API_BASE"] = fake.base_url
         web1 = stack.web("web1", workers=2, threads=8, public=False)
         web2 = stack.web("web2", workers=2, threads=8, public=False)
@@ -135,15 +169,18 @@ def main(argv=None) -> int:
             time.sleep(2)  # sched1 takes the lease, sched2 waits on standby
         answerer = SurveyAnswerer(base, base)
         fake.on_call = answerer
-        print(f"nginx {base} -> {web1}, {web2}; PostgreSQL {stack.db_name}; FakeTwilio "
-              f"{fake.base_url}; {args.calls} concurrent calls for {args.seconds:.0f} s")
+        print(
+            f"nginx {base} -> {web1}, {web2}; PostgreSQL {stack.db_name}; FakeTwilio "
+            f"{fake.base_url}; {args.calls} concurrent calls for {args.seconds:.0f} s"
+        )
 
         gen = LoadGenerator(base, base, scale=args.time_scale)
         # Voice messages are recorded at Twilio: the fake serves them to the speech workers.
         gen.recordings = fake
         stop, made, api_errors = threading.Event(), [], []
-        resolver = threading.Thread(target=resolve_tickets,
-                                    args=(base, args.tickets, stop, made, api_errors))
+        resolver = threading.Thread(
+            target=resolve_tickets, args=(base, args.tickets, stop, made, api_errors)
+        )
         t0 = time.time()
         gen.set_target(args.calls)
         resolver.start()
@@ -163,8 +200,9 @@ def main(argv=None) -> int:
         stack.kill("speech1")
         kills.append(f"{time.time() - t0:5.1f}s SIGKILL speech1")
         leader = lease_holder_pid(stack)
-        victim = next((n for n in ("sched1", "sched2")
-                       if stack.procs[n].popen.pid == leader), "sched1")
+        victim = next(
+            (n for n in ("sched1", "sched2") if stack.procs[n].popen.pid == leader), "sched1"
+        )
         stack.kill(victim)
         killed_at = time.time()
         kills.append(f"{time.time() - t0:5.1f}s SIGKILL {victim} (lease holder pid {leader})")
@@ -194,10 +232,12 @@ def main(argv=None) -> int:
         # Drain: transcriptions and callbacks finish on the surviving processes.
         deadline = time.time() + DRAIN_SECONDS
         while time.time() < deadline:
-            pending_jobs = stack.count("SELECT count(*) FROM speech_jobs WHERE status IN "
-                                       "('pending', 'running')")
-            open_requests = stack.count("SELECT count(*) FROM callback_requests WHERE state "
-                                        "= 'pending'")
+            pending_jobs = stack.count(
+                "SELECT count(*) FROM speech_jobs WHERE status IN ('pending', 'running')"
+            )
+            open_requests = stack.count(
+                "SELECT count(*) FROM callback_requests WHERE state = 'pending'"
+            )
             if not pending_jobs and not open_requests:
                 break
             time.sleep(2)
@@ -207,17 +247,24 @@ def main(argv=None) -> int:
         for call in fake.calls:
             per_number[call.to] = per_number.get(call.to, 0) + 1
         twice = {n: c for n, c in per_number.items() if c > 1}
-        transcribed = stack.count("SELECT count(*) FROM tickets WHERE channel = 'voice_message' "
-                                  "AND transcript IS NOT NULL")
-        jobs = {row: stack.count(f"SELECT count(*) FROM speech_jobs WHERE status = '{row}'")
-                for row in ("done", "failed", "pending", "running")}
+        transcribed = stack.count(
+            "SELECT count(*) FROM tickets WHERE channel = 'voice_message' "
+            "AND transcript IS NOT NULL"
+        )
+        jobs = {
+            row: stack.count(f"SELECT count(*) FROM speech_jobs WHERE status = '{row}'")
+            for row in ("done", "failed", "pending", "running")
+        }
         requests_all = stack.count("SELECT count(*) FROM callback_requests")
-        requests_done = stack.count("SELECT count(*) FROM callback_requests "
-                                    "WHERE state <> 'pending'")
-        placed_attempts = stack.count("SELECT count(DISTINCT call_sid) FROM callback_attempts "
-                                      "WHERE call_sid IS NOT NULL")
-        surveys = stack.count("SELECT count(DISTINCT ticket_id) FROM callback_requests "
-                              "WHERE kind = 'satisfaction'")
+        requests_done = stack.count(
+            "SELECT count(*) FROM callback_requests WHERE state <> 'pending'"
+        )
+        placed_attempts = stack.count(
+            "SELECT count(DISTINCT call_sid) FROM callback_attempts WHERE call_sid IS NOT NULL"
+        )
+        surveys = stack.count(
+            "SELECT count(DISTINCT ticket_id) FROM callback_requests WHERE kind = 'satisfaction'"
+        )
         report = {
             **counts,
             "webhook_errors": errs,
@@ -236,10 +283,17 @@ def main(argv=None) -> int:
         }
         for key, value in report.items():
             print(f"  {key}: {value}")
-        ok = (counts["ok"] and errs == 0 and not twice and not api_errors
-              and surveys == len(made) and len(fake.calls) == placed_attempts
-              and requests_done == requests_all
-              and transcribed == counts["voice_message_tickets"] and not answerer.errors)
+        ok = (
+            counts["ok"]
+            and errs == 0
+            and not twice
+            and not api_errors
+            and surveys == len(made)
+            and len(fake.calls) == placed_attempts
+            and requests_done == requests_all
+            and transcribed == counts["voice_message_tickets"]
+            and not answerer.errors
+        )
         print("log errors:", stack.errors_in_logs())
         print("RESULT:", "nothing lost, no call placed twice" if ok else "FAILED")
         return 0 if ok else 1

@@ -116,23 +116,25 @@ class Stack:
 
     def env(self) -> dict:
         env = dict(os.environ)
-        env.update({
-            "FLASK_APP": "ivr",
-            "DATABASE_URL": self.db_url,
-            "PUBLIC_BASE_URL": self.public_base_url,
-            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "TWILIO_API_BASE": self.public_base_url + "/simulator/twilio",
-            "TELEPHONY": "simulator",
-            "HOTLINE_API_TOKEN": API_TOKEN,
-            "SECRET_KEY": "load-secret",
-            "FLOWS_PATH": str(self.flows_path),
-            "AUDIO_DIR": str(self.dir / "audio"),
-            "RECORDINGS_DIR": str(self.dir / "recordings"),
-            "VOSK_MODEL_PATH": korean_model_path(),
-            "LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "FLASK_APP": "ivr",
+                "DATABASE_URL": self.db_url,
+                "PUBLIC_BASE_URL": self.public_base_url,
+                "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                "TWILIO_API_BASE": self.public_base_url + "/simulator/twilio",
+                "TELEPHONY": "simulator",
+                "HOTLINE_API_TOKEN": API_TOKEN,
+                "SECRET_KEY": "load-secret",
+                "FLOWS_PATH": str(self.flows_path),
+                "AUDIO_DIR": str(self.dir / "audio"),
+                "RECORDINGS_DIR": str(self.dir / "recordings"),
+                "VOSK_MODEL_PATH": korean_model_path(),
+                "LOG_LEVEL": "WARNING",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         env.update(self.extra_env)
         return env
 
@@ -140,24 +142,53 @@ class Stack:
     def spawn(self, name: str, kind: str, argv: list[str], env: dict | None = None) -> Proc:
         log = self.dir / f"{name}.log"
         handle = log.open("ab")
-        popen = subprocess.Popen(argv, cwd=ROOT, env=env or self.env(), stdout=handle,
-                                 stderr=subprocess.STDOUT, start_new_session=True)
+        popen = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env or self.env(),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         handle.close()
         proc = Proc(name, kind, popen, log)
         self.procs[name] = proc
         return proc
 
-    def web(self, name: str = "web1", *, port: int | None = None, workers: int = 2,
-            threads: int = 8, public: bool = True) -> str:
+    def web(
+        self,
+        name: str = "web1",
+        *,
+        port: int | None = None,
+        workers: int = 2,
+        threads: int = 8,
+        public: bool = True,
+    ) -> str:
         """Start a gunicorn instance; returns its base URL once /healthz answers."""
         port = port or free_port()
         base = f"http://127.0.0.1:{port}"
         if public and not self.public_base_url:
             self.public_base_url = base
-        self.spawn(name, "web", [
-            str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--threads", str(threads),
-            "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5", "--timeout", "60",
-            "--backlog", "2048", "wsgi:app"])
+        self.spawn(
+            name,
+            "web",
+            [
+                str(VENV_BIN / "gunicorn"),
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--graceful-timeout",
+                "5",
+                "--timeout",
+                "60",
+                "--backlog",
+                "2048",
+                "wsgi:app",
+            ],
+        )
         self.wait_http(base + "/healthz", name)
         return base
 
@@ -166,11 +197,16 @@ class Stack:
         port = port or free_port()
         prefix = self.dir / name
         prefix.mkdir(exist_ok=True)
-        lines = "".join(f"        server {u.split('//', 1)[1]} max_fails=1 fail_timeout=10s;\n"
-                        for u in upstreams)
+        lines = "".join(
+            f"        server {u.split('//', 1)[1]} max_fails=1 fail_timeout=10s;\n"
+            for u in upstreams
+        )
         conf = (ROOT / "deploy" / "nginx.conf").read_text()
-        conf = (conf.replace("@UPSTREAMS@\n", lines).replace("@PREFIX@", str(prefix))
-                .replace("@LISTEN@", f"127.0.0.1:{port}"))
+        conf = (
+            conf.replace("@UPSTREAMS@\n", lines)
+            .replace("@PREFIX@", str(prefix))
+            .replace("@LISTEN@", f"127.0.0.1:{port}")
+        )
         (prefix / "nginx.conf").write_text(conf)
         self.spawn(name, "proxy", [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")])
         base = f"http://127.0.0.1:{port}"
@@ -242,8 +278,9 @@ class Stack:
                 body = proc.log.read_text(errors="replace")
             except FileNotFoundError:
                 continue
-            out[name] = sum(1 for line in body.splitlines()
-                            if "Traceback" in line or " ERROR " in line)
+            out[name] = sum(
+                1 for line in body.splitlines() if "Traceback" in line or " ERROR " in line
+            )
         return out
 
     def count_str(self, sql: str) -> str | None:

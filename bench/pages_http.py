@@ -54,8 +54,11 @@ def login(base: str, username: str) -> requests.Session:
     http = requests.Session()
     page = http.get(f"{base}/login").text
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    reply = http.post(f"{base}/login", data={"username": username, "password": PASSWORD,
-                                             "csrf_token": token}, allow_redirects=False)
+    reply = http.post(
+        f"{base}/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": token},
+        allow_redirects=False,
+    )
     if reply.status_code != 302:
         raise SystemExit(f"login as {username} failed: HTTP {reply.status_code}")
     return http
@@ -71,8 +74,10 @@ def time_pages(base: str, sessions: dict[str, requests.Session], repeat: int) ->
             samples.append(1000 * (time.perf_counter() - t0))
             if reply.status_code != 200:
                 raise SystemExit(f"{path}: HTTP {reply.status_code}")
-        print(f"  {label:34s} p50 {statistics.median(samples):7.1f} ms   "
-              f"p95 {p95(samples):7.1f} ms   ({len(reply.content) // 1024} KiB)")
+        print(
+            f"  {label:34s} p50 {statistics.median(samples):7.1f} ms   "
+            f"p95 {p95(samples):7.1f} ms   ({len(reply.content) // 1024} KiB)"
+        )
 
 
 def main() -> None:

@@ -41,9 +41,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
         migrate.upgrade(url)
-        app = create_app({"DATABASE_URL": url, "TWILIO_AUTH_TOKEN": "bench-token",
-                          "PUBLIC_BASE_URL": "http://hotline.bench", "TELEPHONY": "simulator",
-                          "AUDIO_DIR": f"{tmp}/audio", "RECORDINGS_DIR": f"{tmp}/rec"})
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "TWILIO_AUTH_TOKEN": "bench-token",
+                "PUBLIC_BASE_URL": "http://hotline.bench",
+                "TELEPHONY": "simulator",
+                "AUDIO_DIR": f"{tmp}/audio",
+                "RECORDINGS_DIR": f"{tmp}/rec",
+            }
+        )
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -53,11 +60,15 @@ def main() -> None:
             with HttpTransport(base, "http://hotline.bench") as transport:
                 for _ in range(calls):
                     started = time.perf_counter()
-                    phone = Phone.inbound(transport, "bench-token",
-                                          voice_url="http://hotline.bench/ivr/voice",
-                                          from_="+8613800000000", to="12345",
-                                          account_sid="AC" + "0" * 32,
-                                          status_callback="http://hotline.bench/ivr/status")
+                    phone = Phone.inbound(
+                        transport,
+                        "bench-token",
+                        voice_url="http://hotline.bench/ivr/voice",
+                        from_="+8613800000000",
+                        to="12345",
+                        account_sid="AC" + "0" * 32,
+                        status_callback="http://hotline.bench/ivr/status",
+                    )
                     run_call(phone, ScriptedCaller(parse_script("5,3,wait:1,9")))
                     durations.append(time.perf_counter() - started)
                     requests_made += phone.state["requests"]
@@ -69,9 +80,11 @@ def main() -> None:
             app.extensions["db"].dispose()
     total = sum(durations)
     q = statistics.quantiles(durations, n=20)
-    print(f"{calls} calls, {requests_made} webhook requests in {total:.2f} s: "
-          f"{calls / total:.1f} calls/s, {requests_made / total:.0f} req/s; per call "
-          f"p50 {statistics.median(durations) * 1000:.0f} ms, p95 {q[18] * 1000:.0f} ms")
+    print(
+        f"{calls} calls, {requests_made} webhook requests in {total:.2f} s: "
+        f"{calls / total:.1f} calls/s, {requests_made / total:.0f} req/s; per call "
+        f"p50 {statistics.median(durations) * 1000:.0f} ms, p95 {q[18] * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -40,7 +40,8 @@ def sample(stack: Stack) -> dict[str, int]:
             continue
         if proc.kind == "web":
             out[f"{name}-master"] = rss_kb(proc.popen.pid) - sum(
-                rss_kb(c) for c in stack.children(name))
+                rss_kb(c) for c in stack.children(name)
+            )
             for i, child in enumerate(sorted(stack.children(name))):
                 out[f"{name}-worker{i + 1}"] = rss_kb(child)
         else:
@@ -48,14 +49,17 @@ def sample(stack: Stack) -> dict[str, int]:
     return out
 
 
-def run(minutes: float, calls: int, *, sample_seconds: float = 30, time_scale: float = 1.0,
-        out=print) -> dict:
+def run(
+    minutes: float, calls: int, *, sample_seconds: float = 30, time_scale: float = 1.0, out=print
+) -> dict:
     with Stack() as stack:
         base = stack.web(workers=2, threads=8)
         stack.flask("speech", "speech", "speech", "worker", "--threads", "1")
         stack.flask("scheduler", "scheduler", "callbacks", "run")
-        out(f"soak: {calls} concurrent calls for {minutes:g} min on {base} "
-            f"(PostgreSQL {stack.db_name})")
+        out(
+            f"soak: {calls} concurrent calls for {minutes:g} min on {base} "
+            f"(PostgreSQL {stack.db_name})"
+        )
         gen = LoadGenerator(base, stack.public_base_url, scale=time_scale)
         t0 = time.time()
         gen.set_target(calls)
@@ -65,10 +69,12 @@ def run(minutes: float, calls: int, *, sample_seconds: float = 30, time_scale: f
             samples.append((time.time() - t0, sample(stack)))
             lat, errs = gen.stats.window(time.time() - sample_seconds, time.time())
             row = summarise(lat, errs)
-            out(f"  {samples[-1][0]:6.0f}s  rss MiB "
+            out(
+                f"  {samples[-1][0]:6.0f}s  rss MiB "
                 + " ".join(f"{k}={v / 1024:.0f}" for k, v in samples[-1][1].items())
                 + f"  | last {sample_seconds:.0f}s: {row['requests']} webhooks, "
-                f"p99 {row['p99']} ms, errors {errs}")
+                f"p99 {row['p99']} ms, errors {errs}"
+            )
             time.sleep(max(0.0, min(sample_seconds, end - time.time())))
         samples.append((time.time() - t0, sample(stack)))
         gen.stop()
@@ -77,10 +83,10 @@ def run(minutes: float, calls: int, *, sample_seconds: float = 30, time_scale: f
         warm_at = min(max(minutes / 4, WARM_MINUTES), minutes / 2) * 60
         warm = next((s for t, s in samples if t >= warm_at), samples[0][1])
         last = samples[-1][1]
-        growth = {k: round((last[k] - warm[k]) / warm[k], 3)
-                  for k in last if k in warm and warm[k]}
+        growth = {k: round((last[k] - warm[k]) / warm[k], 3) for k in last if k in warm and warm[k]}
         result = {
-            "minutes": minutes, "concurrent_calls": calls,
+            "minutes": minutes,
+            "concurrent_calls": calls,
             "webhooks": summarise(lat, errs),
             "counts": check_counts(stack, gen.stats),
             "rss_mib_warm": {k: round(v / 1024, 1) for k, v in warm.items()},
@@ -101,8 +107,9 @@ def main(argv=None) -> int:
     ap.add_argument("--sample-seconds", type=float, default=30)
     ap.add_argument("--time-scale", type=float, default=1.0)
     args = ap.parse_args(argv)
-    result = run(args.minutes, args.calls, sample_seconds=args.sample_seconds,
-                 time_scale=args.time_scale)
+    result = run(
+        args.minutes, args.calls, sample_seconds=args.sample_seconds, time_scale=args.time_scale
+    )
     print(json.dumps(result, indent=1, ensure_ascii=False))
     ok = result["counts"]["ok"] and result["webhooks"]["errors"] == 0 and result["flat"]
     print("RESULT:", "flat, no error, nothing lost" if ok else "FAILED")

@@ -31,9 +31,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-SENTENCES = ["오늘 지하철 소음 때문에 전화했습니다", "우리 아파트 난방이 안 됩니다",
-             "버스 정류장 주차 문제를 신고합니다", "쓰레기 수거가 늦어지고 있습니다",
-             "병원 근처 도로에 신호등이 고장났습니다", "학교 앞 공사 소음이 심합니다"]
+SENTENCES = [
+    "오늘 지하철 소음 때문에 전화했습니다",
+    "우리 아파트 난방이 안 됩니다",
+    "버스 정류장 주차 문제를 신고합니다",
+    "쓰레기 수거가 늦어지고 있습니다",
+    "병원 근처 도로에 신호등이 고장났습니다",
+    "학교 앞 공사 소음이 심합니다",
+]
 
 
 def rss_mb() -> float:
@@ -125,12 +130,16 @@ def transcription(wav: bytes, repeat: int) -> None:
         pipeline = min(pipeline, best_of(lambda: asr.transcribe(model, decode_wav(wav)), 1))
         job = min(job, _one_job(model, wav))
     d = audio.duration
-    print(f"audio: {d:.1f} s of Korean speech, 8 kHz mu-law WAV ({len(wav) / 1024:.0f} KiB); "
-          f"RTF = CPU seconds / audio seconds, best of {repeat}; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"audio: {d:.1f} s of Korean speech, 8 kHz mu-law WAV ({len(wav) / 1024:.0f} KiB); "
+        f"RTF = CPU seconds / audio seconds, best of {repeat}; load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(f"bare Vosk decode (16 kHz PCM in memory): RTF {bare / d:.4f}  ({bare:.2f} s)")
-    print(f"pipeline (decode+soxr+Vosk words):       RTF {pipeline / d:.4f}  ({pipeline:.2f} s)"
-          f"  = {pipeline / bare:.3f}x bare (goal <= 1.1x)")
+    print(
+        f"pipeline (decode+soxr+Vosk words):       RTF {pipeline / d:.4f}  ({pipeline:.2f} s)"
+        f"  = {pipeline / bare:.3f}x bare (goal <= 1.1x)"
+    )
     print(f"whole job (claim+HTTP fetch+decode+store): RTF {job / d:.4f}  = {job / bare:.3f}x bare")
 
 
@@ -145,13 +154,22 @@ def _one_job(model, wav: bytes) -> float:
         url = f"sqlite:///{tmp}/b.db"
         migrate.upgrade(url)
         db = Database(url)
-        config = {"TWILIO_API_BASE": fake.base_url, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-                  "TWILIO_AUTH_TOKEN": "tok", "RECORDINGS_DIR": tmp}
+        config = {
+            "TWILIO_API_BASE": fake.base_url,
+            "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+            "TWILIO_AUTH_TOKEN": "tok",
+            "RECORDINGS_DIR": tmp,
+        }
         rec_url = fake.add_recording("RE1", wav)
         with db.session() as s:  # attach is a no-op below: no ticket needed
             jobs.enqueue_transcription(s, ticket_id=1, recording_url=rec_url, recording_sid=None)
-        worker = Worker(db, config, model, attach=lambda *a: None,
-                        fetch=lambda u, sid: recordings.fetch_for_app(config, u, None))
+        worker = Worker(
+            db,
+            config,
+            model,
+            attach=lambda *a: None,
+            fetch=lambda u, sid: recordings.fetch_for_app(config, u, None),
+        )
         start = time.process_time()
         outcome = worker.run_once()
         spent = time.process_time() - start
@@ -171,20 +189,28 @@ def throughput(wav: bytes, per_worker: int) -> None:
         wall = time.perf_counter() - start
     audio_s = sum(r[0] for r in results)
     decode_wall = max(r[1] for r in results)
-    print(f"throughput, {cores} worker process(es), one per core: "
-          f"{audio_s / decode_wall:.1f} s of audio per second (decoding only), "
-          f"{audio_s / wall:.1f} incl. model loads; "
-          f"= {audio_s / decode_wall * 3600 / 60:.0f} one-minute messages per hour")
+    print(
+        f"throughput, {cores} worker process(es), one per core: "
+        f"{audio_s / decode_wall:.1f} s of audio per second (decoding only), "
+        f"{audio_s / wall:.1f} incl. model loads; "
+        f"= {audio_s / decode_wall * 3600 / 60:.0f} one-minute messages per hour"
+    )
     cpu_rate = audio_s / sum(r[2] for r in results)
-    print(f"  CPU-bound capacity: {cpu_rate:.1f} s of audio per CPU second per worker -> "
-          f"{cpu_rate * cores:.1f} s/s with {cores} idle cores "
-          f"(= {cpu_rate * cores * 60:.0f} one-minute messages per hour)")
-    print(f"  ({audio_s:.0f} s of audio, {decode_wav(wav).duration:.1f} s clip x "
-          f"{per_worker} per worker)")
+    print(
+        f"  CPU-bound capacity: {cpu_rate:.1f} s of audio per CPU second per worker -> "
+        f"{cpu_rate * cores:.1f} s/s with {cores} idle cores "
+        f"(= {cpu_rate * cores * 60:.0f} one-minute messages per hour)"
+    )
+    print(
+        f"  ({audio_s:.0f} s of audio, {decode_wav(wav).duration:.1f} s clip x "
+        f"{per_worker} per worker)"
+    )
     with ctx.Pool(1) as pool:
         before, loaded, _ = pool.map(_rss_process, [None])[0]
-    print(f"worker RSS: {before:.0f} MiB before the model, {loaded:.0f} MiB with the Korean small "
-          "model loaded (shared by all threads of that worker)")
+    print(
+        f"worker RSS: {before:.0f} MiB before the model, {loaded:.0f} MiB with the Korean small "
+        "model loaded (shared by all threads of that worker)"
+    )
 
 
 def tts_cache(n: int) -> None:
@@ -196,8 +222,9 @@ def tts_cache(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # Only the speech pieces: the figure is about the cache, not the rest of the app.
         app = Flask(__name__)
-        app.config.update(AUDIO_DIR=f"{tmp}/audio", PUBLIC_BASE_URL="http://h",
-                          TTS_VOICE="cmn", TTS_RATE="165")
+        app.config.update(
+            AUDIO_DIR=f"{tmp}/audio", PUBLIC_BASE_URL="http://h", TTS_VOICE="cmn", TTS_RATE="165"
+        )
         prompts = prompts_module.init_app(app)
         synth = tts.Synthesizer()
         prompts._synth = synth
@@ -220,12 +247,18 @@ def tts_cache(n: int) -> None:
             gets.append(time.perf_counter() - start)
         synth.close()
     q = statistics.quantiles
-    print(f"TTS cache miss (synthesize + verify + 8 kHz + store): {miss * 1000:.0f} ms "
-          "(includes engine start)")
-    print(f"TTS cache hit, prompt_audio(): median {statistics.median(hits) * 1e6:.0f} us, "
-          f"p99 {q(hits, n=100)[98] * 1e6:.0f} us over {n} calls")
-    print(f"GET /audio/<key>.wav (Flask test client): median "
-          f"{statistics.median(gets) * 1000:.2f} ms, p99 {q(gets, n=100)[98] * 1000:.2f} ms")
+    print(
+        f"TTS cache miss (synthesize + verify + 8 kHz + store): {miss * 1000:.0f} ms "
+        "(includes engine start)"
+    )
+    print(
+        f"TTS cache hit, prompt_audio(): median {statistics.median(hits) * 1e6:.0f} us, "
+        f"p99 {q(hits, n=100)[98] * 1e6:.0f} us over {n} calls"
+    )
+    print(
+        f"GET /audio/<key>.wav (Flask test client): median "
+        f"{statistics.median(gets) * 1000:.2f} ms, p99 {q(gets, n=100)[98] * 1000:.2f} ms"
+    )
 
 
 def grammar_accuracy() -> None:
@@ -237,16 +270,20 @@ def grammar_accuracy() -> None:
 
     words = ["난방", "소음", "주차", "버스", "지하철", "병원", "학교", "쓰레기"]
     model = korean_model()
-    for label, convert in (("wideband (22 kHz -> 16 kHz)", lambda w: w),
-                           ("telephone (8 kHz mu-law)", lambda w: as_twilio_wav(w, "mulaw"))):
+    for label, convert in (
+        ("wideband (22 kHz -> 16 kHz)", lambda w: w),
+        ("telephone (8 kHz mu-law)", lambda w: as_twilio_wav(w, "mulaw")),
+    ):
         right = total = 0
         for voice in ("ko+f2", "ko+f3"):
             for word in words:
                 audio = decode_wav(convert(espeak_wav(word, voice)))
                 right += asr.recognize_grammar(model, audio, words)[0] == word
                 total += 1
-        print(f"grammar, 1 of {len(words)} keywords, {label}: {right}/{total} "
-              f"({100 * right / total:.0f}%)")
+        print(
+            f"grammar, 1 of {len(words)} keywords, {label}: {right}/{total} "
+            f"({100 * right / total:.0f}%)"
+        )
 
 
 def main() -> None:

@@ -37,9 +37,12 @@ def evaluate(path: Path, show_errors: bool) -> None:
     classify("预热 jieba")  # jieba loads its dictionary on first use
     warm = time.perf_counter()
     for item in items:
-        expected = {"demand_type": item["demand_type"], "topic": item["topic"],
-                    "department": item.get("department")
-                    or table.department_for(item["topic"], item.get("district"))}
+        expected = {
+            "demand_type": item["demand_type"],
+            "topic": item["topic"],
+            "department": item.get("department")
+            or table.department_for(item["topic"], item.get("district")),
+        }
         got = classify(item["text"], item.get("district"), rules=rules)
         for f in FIELDS:
             ok = getattr(got, f) == expected[f]
@@ -53,15 +56,23 @@ def evaluate(path: Path, show_errors: bool) -> None:
     print(f"labelled requests: {len(items)} ({path.relative_to(ROOT)})")
     for f in FIELDS:
         print(f"{f:12s} accuracy {100.0 * hits[f] / totals[f]:5.1f}%  ({hits[f]}/{totals[f]})")
-    print(f"classification time: {1000 * elapsed / len(items):.2f} ms per request "
-          f"(+{warm - started:.1f} s jieba load)")
-    print("recall per demand type: " + ", ".join(
-        f"{k} {100.0 * per_class['demand_type'][0][k] / n:.0f}% ({n})"
-        for k, n in per_class["demand_type"][1].most_common()))
+    print(
+        f"classification time: {1000 * elapsed / len(items):.2f} ms per request "
+        f"(+{warm - started:.1f} s jieba load)"
+    )
+    print(
+        "recall per demand type: "
+        + ", ".join(
+            f"{k} {100.0 * per_class['demand_type'][0][k] / n:.0f}% ({n})"
+            for k, n in per_class["demand_type"][1].most_common()
+        )
+    )
     topic_hits, topic_n = per_class["topic"]
     weakest = sorted(topic_n, key=lambda k: topic_hits[k] / topic_n[k])[:5]
-    print("weakest topics: " + ", ".join(
-        f"{k} {per_class['topic'][0][k]}/{per_class['topic'][1][k]}" for k in weakest))
+    print(
+        "weakest topics: "
+        + ", ".join(f"{k} {per_class['topic'][0][k]}/{per_class['topic'][1][k]}" for k in weakest)
+    )
     if show_errors:
         for f, want, got, text in misses:
             print(f"  {f}: expected {want}, got {got}: {text}")

@@ -94,16 +94,28 @@ FROM rows
 
 LIST_CASES: list[tuple[str, TicketFilter, int]] = [
     ("newest, no filter", TicketFilter(), 1),
-    ("open tickets of one department", TicketFilter(statuses=["dispatched", "in_progress",
-                                                              "reopened"], department="housing"), 1),
-    ("topic + one month", TicketFilter(topic="heating", date_from=date(2025, 11, 1),
-                                       date_to=date(2025, 11, 30)), 1),
+    (
+        "open tickets of one department",
+        TicketFilter(statuses=["dispatched", "in_progress", "reopened"], department="housing"),
+        1,
+    ),
+    (
+        "topic + one month",
+        TicketFilter(topic="heating", date_from=date(2025, 11, 1), date_to=date(2025, 11, 30)),
+        1,
+    ),
     ("overdue", TicketFilter(overdue=True, today=TODAY), 1),
     ("channel + demand type", TicketFilter(channel="wechat", demand_type="complaint"), 1),
-    ("district + topic + status", TicketFilter(district="利津县", topic="rural_affairs",
-                                               statuses=["closed"]), 1),
-    ("date range, page 40", TicketFilter(date_from=date(2026, 10, 1),
-                                         date_to=date(2026, 10, 31)), 40),
+    (
+        "district + topic + status",
+        TicketFilter(district="利津县", topic="rural_affairs", statuses=["closed"]),
+        1,
+    ),
+    (
+        "date range, page 40",
+        TicketFilter(date_from=date(2026, 10, 1), date_to=date(2026, 10, 31)),
+        40,
+    ),
     ("ticket number", TicketFilter(q="20260315000001"), 1),
 ]
 TEXT_CASES = [
@@ -121,8 +133,15 @@ def fill(url: str, size: int) -> float:
     started = time.perf_counter()
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text(FILL_SQL), {"first": FIRST_DAY, "ndays": (LAST_DAY - FIRST_DAY).days + 1,
-                                      "size": size, "today": TODAY})
+        conn.execute(
+            text(FILL_SQL),
+            {
+                "first": FIRST_DAY,
+                "ndays": (LAST_DAY - FIRST_DAY).days + 1,
+                "size": size,
+                "today": TODAY,
+            },
+        )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE tickets"))
     engine.dispose()
@@ -138,8 +157,10 @@ def time_lists(db: Database, repeat: int, cases) -> None:
                 result = queries.list_tickets(s, f, page=page, per_page=25)
                 samples.append(1000 * (time.perf_counter() - t0))
                 total = result.total
-        print(f"  {label:36s} p50 {statistics.median(samples):7.1f} ms   "
-              f"p95 {p95(samples):7.1f} ms   ({total} matching)")
+        print(
+            f"  {label:36s} p50 {statistics.median(samples):7.1f} ms   "
+            f"p95 {p95(samples):7.1f} ms   ({total} matching)"
+        )
 
 
 def main() -> None:
@@ -154,8 +175,10 @@ def main() -> None:
         with db.session() as s:
             seed(s)
         seconds = fill(url, args.size)
-        print(f"filled {args.size} tickets in {seconds:.1f} s "
-              f"({args.size / seconds:,.0f} rows/s, incl. VACUUM ANALYZE)")
+        print(
+            f"filled {args.size} tickets in {seconds:.1f} s "
+            f"({args.size / seconds:,.0f} rows/s, incl. VACUUM ANALYZE)"
+        )
         print(f"filtered list, 25 per page, {args.repeat} runs each (goal p95 < 200 ms):")
         time_lists(db, args.repeat, LIST_CASES)
         time_lists(db, args.repeat, TEXT_CASES)
@@ -168,14 +191,19 @@ def main() -> None:
                 dash = reports.dashboard(s, date(2025, 1, 1), date(2025, 12, 31), today=TODAY)
                 report_runs.append(t1 - t0)
                 dash_runs.append(time.perf_counter() - t1)
-        print(f"full-year period report 2025 (goal < 2 s): best {min(report_runs):.2f} s, "
-              f"worst {max(report_runs):.2f} s")
-        print(f"full-year dashboard 2025: best {min(dash_runs):.2f} s, "
-              f"worst {max(dash_runs):.2f} s")
-        print(f"  {report.total} tickets, growth {report.growth_pct}% vs previous year, "
-              f"workday daily average {report.workday_avg_start} -> {report.workday_avg_end}, "
-              f"top six: {', '.join(n for _, n, _ in report.top_topics)}, "
-              f"on time {dash['on_time']['rate']}%, satisfied {dash['satisfaction']['rate']}%")
+        print(
+            f"full-year period report 2025 (goal < 2 s): best {min(report_runs):.2f} s, "
+            f"worst {max(report_runs):.2f} s"
+        )
+        print(
+            f"full-year dashboard 2025: best {min(dash_runs):.2f} s, worst {max(dash_runs):.2f} s"
+        )
+        print(
+            f"  {report.total} tickets, growth {report.growth_pct}% vs previous year, "
+            f"workday daily average {report.workday_avg_start} -> {report.workday_avg_end}, "
+            f"top six: {', '.join(n for _, n, _ in report.top_topics)}, "
+            f"on time {dash['on_time']['rate']}%, satisfied {dash['satisfaction']['rate']}%"
+        )
         db.dispose()
         if args.keep:
             print(f"kept database {url}")

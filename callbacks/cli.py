@@ -56,8 +56,9 @@ def status() -> None:
     from sqlalchemy import func, select
 
     with get_db().session() as s:
-        rows = s.execute(select(m.CallbackAttempt.state, func.count())
-                         .group_by(m.CallbackAttempt.state)).all()
+        rows = s.execute(
+            select(m.CallbackAttempt.state, func.count()).group_by(m.CallbackAttempt.state)
+        ).all()
         paused = service.is_paused(s)
     for state, count in sorted(rows):
         click.echo(f"{state}: {count}")

@@ -33,7 +33,7 @@ from telephony.base import OutgoingCall, PlacedCall, TelephonyError, TelephonyPo
 log = logging.getLogger(__name__)
 
 TICK_BUDGET_SECONDS = 0.9
-DIAL_THREADS = 4          # REST requests to the provider in flight at once     # a tick stops dialling after this; the next one carries on
+DIAL_THREADS = 4  # REST requests to the provider in flight at once     # a tick stops dialling after this; the next one carries on
 CLOCK_SKEW = timedelta(seconds=5)  # provider clock vs ours when matching a claimed call
 TRANSIENT_RETRY = timedelta(minutes=1)
 # A placed call with no final status after this long lost its status callback: count it
@@ -65,10 +65,17 @@ def _ticket_still_resolved(s, ticket_id: int | None) -> bool:
 
 
 class Dispatcher:
-    def __init__(self, db: Database, port: TelephonyPort, policy: Policy, base_url: str,
-                 holder: str = "scheduler", clock: Callable[[], datetime] = utcnow,
-                 limiter: CallRateLimiter | None = None,
-                 agent_reached: Callable[[object, str, datetime], bool] | None = None):
+    def __init__(
+        self,
+        db: Database,
+        port: TelephonyPort,
+        policy: Policy,
+        base_url: str,
+        holder: str = "scheduler",
+        clock: Callable[[], datetime] = utcnow,
+        limiter: CallRateLimiter | None = None,
+        agent_reached: Callable[[object, str, datetime], bool] | None = None,
+    ):
         self.db, self.port, self.policy = db, port, policy
         self.base_url = base_url.rstrip("/")
         self.holder = holder
@@ -85,11 +92,17 @@ class Dispatcher:
         with self.db.session() as s:
             if service.is_paused(s):
                 report.reason = "paused"
-                ringing = s.scalars(select(m.CallbackAttempt.call_sid).where(
-                    m.CallbackAttempt.state == m.PLACED, m.CallbackAttempt.outcome.is_(None),
-                    m.CallbackAttempt.call_sid.is_not(None),
-                    or_(m.CallbackAttempt.status.is_(None),
-                        m.CallbackAttempt.status.in_(RINGING_STATUSES[1:])))).all()
+                ringing = s.scalars(
+                    select(m.CallbackAttempt.call_sid).where(
+                        m.CallbackAttempt.state == m.PLACED,
+                        m.CallbackAttempt.outcome.is_(None),
+                        m.CallbackAttempt.call_sid.is_not(None),
+                        or_(
+                            m.CallbackAttempt.status.is_(None),
+                            m.CallbackAttempt.status.in_(RINGING_STATUSES[1:]),
+                        ),
+                    )
+                ).all()
         if report.reason == "paused":
             self._cancel_ringing(ringing)
             return report
@@ -97,19 +110,27 @@ class Dispatcher:
             if not self.policy.may_call_at(now):
                 report.reason = "outside the calling window"
                 return report
-            busy_numbers = set(s.scalars(select(m.CallbackAttempt.number).where(
-                m.CallbackAttempt.state.in_(m.IN_FLIGHT_STATES))))
+            busy_numbers = set(
+                s.scalars(
+                    select(m.CallbackAttempt.number).where(
+                        m.CallbackAttempt.state.in_(m.IN_FLIGHT_STATES)
+                    )
+                )
+            )
             free = self.policy.max_concurrent - s.scalar(
-                select(func.count()).select_from(m.CallbackAttempt)
-                .where(m.CallbackAttempt.state.in_(m.IN_FLIGHT_STATES)))
+                select(func.count())
+                .select_from(m.CallbackAttempt)
+                .where(m.CallbackAttempt.state.in_(m.IN_FLIGHT_STATES))
+            )
             if free <= 0:
                 report.reason = "at the concurrency cap"
                 return report
-            due = s.scalars(select(m.CallbackAttempt.id)
-                            .where(m.CallbackAttempt.state == m.DUE,
-                                   m.CallbackAttempt.due_at <= now)
-                            .order_by(m.CallbackAttempt.due_at, m.CallbackAttempt.id)
-                            .limit(free + len(busy_numbers) + 50)).all()
+            due = s.scalars(
+                select(m.CallbackAttempt.id)
+                .where(m.CallbackAttempt.state == m.DUE, m.CallbackAttempt.due_at <= now)
+                .order_by(m.CallbackAttempt.due_at, m.CallbackAttempt.id)
+                .limit(free + len(busy_numbers) + 50)
+            ).all()
         deadline = time.monotonic() + budget
         dials, claimed = [], 0
         for attempt_id in due:
@@ -140,8 +161,9 @@ class Dispatcher:
             self._pool.shutdown(wait=True)
             self._pool = None
 
-    def _dispatch_one(self, attempt_id: int, busy_numbers: set[str], report: TickReport,
-                      deadline: float):
+    def _dispatch_one(
+        self, attempt_id: int, busy_numbers: set[str], report: TickReport, deadline: float
+    ):
         """Check and claim one due attempt: (attempt_id, call, slot) to dial, None, or
         "out of time" when the CPS limit would hold it past the tick's budget."""
         now = self.clock()
@@ -154,8 +176,9 @@ class Dispatcher:
                 report.skipped[attempt_id] = "number already in a call"
                 return None
             if why_not:
-                service.finish_attempt(s, attempt, now=now, policy=self.policy,
-                                       outcome="skipped", error=why_not)
+                service.finish_attempt(
+                    s, attempt, now=now, policy=self.policy, outcome="skipped", error=why_not
+                )
                 report.skipped[attempt_id] = why_not
                 return None
             call = self.outgoing(attempt)
@@ -164,11 +187,11 @@ class Dispatcher:
         if slot is None:
             return "out of time"
         with self.db.session() as s:
-            claimed = s.execute(update(m.CallbackAttempt)
-                                .where(m.CallbackAttempt.id == attempt_id,
-                                       m.CallbackAttempt.state == m.DUE)
-                                .values(state=m.CLAIMED, claimed_by=self.holder,
-                                        claimed_at=self.clock())).rowcount
+            claimed = s.execute(
+                update(m.CallbackAttempt)
+                .where(m.CallbackAttempt.id == attempt_id, m.CallbackAttempt.state == m.DUE)
+                .values(state=m.CLAIMED, claimed_by=self.holder, claimed_at=self.clock())
+            ).rowcount
         if claimed != 1:
             self.limiter.done(slot)
             return None
@@ -176,8 +199,9 @@ class Dispatcher:
         # The claim is committed before dialling: see the module docstring.
         return attempt_id, call, slot
 
-    def _why_not(self, s, attempt: m.CallbackAttempt, busy_numbers: set[str],
-                 now: datetime) -> str | None:
+    def _why_not(
+        self, s, attempt: m.CallbackAttempt, busy_numbers: set[str], now: datetime
+    ) -> str | None:
         req = attempt.request
         if req.state != m.PENDING:
             return f"request {req.state}"
@@ -201,27 +225,37 @@ class Dispatcher:
         zone = ZoneInfo(self.policy.timezone)
         local = now.astimezone(zone)
         day_start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
-        return s.scalar(
-            select(func.count()).select_from(m.CallbackAttempt).join(m.CallbackRequest)
-            .where(m.CallbackRequest.kind == m.RETURN_CALL,
-                   m.CallbackAttempt.number == attempt.number,
-                   m.CallbackAttempt.id != attempt.id,
-                   m.CallbackAttempt.placed_at >= day_start)) > 0
+        return (
+            s.scalar(
+                select(func.count())
+                .select_from(m.CallbackAttempt)
+                .join(m.CallbackRequest)
+                .where(
+                    m.CallbackRequest.kind == m.RETURN_CALL,
+                    m.CallbackAttempt.number == attempt.number,
+                    m.CallbackAttempt.id != attempt.id,
+                    m.CallbackAttempt.placed_at >= day_start,
+                )
+            )
+            > 0
+        )
 
     def outgoing(self, attempt: m.CallbackAttempt) -> OutgoingCall:
         return OutgoingCall(
             to=attempt.number,
             url=f"{self.base_url}/callbacks/voice/{attempt.id}",
             status_callback=f"{self.base_url}/callbacks/status/{attempt.id}",
-            machine_detection=True)
+            machine_detection=True,
+        )
 
     def _place(self, attempt_id: int, call: OutgoingCall, slot, report: TickReport) -> None:
         try:
             placed = self._placed_before(attempt_id) or self.port.place_call(call)
         except TelephonyError as exc:
             self.limiter.done(slot)
-            log.warning("call to %s for attempt %s not placed: %s", mask_number(call.to),
-                        attempt_id, exc)
+            log.warning(
+                "call to %s for attempt %s not placed: %s", mask_number(call.to), attempt_id, exc
+            )
             with self.db.session() as s:
                 attempt = s.get(m.CallbackAttempt, attempt_id)
                 if exc.transient:
@@ -233,21 +267,29 @@ class Dispatcher:
                         # No answer at all (timeout): the provider may have taken the call.
                         attempt.error = UNKNOWN_OUTCOME + str(exc)
                 else:
-                    service.finish_attempt(s, attempt, now=self.clock(), policy=self.policy,
-                                           outcome="rejected", error=str(exc))
+                    service.finish_attempt(
+                        s,
+                        attempt,
+                        now=self.clock(),
+                        policy=self.policy,
+                        outcome="rejected",
+                        error=str(exc),
+                    )
             report.failed[attempt_id] = str(exc)
             return
         self.limiter.done(slot)
         with self.db.session() as s:
-            s.execute(update(m.CallbackAttempt)
-                      .where(m.CallbackAttempt.id == attempt_id,
-                             m.CallbackAttempt.state == m.CLAIMED)
-                      .values(state=m.PLACED, placed_at=self.clock()))
+            s.execute(
+                update(m.CallbackAttempt)
+                .where(m.CallbackAttempt.id == attempt_id, m.CallbackAttempt.state == m.CLAIMED)
+                .values(state=m.PLACED, placed_at=self.clock())
+            )
             # A status callback may already have stored the sid; keep whichever came first.
-            s.execute(update(m.CallbackAttempt)
-                      .where(m.CallbackAttempt.id == attempt_id,
-                             m.CallbackAttempt.call_sid.is_(None))
-                      .values(call_sid=placed.sid, status=placed.status))
+            s.execute(
+                update(m.CallbackAttempt)
+                .where(m.CallbackAttempt.id == attempt_id, m.CallbackAttempt.call_sid.is_(None))
+                .values(call_sid=placed.sid, status=placed.status)
+            )
         report.placed.append(attempt_id)
 
     def _placed_before(self, attempt_id: int) -> PlacedCall | None:
@@ -262,8 +304,9 @@ class Dispatcher:
             number = attempt.number
         found = self.port.calls_to(number, since)
         if found:
-            log.warning("attempt %s: the call whose request timed out was placed; adopting it",
-                        attempt_id)
+            log.warning(
+                "attempt %s: the call whose request timed out was placed; adopting it", attempt_id
+            )
         return min(found, key=lambda c: c.created_at or since) if found else None
 
     def _cancel_ringing(self, sids: list[str]) -> None:
@@ -277,18 +320,30 @@ class Dispatcher:
             with self.db.session() as s:
                 # Marked so the next tick does not cancel it again; the final status
                 # callback (canceled) closes the attempt.
-                s.execute(update(m.CallbackAttempt).where(m.CallbackAttempt.call_sid == sid)
-                          .values(outcome="cancel_requested"))
+                s.execute(
+                    update(m.CallbackAttempt)
+                    .where(m.CallbackAttempt.call_sid == sid)
+                    .values(outcome="cancel_requested")
+                )
 
     def reap_stale(self) -> int:
         """Close placed attempts whose final status never arrived (see STALE_CALL)."""
         cutoff = self.clock() - STALE_CALL
         with self.db.session() as s:
-            stale = s.scalars(select(m.CallbackAttempt).where(
-                m.CallbackAttempt.state == m.PLACED, m.CallbackAttempt.placed_at < cutoff)).all()
+            stale = s.scalars(
+                select(m.CallbackAttempt).where(
+                    m.CallbackAttempt.state == m.PLACED, m.CallbackAttempt.placed_at < cutoff
+                )
+            ).all()
             for attempt in stale:
-                service.finish_attempt(s, attempt, now=self.clock(), policy=self.policy,
-                                       outcome="failed", error="no final status from the provider")
+                service.finish_attempt(
+                    s,
+                    attempt,
+                    now=self.clock(),
+                    policy=self.policy,
+                    outcome="failed",
+                    error="no final status from the provider",
+                )
         return len(stale)
 
     # -- after a crash ---------------------------------------------------------------

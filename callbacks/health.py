@@ -17,9 +17,10 @@ def check(app) -> health.Check:
         due = s.query(m.CallbackAttempt).filter(m.CallbackAttempt.state == m.DUE).count()
     # No active scheduler alone is not a failure (the web tier works without it), but due
     # calls that nobody will place are: then /healthz says degraded (503).
-    return health.Check(active or due == 0 or paused,
-                        {"scheduler": lease.holder if active else None,
-                         "paused": paused, "due": due})
+    return health.Check(
+        active or due == 0 or paused,
+        {"scheduler": lease.holder if active else None, "paused": paused, "due": due},
+    )
 
 
 def init_app(app) -> None:

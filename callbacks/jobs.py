@@ -29,10 +29,11 @@ RUNTIME = Runtime()
 def attempt_due(attempt_id: int) -> None:
     """An attempt's time has come: hand it to the dispatcher (which paces the calls)."""
     with RUNTIME.db.session() as s:
-        s.execute(update(m.CallbackAttempt)
-                  .where(m.CallbackAttempt.id == attempt_id,
-                         m.CallbackAttempt.state == m.SCHEDULED)
-                  .values(state=m.DUE))
+        s.execute(
+            update(m.CallbackAttempt)
+            .where(m.CallbackAttempt.id == attempt_id, m.CallbackAttempt.state == m.SCHEDULED)
+            .values(state=m.DUE)
+        )
 
 
 def dispatch() -> None:

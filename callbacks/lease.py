@@ -19,8 +19,9 @@ LEASE_NAME = "scheduler"
 
 
 class Lease:
-    def __init__(self, db: Database, holder: str, ttl_seconds: float = 30.0,
-                 name: str = LEASE_NAME):
+    def __init__(
+        self, db: Database, holder: str, ttl_seconds: float = 30.0, name: str = LEASE_NAME
+    ):
         self.db, self.holder, self.name = db, holder, name
         self.ttl = timedelta(seconds=ttl_seconds)
 
@@ -28,8 +29,9 @@ class Lease:
         try:
             with self.db.session() as s:
                 if s.get(CallbackControl, self.name) is None:
-                    s.add(CallbackControl(name=self.name, holder=None,
-                                          expires_at=utcnow() - self.ttl))
+                    s.add(
+                        CallbackControl(name=self.name, holder=None, expires_at=utcnow() - self.ttl)
+                    )
         except IntegrityError:
             pass  # another process inserted it first
 
@@ -40,19 +42,25 @@ class Lease:
         with self.db.session() as s:
             result = s.execute(
                 update(CallbackControl)
-                .where(CallbackControl.name == self.name,
-                       or_(CallbackControl.holder == self.holder,
-                           CallbackControl.holder.is_(None),
-                           CallbackControl.expires_at < now))
-                .values(holder=self.holder, expires_at=now + self.ttl, changed_at=now))
+                .where(
+                    CallbackControl.name == self.name,
+                    or_(
+                        CallbackControl.holder == self.holder,
+                        CallbackControl.holder.is_(None),
+                        CallbackControl.expires_at < now,
+                    ),
+                )
+                .values(holder=self.holder, expires_at=now + self.ttl, changed_at=now)
+            )
             return result.rowcount == 1
 
     def release(self) -> None:
         with self.db.session() as s:
-            s.execute(update(CallbackControl)
-                      .where(CallbackControl.name == self.name,
-                             CallbackControl.holder == self.holder)
-                      .values(holder=None, expires_at=utcnow()))
+            s.execute(
+                update(CallbackControl)
+                .where(CallbackControl.name == self.name, CallbackControl.holder == self.holder)
+                .values(holder=None, expires_at=utcnow())
+            )
 
     def current(self) -> tuple[str | None, datetime | None]:
         with self.db.session() as s:

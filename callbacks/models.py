@@ -31,7 +31,13 @@ KINDS = (SATISFACTION, RETURN_CALL)
 
 # Request states.
 PENDING, DONE, GAVE_UP, CANCELLED, SKIPPED, OPTED_OUT = (
-    "pending", "done", "gave_up", "cancelled", "skipped", "opted_out")
+    "pending",
+    "done",
+    "gave_up",
+    "cancelled",
+    "skipped",
+    "opted_out",
+)
 # Attempt states: scheduled -> due -> claimed -> placed -> finished (or cancelled).
 SCHEDULED, DUE, CLAIMED, PLACED, FINISHED = "scheduled", "due", "claimed", "placed", "finished"
 OPEN_ATTEMPT_STATES = (SCHEDULED, DUE, CLAIMED, PLACED)
@@ -71,7 +77,8 @@ class CallbackRequest(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     attempts: Mapped[list[CallbackAttempt]] = relationship(
-        back_populates="request", order_by="CallbackAttempt.attempt_no")
+        back_populates="request", order_by="CallbackAttempt.attempt_no"
+    )
 
 
 class CallbackAttempt(Base):
@@ -112,7 +119,8 @@ class CallbackEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(
-        ForeignKey("callback_attempts.id", ondelete="CASCADE"), index=True)
+        ForeignKey("callback_attempts.id", ondelete="CASCADE"), index=True
+    )
     call_sid: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20))
     answered_by: Mapped[str | None] = mapped_column(String(30))

@@ -19,7 +19,8 @@ DEFAULT_RETRY_SPACING = "PT30M,PT2H,next-working-day"
 RETRY_OUTCOMES = frozenset({"busy", "no-answer", "failed", "machine", "unanswered"})
 
 _DURATION_RE = re.compile(
-    r"^P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$")
+    r"^P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+)
 
 
 class PolicyError(ValueError):
@@ -48,8 +49,11 @@ class Policy:
     timezone: str = "Asia/Shanghai"
     window: tuple[time, time] = (time(9), time(20))
     delay: timedelta | str = NEXT_WORKING_DAY
-    retry_spacing: tuple[timedelta | str, ...] = (timedelta(minutes=30), timedelta(hours=2),
-                                                   NEXT_WORKING_DAY)
+    retry_spacing: tuple[timedelta | str, ...] = (
+        timedelta(minutes=30),
+        timedelta(hours=2),
+        NEXT_WORKING_DAY,
+    )
     max_attempts: int = 3
     cps: float = 1.0
     max_concurrent: int = 10
@@ -59,8 +63,11 @@ class Policy:
     @classmethod
     def from_config(cls, config) -> Policy:
         try:
-            spacing = tuple(parse_delay(p) for p in str(
-                config.get("CALLBACK_RETRY_SPACING", DEFAULT_RETRY_SPACING)).split(",") if p.strip())
+            spacing = tuple(
+                parse_delay(p)
+                for p in str(config.get("CALLBACK_RETRY_SPACING", DEFAULT_RETRY_SPACING)).split(",")
+                if p.strip()
+            )
             days = str(config.get("CALLING_DAYS", "workdays")).strip().lower()
             if days not in ("workdays", "all"):
                 raise PolicyError(f"CALLING_DAYS must be 'workdays' or 'all', not {days!r}")
@@ -78,8 +85,9 @@ class Policy:
         except ValueError as exc:
             raise PolicyError(str(exc)) from exc
         if policy.max_attempts < 1 or policy.cps <= 0 or policy.max_concurrent < 1:
-            raise PolicyError("CALLBACK_MAX_ATTEMPTS, CALLBACK_CPS and CALLBACK_MAX_CONCURRENT "
-                              "must be positive")
+            raise PolicyError(
+                "CALLBACK_MAX_ATTEMPTS, CALLBACK_CPS and CALLBACK_MAX_CONCURRENT must be positive"
+            )
         return policy
 
     # -- the calling window ------------------------------------------------------

@@ -22,8 +22,12 @@ class Slot:
 class CallRateLimiter:
     """At most `rate` acquisitions in any window of one second (rate may be fractional)."""
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         if rate <= 0:
             raise ValueError("rate must be positive")
         # A fractional rate (0.5 CPS) becomes one call per 1/rate seconds.

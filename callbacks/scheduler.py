@@ -54,8 +54,14 @@ def agent_reached(s, number: str, since: datetime) -> bool:
         from ivr.models import Call
     except ImportError:
         return False
-    return s.scalar(select(Call.id).where(Call.caller == number, Call.outcome == "agent",
-                                          Call.started_at > since).limit(1)) is not None
+    return (
+        s.scalar(
+            select(Call.id)
+            .where(Call.caller == number, Call.outcome == "agent", Call.started_at > since)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def missed_calls(s, since: datetime) -> list[tuple[str, str, datetime]]:
@@ -65,10 +71,16 @@ def missed_calls(s, since: datetime) -> list[tuple[str, str, datetime]]:
     except ImportError:
         return []
     handled = select(m.CallbackRequest.source_call_sid).where(
-        m.CallbackRequest.source_call_sid.is_not(None))
-    rows = s.execute(select(Call.call_sid, Call.caller, Call.ended_at)
-                     .where(Call.needs_return_call.is_(True), Call.ended_at >= since,
-                            Call.caller.is_not(None), Call.call_sid.not_in(handled))).all()
+        m.CallbackRequest.source_call_sid.is_not(None)
+    )
+    rows = s.execute(
+        select(Call.call_sid, Call.caller, Call.ended_at).where(
+            Call.needs_return_call.is_(True),
+            Call.ended_at >= since,
+            Call.caller.is_not(None),
+            Call.call_sid.not_in(handled),
+        )
+    ).all()
     return [(sid, caller, m.aware(ended)) for sid, caller, ended in rows]
 
 
@@ -79,11 +91,17 @@ class CallbackScheduler:
         self.policy = Policy.from_config(app.config)
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
         self.port = port or make_port(app.config)
-        self.dispatcher = Dispatcher(self.db, self.port, self.policy,
-                                     app.config["PUBLIC_BASE_URL"], holder=self.holder,
-                                     agent_reached=agent_reached)
-        self.lease = Lease(self.db, self.holder,
-                           float(app.config.get("CALLBACK_LEASE_SECONDS", 30)))
+        self.dispatcher = Dispatcher(
+            self.db,
+            self.port,
+            self.policy,
+            app.config["PUBLIC_BASE_URL"],
+            holder=self.holder,
+            agent_reached=agent_reached,
+        )
+        self.lease = Lease(
+            self.db, self.holder, float(app.config.get("CALLBACK_LEASE_SECONDS", 30))
+        )
         self.stop_event = threading.Event()
         self.scheduler: BackgroundScheduler | None = None
         self._lease_until = 0.0
@@ -111,8 +129,7 @@ class CallbackScheduler:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stop_event.set())
         poll = max(1.0, self.lease.ttl.total_seconds() / 3)
-        log.info("callback scheduler %s starting (standby until it holds the lease)",
-                 self.holder)
+        log.info("callback scheduler %s starting (standby until it holds the lease)", self.holder)
         try:
             while not self.stop_event.is_set():
                 if self._renew():
@@ -133,7 +150,10 @@ class CallbackScheduler:
     def _lead(self) -> None:
         log.info("callback scheduler %s is active", self.holder)
         jobs.RUNTIME.db, jobs.RUNTIME.dispatcher, jobs.RUNTIME.scheduler = (
-            self.db, self.dispatcher, self)
+            self.db,
+            self.dispatcher,
+            self,
+        )
         self.dispatcher.reconcile()
         self._presynthesize([(text, "zh-CN") for text in script.FIXED_PROMPTS])
         self.scheduler = self.build_scheduler()
@@ -147,18 +167,33 @@ class CallbackScheduler:
 
     def build_scheduler(self) -> BackgroundScheduler:
         sched = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self.db.engine, tablename=JOB_TABLE),
-                       "local": MemoryJobStore()},
+            jobstores={
+                "default": SQLAlchemyJobStore(engine=self.db.engine, tablename=JOB_TABLE),
+                "local": MemoryJobStore(),
+            },
             executors={"default": ThreadPoolExecutor(4)},
             # Late jobs still run, once: they only mark an attempt due (see module doc).
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
-            timezone="UTC")
-        sched.add_job(jobs.sync, "interval", seconds=SYNC_SECONDS, id="sync", jobstore="local",
-                      next_run_time=utcnow())
-        sched.add_job(jobs.dispatch, "interval", seconds=DISPATCH_SECONDS, id="dispatch",
-                      jobstore="local")
-        sched.add_job(jobs.purge_expired_media, "interval", hours=RETENTION_INTERVAL_HOURS,
-                      id="retention", jobstore="local")
+            timezone="UTC",
+        )
+        sched.add_job(
+            jobs.sync,
+            "interval",
+            seconds=SYNC_SECONDS,
+            id="sync",
+            jobstore="local",
+            next_run_time=utcnow(),
+        )
+        sched.add_job(
+            jobs.dispatch, "interval", seconds=DISPATCH_SECONDS, id="dispatch", jobstore="local"
+        )
+        sched.add_job(
+            jobs.purge_expired_media,
+            "interval",
+            hours=RETENTION_INTERVAL_HOURS,
+            id="retention",
+            jobstore="local",
+        )
         return sched
 
     # -- sync job ------------------------------------------------------------------------
@@ -170,24 +205,39 @@ class CallbackScheduler:
             # Read, then add jobs, then record them: no transaction of ours stays open while
             # the job store writes (SQLite allows one writer at a time).
             with self.db.session() as s:
-                attempts = s.scalars(select(m.CallbackAttempt)
-                                     .options(joinedload(m.CallbackAttempt.request))
-                                     .where(m.CallbackAttempt.state == m.SCHEDULED,
-                                            m.CallbackAttempt.job_id.is_(None))
-                                     .order_by(m.CallbackAttempt.due_at)
-                                     .limit(SYNC_BATCH)).all()
-                batch = [(a.id, service.job_id_for(a.request, a.attempt_no), m.aware(a.due_at))
-                         for a in attempts]
-                texts = [(script.survey_text(a.request.script), a.request.language)
-                         for a in attempts if a.request.kind == m.SATISFACTION]
+                attempts = s.scalars(
+                    select(m.CallbackAttempt)
+                    .options(joinedload(m.CallbackAttempt.request))
+                    .where(
+                        m.CallbackAttempt.state == m.SCHEDULED, m.CallbackAttempt.job_id.is_(None)
+                    )
+                    .order_by(m.CallbackAttempt.due_at)
+                    .limit(SYNC_BATCH)
+                ).all()
+                batch = [
+                    (a.id, service.job_id_for(a.request, a.attempt_no), m.aware(a.due_at))
+                    for a in attempts
+                ]
+                texts = [
+                    (script.survey_text(a.request.script), a.request.language)
+                    for a in attempts
+                    if a.request.kind == m.SATISFACTION
+                ]
             self._presynthesize(texts)
             for attempt_id, job_id, due_at in batch:
-                self.scheduler.add_job(jobs.attempt_due, "date", run_date=due_at,
-                                       args=[attempt_id], id=job_id, replace_existing=True)
+                self.scheduler.add_job(
+                    jobs.attempt_due,
+                    "date",
+                    run_date=due_at,
+                    args=[attempt_id],
+                    id=job_id,
+                    replace_existing=True,
+                )
             if batch:
                 with self.db.session() as s:
-                    s.execute(update(m.CallbackAttempt),
-                              [{"id": a, "job_id": j} for a, j, _ in batch])
+                    s.execute(
+                        update(m.CallbackAttempt), [{"id": a, "job_id": j} for a, j, _ in batch]
+                    )
             added += len(batch)
             if len(batch) < SYNC_BATCH:
                 break
@@ -203,6 +253,7 @@ class CallbackScheduler:
         if presynthesize is None or not texts:
             return
         if self._tts_thread is None or not self._tts_thread.is_alive():
+
             def work() -> None:
                 while True:
                     batch = self._tts_queue.get()
@@ -219,5 +270,6 @@ class CallbackScheduler:
         now = utcnow()
         with self.db.session() as s:
             for sid, caller, missed_at in missed_calls(s, now - self.policy.return_call_within):
-                service.request_return_call(s, call_sid=sid, number=caller,
-                                            missed_at=missed_at, now=now, policy=self.policy)
+                service.request_return_call(
+                    s, call_sid=sid, number=caller, missed_at=missed_at, now=now, policy=self.policy
+                )

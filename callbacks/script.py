@@ -15,11 +15,18 @@ MAX_REPLY_CHARS = 120  # a long reply is cut: the citizen has the full text by S
 
 # Spoken variants -> result; the grammar recognises exactly these words.
 WORDS: dict[str, str] = {
-    "满意": SATISFIED, "非常满意": SATISFIED, "很满意": SATISFIED, "挺满意": SATISFIED,
+    "满意": SATISFIED,
+    "非常满意": SATISFIED,
+    "很满意": SATISFIED,
+    "挺满意": SATISFIED,
     "比较满意": SATISFIED,
-    "基本满意": BASICALLY_SATISFIED, "还可以": BASICALLY_SATISFIED, "还行": BASICALLY_SATISFIED,
+    "基本满意": BASICALLY_SATISFIED,
+    "还可以": BASICALLY_SATISFIED,
+    "还行": BASICALLY_SATISFIED,
     "一般": BASICALLY_SATISFIED,
-    "不满意": DISSATISFIED, "不太满意": DISSATISFIED, "很不满意": DISSATISFIED,
+    "不满意": DISSATISFIED,
+    "不太满意": DISSATISFIED,
+    "很不满意": DISSATISFIED,
     "非常不满意": DISSATISFIED,
 }
 
@@ -30,8 +37,9 @@ GOODBYE = "感谢您对12345热线的支持，再见。"
 OPTED_OUT = "已为您登记，今后不再拨打回访电话。感谢您的支持，再见。"
 UNANSWERED = "没有收到您的选择，我们稍后再联系您。再见。"
 SORRY = "抱歉，系统暂时无法完成回访，我们稍后再联系您。再见。"
-RETURN_CALL = ("您好，这里是12345政务服务热线。您刚才来电时坐席繁忙，未能接通，"
-               "现在为您转接人工服务，请稍候。")
+RETURN_CALL = (
+    "您好，这里是12345政务服务热线。您刚才来电时坐席繁忙，未能接通，现在为您转接人工服务，请稍候。"
+)
 
 
 def survey_text(script: dict) -> str:
@@ -54,5 +62,6 @@ def survey_text(script: dict) -> str:
 
 def result_for_word(word: str | None) -> str | None:
     return WORDS.get((word or "").strip())
+
 
 FIXED_PROMPTS = (NOT_HEARD, THANKS_RESULT, GOODBYE, OPTED_OUT, UNANSWERED, SORRY, RETURN_CALL)

@@ -50,8 +50,9 @@ def is_do_not_call(s: Session, number: str) -> bool:
     return s.scalar(select(m.DoNotCall.id).where(m.DoNotCall.number == number)) is not None
 
 
-def request_satisfaction_callback(s: Session, ticket, *, now: datetime | None = None,
-                                  policy: Policy | None = None) -> m.CallbackRequest | None:
+def request_satisfaction_callback(
+    s: Session, ticket, *, now: datetime | None = None, policy: Policy | None = None
+) -> m.CallbackRequest | None:
     """Persist a survey request for this resolution of `ticket`; the scheduler calls later.
 
     A later resolution supersedes the survey of an earlier one (only the last counts).
@@ -59,9 +60,11 @@ def request_satisfaction_callback(s: Session, ticket, *, now: datetime | None = 
     now = (now or clock_now()).astimezone(UTC)
     policy = policy or current_policy()
     number = getattr(ticket, "caller_number", None)
-    earlier = s.scalars(select(m.CallbackRequest).where(
-        m.CallbackRequest.kind == m.SATISFACTION,
-        m.CallbackRequest.ticket_id == ticket.id)).all()
+    earlier = s.scalars(
+        select(m.CallbackRequest).where(
+            m.CallbackRequest.kind == m.SATISFACTION, m.CallbackRequest.ticket_id == ticket.id
+        )
+    ).all()
     for old in earlier:
         old.counts = False
         if old.state == m.PENDING:
@@ -69,57 +72,92 @@ def request_satisfaction_callback(s: Session, ticket, *, now: datetime | None = 
     if not number:
         log.info("ticket %s resolved without a caller number: no survey", ticket.id)
         return None
-    resolution_no = max([getattr(ticket, "resolution_count", 0) or 0]
-                        + [(r.resolution_no or 0) + 1 for r in earlier])
+    resolution_no = max(
+        [getattr(ticket, "resolution_count", 0) or 0]
+        + [(r.resolution_no or 0) + 1 for r in earlier]
+    )
     req = m.CallbackRequest(
-        kind=m.SATISFACTION, ticket_id=ticket.id, resolution_no=max(resolution_no, 1),
-        number=number, language=getattr(ticket, "language", None) or "zh-CN",
-        script=ticketing.script_of(s, ticket), created_at=now)
+        kind=m.SATISFACTION,
+        ticket_id=ticket.id,
+        resolution_no=max(resolution_no, 1),
+        number=number,
+        language=getattr(ticket, "language", None) or "zh-CN",
+        script=ticketing.script_of(s, ticket),
+        created_at=now,
+    )
     s.add(req)
     if is_do_not_call(s, number):
         req.state, req.finished_at, req.note = m.SKIPPED, now, "number on the do-not-call list"
         s.flush()
         return req
-    s.add(m.CallbackAttempt(request=req, attempt_no=1, number=number,
-                            due_at=policy.first_attempt_at(now)))
+    s.add(
+        m.CallbackAttempt(
+            request=req, attempt_no=1, number=number, due_at=policy.first_attempt_at(now)
+        )
+    )
     s.flush()
-    log.info("survey for ticket %s (%s) due %s", ticket.id, mask_number(number),
-             req.attempts[0].due_at.isoformat())
+    log.info(
+        "survey for ticket %s (%s) due %s",
+        ticket.id,
+        mask_number(number),
+        req.attempts[0].due_at.isoformat(),
+    )
     return req
 
 
-def request_return_call(s: Session, *, call_sid: str, number: str, missed_at: datetime,
-                        now: datetime | None = None,
-                        policy: Policy | None = None) -> m.CallbackRequest | None:
+def request_return_call(
+    s: Session,
+    *,
+    call_sid: str,
+    number: str,
+    missed_at: datetime,
+    now: datetime | None = None,
+    policy: Policy | None = None,
+) -> m.CallbackRequest | None:
     """Persist a return call to a caller who hung up in the queue (once per missed call)."""
     now = (now or clock_now()).astimezone(UTC)
     missed_at = missed_at.astimezone(UTC)
     policy = policy or current_policy()
-    if s.scalar(select(m.CallbackRequest.id).where(
-            m.CallbackRequest.source_call_sid == call_sid)) is not None:
+    if (
+        s.scalar(select(m.CallbackRequest.id).where(m.CallbackRequest.source_call_sid == call_sid))
+        is not None
+    ):
         return None
-    req = m.CallbackRequest(kind=m.RETURN_CALL, source_call_sid=call_sid, number=number,
-                            created_at=now, deadline=policy.return_call_deadline(missed_at),
-                            script={"missed_at": missed_at.isoformat()})
+    req = m.CallbackRequest(
+        kind=m.RETURN_CALL,
+        source_call_sid=call_sid,
+        number=number,
+        created_at=now,
+        deadline=policy.return_call_deadline(missed_at),
+        script={"missed_at": missed_at.isoformat()},
+    )
     s.add(req)
     if is_do_not_call(s, number):
         req.state, req.finished_at, req.note = m.SKIPPED, now, "number on the do-not-call list"
     else:
-        s.add(m.CallbackAttempt(request=req, attempt_no=1, number=number,
-                                due_at=policy.next_allowed(now)))
+        s.add(
+            m.CallbackAttempt(
+                request=req, attempt_no=1, number=number, due_at=policy.next_allowed(now)
+            )
+        )
     s.flush()
     return req
 
 
-def _close_request(s: Session, req: m.CallbackRequest, state: str, now: datetime,
-                   note: str | None = None) -> None:
+def _close_request(
+    s: Session, req: m.CallbackRequest, state: str, now: datetime, note: str | None = None
+) -> None:
     req.state, req.finished_at = state, now
     if note:
         req.note = note
-    s.execute(update(m.CallbackAttempt)
-              .where(m.CallbackAttempt.request_id == req.id,
-                     m.CallbackAttempt.state.in_((m.SCHEDULED, m.DUE)))
-              .values(state=m.FINISHED, outcome="cancelled", ended_at=now))
+    s.execute(
+        update(m.CallbackAttempt)
+        .where(
+            m.CallbackAttempt.request_id == req.id,
+            m.CallbackAttempt.state.in_((m.SCHEDULED, m.DUE)),
+        )
+        .values(state=m.FINISHED, outcome="cancelled", ended_at=now)
+    )
 
 
 def outcome_of(attempt: m.CallbackAttempt) -> str:
@@ -137,9 +175,15 @@ def outcome_of(attempt: m.CallbackAttempt) -> str:
     return "hung_up"
 
 
-def finish_attempt(s: Session, attempt: m.CallbackAttempt, *, now: datetime | None = None,
-                   policy: Policy | None = None, outcome: str | None = None,
-                   error: str | None = None) -> m.CallbackAttempt | None:
+def finish_attempt(
+    s: Session,
+    attempt: m.CallbackAttempt,
+    *,
+    now: datetime | None = None,
+    policy: Policy | None = None,
+    outcome: str | None = None,
+    error: str | None = None,
+) -> m.CallbackAttempt | None:
     """Close an attempt and schedule the next one if the policy allows; returns it."""
     now = (now or clock_now()).astimezone(UTC)
     if attempt.state == m.FINISHED:
@@ -161,8 +205,12 @@ def finish_attempt(s: Session, attempt: m.CallbackAttempt, *, now: datetime | No
     elif attempt.outcome == "paused":
         # Cancelled by the pause switch before anyone answered: dial again once resumed
         # (an extra attempt row; the citizen was never reached).
-        nxt = m.CallbackAttempt(request=req, attempt_no=attempt.attempt_no + 1,
-                                number=attempt.number, due_at=policy.next_allowed(now))
+        nxt = m.CallbackAttempt(
+            request=req,
+            attempt_no=attempt.attempt_no + 1,
+            number=attempt.number,
+            due_at=policy.next_allowed(now),
+        )
         s.add(nxt)
         s.flush()
         return nxt
@@ -174,8 +222,9 @@ def finish_attempt(s: Session, attempt: m.CallbackAttempt, *, now: datetime | No
             _close_request(s, req, m.GAVE_UP, now, note=f"last attempt: {attempt.outcome}")
             ticketing.report_unreachable(s, req)
             return None
-        nxt = m.CallbackAttempt(request=req, attempt_no=attempt.attempt_no + 1,
-                                number=attempt.number, due_at=due)
+        nxt = m.CallbackAttempt(
+            request=req, attempt_no=attempt.attempt_no + 1, number=attempt.number, due_at=due
+        )
         s.add(nxt)
         s.flush()
         return nxt
@@ -187,15 +236,25 @@ def finish_attempt(s: Session, attempt: m.CallbackAttempt, *, now: datetime | No
     return None
 
 
-def add_do_not_call(s: Session, number: str, *, source: str, note: str | None = None,
-                    actor: str | None = None, now: datetime | None = None) -> bool:
+def add_do_not_call(
+    s: Session,
+    number: str,
+    *,
+    source: str,
+    note: str | None = None,
+    actor: str | None = None,
+    now: datetime | None = None,
+) -> bool:
     """Put a number on the list and cancel its pending requests; False if already there."""
     now = (now or clock_now()).astimezone(UTC)
     if is_do_not_call(s, number):
         return False
     s.add(m.DoNotCall(number=number, source=source, note=note, created_by=actor, created_at=now))
-    for req in s.scalars(select(m.CallbackRequest).where(
-            m.CallbackRequest.number == number, m.CallbackRequest.state == m.PENDING)):
+    for req in s.scalars(
+        select(m.CallbackRequest).where(
+            m.CallbackRequest.number == number, m.CallbackRequest.state == m.PENDING
+        )
+    ):
         if not any(a.state in m.IN_FLIGHT_STATES for a in req.attempts):
             _close_request(s, req, m.SKIPPED, now, note="number on the do-not-call list")
     s.flush()
@@ -220,8 +279,9 @@ def is_paused(s: Session) -> bool:
     return bool(row and row.flag)
 
 
-def set_paused(s: Session, paused: bool, *, actor: str | None = None,
-               now: datetime | None = None) -> None:
+def set_paused(
+    s: Session, paused: bool, *, actor: str | None = None, now: datetime | None = None
+) -> None:
     row = s.get(m.CallbackControl, PAUSE)
     if row is None:
         row = m.CallbackControl(name=PAUSE)
@@ -232,9 +292,13 @@ def set_paused(s: Session, paused: bool, *, actor: str | None = None,
 
 def satisfaction_figures(s: Session) -> dict[str, int]:
     """Counting surveys (the latest per ticket) by result."""
-    rows = s.execute(select(m.CallbackRequest.result, func.count())
-                     .where(m.CallbackRequest.kind == m.SATISFACTION,
-                            m.CallbackRequest.counts.is_(True),
-                            m.CallbackRequest.result.is_not(None))
-                     .group_by(m.CallbackRequest.result)).all()
+    rows = s.execute(
+        select(m.CallbackRequest.result, func.count())
+        .where(
+            m.CallbackRequest.kind == m.SATISFACTION,
+            m.CallbackRequest.counts.is_(True),
+            m.CallbackRequest.result.is_not(None),
+        )
+        .group_by(m.CallbackRequest.result)
+    ).all()
     return {result: count for result, count in rows}

@@ -31,10 +31,12 @@ def _topic_name(s: Session, code: str | None) -> str:
 def script_of(s: Session, ticket) -> dict:
     """What the personalised sentence needs, from a tickets.Ticket."""
     opened = getattr(ticket, "opened_on", None) or getattr(ticket, "created_at", None)
-    return {"reported_on": f"{opened.month}月{opened.day}日" if opened else None,
-            "topic": _topic_name(s, getattr(ticket, "topic", None)),
-            "reply": (getattr(ticket, "reply", None) or "").strip(),
-            "ticket_number": getattr(ticket, "number", None)}
+    return {
+        "reported_on": f"{opened.month}月{opened.day}日" if opened else None,
+        "topic": _topic_name(s, getattr(ticket, "topic", None)),
+        "reply": (getattr(ticket, "reply", None) or "").strip(),
+        "ticket_number": getattr(ticket, "number", None),
+    }
 
 
 def _tickets():
@@ -54,16 +56,18 @@ def record_result(s: Session, attempt: m.CallbackAttempt, result: str) -> None:
     if req.counts and req.ticket_id is not None and tickets is not None:
         try:
             with s.begin_nested():
-                tickets.record_satisfaction(s, req.ticket_id, result=result, comment=None,
-                                            attempt_id=attempt.id)
+                tickets.record_satisfaction(
+                    s, req.ticket_id, result=result, comment=None, attempt_id=attempt.id
+                )
         except tickets.TicketError as exc:
             # E.g. an agent reopened the ticket meanwhile: the answer stays on the request.
             log.warning("survey result for ticket %s not applied: %s", req.ticket_id, exc)
             req.note = f"not applied to the ticket: {exc}"[:200]
 
 
-def record_comment(s: Session, attempt: m.CallbackAttempt, recording_url: str,
-                   recording_sid: str | None) -> None:
+def record_comment(
+    s: Session, attempt: m.CallbackAttempt, recording_url: str, recording_sid: str | None
+) -> None:
     """The citizen's spoken comment: kept, and queued for transcription onto the ticket."""
     req = attempt.request
     req.comment_recording_url = recording_url
@@ -73,8 +77,9 @@ def record_comment(s: Session, attempt: m.CallbackAttempt, recording_url: str,
         from speech.jobs import enqueue_transcription
     except ImportError:
         return
-    enqueue_transcription(s, ticket_id=req.ticket_id, recording_url=recording_url,
-                          recording_sid=recording_sid)
+    enqueue_transcription(
+        s, ticket_id=req.ticket_id, recording_url=recording_url, recording_sid=recording_sid
+    )
 
 
 def report_unreachable(s: Session, req: m.CallbackRequest) -> None:
@@ -84,7 +89,8 @@ def report_unreachable(s: Session, req: m.CallbackRequest) -> None:
         return
     try:
         with s.begin_nested():
-            tickets.record_satisfaction(s, req.ticket_id, result="unreachable", comment=None,
-                                        attempt_id=None)
+            tickets.record_satisfaction(
+                s, req.ticket_id, result="unreachable", comment=None, attempt_id=None
+            )
     except tickets.TicketError as exc:
         log.warning("unreachable survey not applied to ticket %s: %s", req.ticket_id, exc)

@@ -24,12 +24,12 @@ from telephony.base import TERMINAL_STATUSES
 log = logging.getLogger(__name__)
 bp = Blueprint("callbacks_voice", __name__, url_prefix="/callbacks")
 
-KEY_TIMEOUT_SECONDS = 2      # after the question, before listening for a spoken answer
+KEY_TIMEOUT_SECONDS = 2  # after the question, before listening for a spoken answer
 SPOKEN_MAX_SECONDS = 5
 SPOKEN_SILENCE_SECONDS = 3
 COMMENT_MAX_SECONDS = 60
-MAX_SILENCES = 2             # the question is asked twice, then the attempt is unanswered
-MAX_GRAMMAR_POLLS = 8        # one second each, while the speech worker matches the answer
+MAX_SILENCES = 2  # the question is asked twice, then the attempt is unanswered
+MAX_GRAMMAR_POLLS = 8  # one second each, while the speech worker matches the answer
 MACHINE_PREFIXES = ("machine", "fax")
 
 
@@ -88,15 +88,26 @@ def _url(attempt: m.CallbackAttempt, step: str, **query) -> str:
 
 def _question(attempt: m.CallbackAttempt, prefix: str | None = None) -> Response:
     resp = VoiceResponse()
-    gather = resp.gather(input="dtmf", num_digits=1, timeout=KEY_TIMEOUT_SECONDS,
-                         action=_url(attempt, "key"), method="POST")
+    gather = resp.gather(
+        input="dtmf",
+        num_digits=1,
+        timeout=KEY_TIMEOUT_SECONDS,
+        action=_url(attempt, "key"),
+        method="POST",
+    )
     if prefix:
         _say(gather, prefix)
     _say(gather, script.survey_text(attempt.request.script), attempt.request.language)
     # No key: listen for a spoken answer (a key still ends the recording and is honoured).
-    resp.record(max_length=SPOKEN_MAX_SECONDS, timeout=SPOKEN_SILENCE_SECONDS, play_beep=False,
-                finish_on_key="1239", trim="trim-silence", action=_url(attempt, "spoken"),
-                method="POST")
+    resp.record(
+        max_length=SPOKEN_MAX_SECONDS,
+        timeout=SPOKEN_SILENCE_SECONDS,
+        play_beep=False,
+        finish_on_key="1239",
+        trim="trim-silence",
+        action=_url(attempt, "spoken"),
+        method="POST",
+    )
     resp.redirect(_url(attempt, "silence"), method="POST")
     return _twiml(resp)
 
@@ -125,8 +136,9 @@ def answered(s, attempt: m.CallbackAttempt) -> Response:
     return _question(attempt)
 
 
-def _answer(s, attempt: m.CallbackAttempt, key: str | None = None,
-            result: str | None = None) -> Response:
+def _answer(
+    s, attempt: m.CallbackAttempt, key: str | None = None, result: str | None = None
+) -> Response:
     if key == script.OPT_OUT_KEY:
         attempt.outcome = "opted_out"
         service.add_do_not_call(s, attempt.number, source="keypad", actor="citizen")
@@ -138,8 +150,13 @@ def _answer(s, attempt: m.CallbackAttempt, key: str | None = None,
     ticketing.record_result(s, attempt, result)
     resp = VoiceResponse()
     _say(resp, script.THANKS_RESULT)
-    resp.record(max_length=COMMENT_MAX_SECONDS, finish_on_key="#", timeout=4,
-                action=_url(attempt, "comment"), method="POST")
+    resp.record(
+        max_length=COMMENT_MAX_SECONDS,
+        finish_on_key="#",
+        timeout=4,
+        action=_url(attempt, "comment"),
+        method="POST",
+    )
     _say(resp, script.GOODBYE)
     resp.hangup()
     return _twiml(resp)
@@ -161,8 +178,12 @@ def spoken(s, attempt: m.CallbackAttempt) -> Response:
         return silence(s, attempt)
     from speech.jobs import enqueue_grammar
 
-    job = enqueue_grammar(s, call_sid=attempt.call_sid or request.form.get("CallSid", ""),
-                          recording_url=url, words=list(script.WORDS))
+    job = enqueue_grammar(
+        s,
+        call_sid=attempt.call_sid or request.form.get("CallSid", ""),
+        recording_url=url,
+        words=list(script.WORDS),
+    )
     resp = VoiceResponse()
     resp.pause(length=1)
     resp.redirect(_url(attempt, "heard", job=job, n=0), method="POST")
@@ -218,12 +239,19 @@ def status(attempt_id: int):
         if attempt is None:
             return Response(status=204)
         duration = form.get("CallDuration") or form.get("Duration")
-        s.add(m.CallbackEvent(
-            attempt_id=attempt.id, call_sid=form.get("CallSid"), status=call_status,
-            answered_by=form.get("AnsweredBy"),
-            duration=int(duration) if duration and duration.isdigit() else None,
-            sequence=int(form["SequenceNumber"]) if form.get("SequenceNumber", "").isdigit()
-            else None, received_at=utcnow()))
+        s.add(
+            m.CallbackEvent(
+                attempt_id=attempt.id,
+                call_sid=form.get("CallSid"),
+                status=call_status,
+                answered_by=form.get("AnsweredBy"),
+                duration=int(duration) if duration and duration.isdigit() else None,
+                sequence=int(form["SequenceNumber"])
+                if form.get("SequenceNumber", "").isdigit()
+                else None,
+                received_at=utcnow(),
+            )
+        )
         attempt.call_sid = attempt.call_sid or form.get("CallSid")
         if form.get("AnsweredBy"):
             attempt.answered_by = form["AnsweredBy"]

@@ -25,8 +25,11 @@ def is_workday(day: date) -> bool:
     except NotImplementedError:
         if day.year not in _warned_years:
             _warned_years.add(day.year)
-            log.warning("holiday calendar has no data for %s: assuming Monday-Friday; "
-                        "upgrade chinese-calendar", day.year)
+            log.warning(
+                "holiday calendar has no data for %s: assuming Monday-Friday; "
+                "upgrade chinese-calendar",
+                day.year,
+            )
         return day.weekday() < 5
 
 

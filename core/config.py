@@ -23,30 +23,61 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'hotline.db'}",
-            "SQLAlchemy URL; SQLite (WAL) by default, e.g. postgresql+psycopg://user@host/db"),
-    Setting("PUBLIC_BASE_URL", "http://127.0.0.1:8000",
-            "URL Twilio uses to reach us; webhook signatures are checked against it"),
-    Setting("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000",
-            "Twilio account SID; the default is the local simulator's"),
-    Setting("TWILIO_AUTH_TOKEN", None,
-            "Twilio auth token (signs webhooks); default: a random token kept in var/", True),
+    Setting(
+        "DATABASE_URL",
+        f"sqlite:///{ROOT / 'var' / 'hotline.db'}",
+        "SQLAlchemy URL; SQLite (WAL) by default, e.g. postgresql+psycopg://user@host/db",
+    ),
+    Setting(
+        "PUBLIC_BASE_URL",
+        "http://127.0.0.1:8000",
+        "URL Twilio uses to reach us; webhook signatures are checked against it",
+    ),
+    Setting(
+        "TWILIO_ACCOUNT_SID",
+        "AC00000000000000000000000000000000",
+        "Twilio account SID; the default is the local simulator's",
+    ),
+    Setting(
+        "TWILIO_AUTH_TOKEN",
+        None,
+        "Twilio auth token (signs webhooks); default: a random token kept in var/",
+        True,
+    ),
     Setting("TWILIO_CALLER_ID", "+8605460000000", "Caller ID for outgoing calls"),
-    Setting("TWILIO_API_BASE", "https://api.twilio.com",
-            "Base of Twilio's REST API; every REST call and recording download goes here "
-            "(simulator mode: PUBLIC_BASE_URL/simulator/twilio, the simulator's stand-in)"),
-    Setting("TELEPHONY", None,
-            "'twilio' or 'simulator'; default: simulator unless TWILIO_AUTH_TOKEN is set"),
-    Setting("OPERATOR_NUMBER", "+8605468888888",
-            "Number or SIP URI dialled when the flow cannot continue (apology + transfer)"),
+    Setting(
+        "TWILIO_API_BASE",
+        "https://api.twilio.com",
+        "Base of Twilio's REST API; every REST call and recording download goes here "
+        "(simulator mode: PUBLIC_BASE_URL/simulator/twilio, the simulator's stand-in)",
+    ),
+    Setting(
+        "TELEPHONY",
+        None,
+        "'twilio' or 'simulator'; default: simulator unless TWILIO_AUTH_TOKEN is set",
+    ),
+    Setting(
+        "OPERATOR_NUMBER",
+        "+8605468888888",
+        "Number or SIP URI dialled when the flow cannot continue (apology + transfer)",
+    ),
     Setting("FLOWS_PATH", str(ROOT / "flows.yaml"), "The flow definition supervisors edit"),
-    Setting("VOSK_MODEL_PATH", str(ROOT / "models" / "vosk-model-small-cn-0.22"),
-            "Directory of the Vosk model used for transcription"),
-    Setting("VOSK_MODEL_SHA256", None,
-            "Expected SHA-256 of the model zip `flask speech download-model` fetches "
-            "(default: the pinned checksum of the known models)"),
-    Setting("SPEECH_GRAMMAR_MIN_CONFIDENCE", "0.6",
-            "Spoken menu answers below this confidence count as an invalid try"),
+    Setting(
+        "VOSK_MODEL_PATH",
+        str(ROOT / "models" / "vosk-model-small-cn-0.22"),
+        "Directory of the Vosk model used for transcription",
+    ),
+    Setting(
+        "VOSK_MODEL_SHA256",
+        None,
+        "Expected SHA-256 of the model zip `flask speech download-model` fetches "
+        "(default: the pinned checksum of the known models)",
+    ),
+    Setting(
+        "SPEECH_GRAMMAR_MIN_CONFIDENCE",
+        "0.6",
+        "Spoken menu answers below this confidence count as an invalid try",
+    ),
     Setting("TTS_VOICE", "cmn", "espeak-ng voice of synthesized prompts (Mandarin: cmn)"),
     Setting("TTS_RATE", "165", "Speaking rate of synthesized prompts (words per minute)"),
     Setting("AUDIO_DIR", str(ROOT / "var" / "audio"), "Cache of synthesized prompts"),
@@ -58,39 +89,75 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORT", "8000", "Port of the web server"),
     Setting("WEB_WORKERS", "2", "gunicorn worker processes"),
     Setting("LOG_LEVEL", "INFO", "Python logging level"),
-    Setting("CALLBACK_DELAY", "next-working-day",
-            "Delay before a satisfaction callback: 'next-working-day' or an ISO-8601 duration"),
+    Setting(
+        "CALLBACK_DELAY",
+        "next-working-day",
+        "Delay before a satisfaction callback: 'next-working-day' or an ISO-8601 duration",
+    ),
     Setting("CALLING_WINDOW", "09:00-20:00", "Local hours in which outgoing calls are placed"),
     Setting("CALLBACK_MAX_ATTEMPTS", "3", "Attempts per callback"),
     Setting("CALLBACK_CPS", "1", "Outgoing calls per second (Twilio's default is 1)"),
     Setting("CALLBACK_MAX_CONCURRENT", "10", "Outgoing calls in progress at once"),
-    Setting("CALLING_DAYS", "workdays",
-            "'workdays' (no calls on public holidays or weekends; 调休 workdays count) or 'all'"),
-    Setting("CALLBACK_RETRY_SPACING", "PT30M,PT2H,next-working-day",
-            "Wait before attempt 2, 3, 4...: ISO-8601 durations or 'next-working-day'"),
-    Setting("CALLBACK_LEASE_SECONDS", "30",
-            "Scheduler lease; a standby scheduler takes over this long after the active one dies"),
-    Setting("RETURN_CALL_WITHIN", "PT4H",
-            "Return calls to callers who hung up in the queue are placed within this time"),
+    Setting(
+        "CALLING_DAYS",
+        "workdays",
+        "'workdays' (no calls on public holidays or weekends; 调休 workdays count) or 'all'",
+    ),
+    Setting(
+        "CALLBACK_RETRY_SPACING",
+        "PT30M,PT2H,next-working-day",
+        "Wait before attempt 2, 3, 4...: ISO-8601 durations or 'next-working-day'",
+    ),
+    Setting(
+        "CALLBACK_LEASE_SECONDS",
+        "30",
+        "Scheduler lease; a standby scheduler takes over this long after the active one dies",
+    ),
+    Setting(
+        "RETURN_CALL_WITHIN",
+        "PT4H",
+        "Return calls to callers who hung up in the queue are placed within this time",
+    ),
     Setting("RETURN_CALL_QUEUE", "agents", "Agent queue a returned call is put into"),
-    Setting("SIMULATOR_CALLEE", "answer:1",
-            "How the simulated citizen answers outgoing calls: answer:DIGITS, silent, "
-            "no-answer, busy, failed or machine"),
-    Setting("TICKET_DUE_DAYS", "consultation=3,complaint=13,suggestion=10,other=10",
-            "Working days to answer a ticket, per demand type"),
-    Setting("RETENTION_DAYS", "180",
-            "Days recordings and transcripts are kept before the purge job deletes them"),
+    Setting(
+        "SIMULATOR_CALLEE",
+        "answer:1",
+        "How the simulated citizen answers outgoing calls: answer:DIGITS, silent, "
+        "no-answer, busy, failed or machine",
+    ),
+    Setting(
+        "TICKET_DUE_DAYS",
+        "consultation=3,complaint=13,suggestion=10,other=10",
+        "Working days to answer a ticket, per demand type",
+    ),
+    Setting(
+        "RETENTION_DAYS",
+        "180",
+        "Days recordings and transcripts are kept before the purge job deletes them",
+    ),
     Setting("SURGE_WINDOW_HOURS", "24", "Rolling window of the surge detector (hours)"),
     Setting("SURGE_MIN_COUNT", "5", "Fewest tickets in a window that can be a surge"),
     Setting("SURGE_RATIO", "3", "A window this many times its baseline is a surge"),
-    Setting("SESSION_IDLE_MINUTES", "30", "Supervisor-page sessions end after this much inactivity"),
-    Setting("SESSION_MAX_HOURS", "12", "Supervisor-page sessions end this long after login, active or not"),
-    Setting("LOGIN_MAX_FAILURES", "5",
-            "Failed logins (per username, and x4 per address) before a temporary lockout"),
+    Setting(
+        "SESSION_IDLE_MINUTES", "30", "Supervisor-page sessions end after this much inactivity"
+    ),
+    Setting(
+        "SESSION_MAX_HOURS",
+        "12",
+        "Supervisor-page sessions end this long after login, active or not",
+    ),
+    Setting(
+        "LOGIN_MAX_FAILURES",
+        "5",
+        "Failed logins (per username, and x4 per address) before a temporary lockout",
+    ),
     Setting("LOGIN_LOCKOUT_MINUTES", "15", "Length of the lockout after too many failed logins"),
-    Setting("TRUSTED_PROXIES", "0",
-            "Reverse proxies in front of the app (nginx: 1) whose X-Forwarded-For names the "
-            "client, for per-address login limits"),
+    Setting(
+        "TRUSTED_PROXIES",
+        "0",
+        "Reverse proxies in front of the app (nginx: 1) whose X-Forwarded-For names the "
+        "client, for per-address login limits",
+    ),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

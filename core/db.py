@@ -102,8 +102,15 @@ def import_all_models() -> None:
     """Import every package's models so Base.metadata is complete (Alembic, tests)."""
     import importlib
 
-    for name in ("ivr.models", "tickets.models", "speech.models", "callbacks.models",
-                 "accounts.models", "studio.models", "telephony.models"):
+    for name in (
+        "ivr.models",
+        "tickets.models",
+        "speech.models",
+        "callbacks.models",
+        "accounts.models",
+        "studio.models",
+        "telephony.models",
+    ):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -11,7 +11,8 @@ _KEEP_TAIL = 4
 # an area code (0xx-xxxxxxxx). Dates (20261126) and ticket numbers (14 digits) are not
 # personal data and stay readable; the lookarounds stop matches inside longer digit runs.
 _NUMBER_RE = re.compile(
-    r"(?<![\d+])(?:(?:\+|%2[Bb])\d{7,15}|1[3-9]\d{9}|0\d{2,3}[- ]?\d{7,8})(?!\d)")
+    r"(?<![\d+])(?:(?:\+|%2[Bb])\d{7,15}|1[3-9]\d{9}|0\d{2,3}[- ]?\d{7,8})(?!\d)"
+)
 
 
 def mask_number(number: str | None) -> str:
@@ -23,12 +24,13 @@ def mask_number(number: str | None) -> str:
     body = digits[1:] if plus else digits
     if len(body) <= _KEEP_HEAD + _KEEP_TAIL:
         return ("+" if plus else "") + "*" * len(body)
-    masked = body[:_KEEP_HEAD + (2 if plus else 0)] + "****" + body[-_KEEP_TAIL:]
+    masked = body[: _KEEP_HEAD + (2 if plus else 0)] + "****" + body[-_KEEP_TAIL:]
     return ("+" if plus else "") + masked
 
 
 def mask_text(text: str) -> str:
     """Mask every phone-number-looking run in free text."""
+
     def _mask(match: re.Match) -> str:
         number = re.sub(r"[\- ]", "", match.group(0))
         return mask_number("+" + number[3:] if number[:3].upper() == "%2B" else number)

@@ -22,8 +22,11 @@ COMPONENTS = ("accounts", "tickets", "speech", "ivr.webhooks", "callbacks", "stu
 def create_app(config: dict | None = None) -> Flask:
     """Build the app from the environment, then apply `config` overrides (tests)."""
     # Pages of every package share one layout: web/templates/base.html, web/static/.
-    app = Flask(__name__, template_folder=str(ROOT / "web" / "templates"),
-                static_folder=str(ROOT / "web" / "static"))
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "web" / "templates"),
+        static_folder=str(ROOT / "web" / "static"),
+    )
     app.config.from_mapping(load_config())
     app.config.update(
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,

@@ -58,13 +58,19 @@ def relax_durability(s: Session) -> None:
 
 def lock_session(s: Session, call_sid: str) -> CallSession | None:
     """The call's session row, locked for this transaction (None if the call is unknown)."""
-    query = (select(CallSession).where(CallSession.call_sid == call_sid)
-             .execution_options(populate_existing=True))
+    query = (
+        select(CallSession)
+        .where(CallSession.call_sid == call_sid)
+        .execution_options(populate_existing=True)
+    )
     if s.get_bind().dialect.name == "sqlite":
         # SQLite has no row locks: an UPDATE takes the database write lock before the read.
-        s.execute(update(CallSession).where(CallSession.call_sid == call_sid)
-                  .values(step=CallSession.step)
-                  .execution_options(synchronize_session=False))
+        s.execute(
+            update(CallSession)
+            .where(CallSession.call_sid == call_sid)
+            .values(step=CallSession.step)
+            .execution_options(synchronize_session=False)
+        )
         return s.scalar(query)
     return s.scalar(query.with_for_update())
 
@@ -73,11 +79,26 @@ def get_call(s: Session, call_sid: str) -> Call | None:
     return s.scalar(select(Call).where(Call.call_sid == call_sid))
 
 
-def open_call(s: Session, *, call_sid: str, caller: str | None, called: str | None,
-              direction: str, flow_version: str | None, now: datetime | None = None) -> Call:
-    call = Call(call_sid=call_sid, caller=caller, called=called, direction=direction,
-                started_at=now or utcnow(), nodes=[], needs_return_call=False,
-                flow_version=flow_version)
+def open_call(
+    s: Session,
+    *,
+    call_sid: str,
+    caller: str | None,
+    called: str | None,
+    direction: str,
+    flow_version: str | None,
+    now: datetime | None = None,
+) -> Call:
+    call = Call(
+        call_sid=call_sid,
+        caller=caller,
+        called=called,
+        direction=direction,
+        started_at=now or utcnow(),
+        nodes=[],
+        needs_return_call=False,
+        flow_version=flow_version,
+    )
     s.add(call)
     return call
 
@@ -85,12 +106,22 @@ def open_call(s: Session, *, call_sid: str, caller: str | None, called: str | No
 def _mirrored(session: dict | None) -> tuple:
     if session is None:
         return ()
-    return (len(session.get("path", [])), session.get("outcome"),
-            session.get("needs_return_call"), session.get("vars", {}).get("ticket_number"))
+    return (
+        len(session.get("path", [])),
+        session.get("outcome"),
+        session.get("needs_return_call"),
+        session.get("vars", {}).get("ticket_number"),
+    )
 
 
-def save_turn(s: Session, cs: CallSession, session: dict, response: str,
-              now: datetime | None = None, previous: dict | None = None) -> None:
+def save_turn(
+    s: Session,
+    cs: CallSession,
+    session: dict,
+    response: str,
+    now: datetime | None = None,
+    previous: dict | None = None,
+) -> None:
     """Store the session and the TwiML answered for this step, and mirror the call record
     (only when the turn changed what the record shows: most menu turns do not)."""
     cs.data = dict(session)
@@ -101,8 +132,9 @@ def save_turn(s: Session, cs: CallSession, session: dict, response: str,
         sync_call(s, session, now=now)
 
 
-def sync_call(s: Session, session: dict, *, status: str | None = None,
-              now: datetime | None = None) -> Call | None:
+def sync_call(
+    s: Session, session: dict, *, status: str | None = None, now: datetime | None = None
+) -> Call | None:
     """Copy what the session knows (path, outcome, return call) onto the call record."""
     call = get_call(s, session["call"]["sid"])
     if call is None:

@@ -38,8 +38,11 @@ def config_show(markdown: bool) -> None:
     if markdown:
         click.echo("| Variable | Default | Meaning |\n|---|---|---|")
         for s in SETTINGS:
-            default = "(random, kept in `var/`)" if s.secret and s.default is None else (
-                f"`{s.default.replace(str(ROOT), '<repo>')}`" if s.default else "(unset)")
+            default = (
+                "(random, kept in `var/`)"
+                if s.secret and s.default is None
+                else (f"`{s.default.replace(str(ROOT), '<repo>')}`" if s.default else "(unset)")
+            )
             click.echo(f"| `{s.name}` | {default} | {s.help} |")
         return
     for s in SETTINGS:

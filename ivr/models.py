@@ -9,8 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
 
-OUTCOMES = ("agent", "voice_message", "self_service", "abandoned_menu", "abandoned_queue",
-            "error_transfer")
+OUTCOMES = (
+    "agent",
+    "voice_message",
+    "self_service",
+    "abandoned_menu",
+    "abandoned_queue",
+    "error_transfer",
+)
 
 
 class Call(Base):
@@ -48,8 +54,9 @@ class CallSession(Base):
     step: Mapped[int] = mapped_column(Integer, default=0)
     last_response: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
-                                                 onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
 
 
 class Notice(Base):

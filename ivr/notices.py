@@ -26,18 +26,27 @@ class NoticeError(ValueError):
     """A notice that cannot be saved as given."""
 
 
-def add_notice(s: Session, *, text: str, expires_at: datetime | None = None,
-               district: str | None = None, topic: str | None = None,
-               language: str = "zh-CN", created_by: str | None = None,
-               now: datetime | None = None) -> Notice:
+def add_notice(
+    s: Session,
+    *,
+    text: str,
+    expires_at: datetime | None = None,
+    district: str | None = None,
+    topic: str | None = None,
+    language: str = "zh-CN",
+    created_by: str | None = None,
+    now: datetime | None = None,
+) -> Notice:
     """Switch on a notice until `expires_at` (default: 24 hours from now)."""
     now = now or utcnow()
     text = (text or "").strip()
     if not text:
         raise NoticeError("a notice needs text")
     if len(text) > NOTICE_MAX_CHARS:
-        raise NoticeError(f"a notice is read to every caller: at most {NOTICE_MAX_CHARS} "
-                          f"characters (got {len(text)})")
+        raise NoticeError(
+            f"a notice is read to every caller: at most {NOTICE_MAX_CHARS} "
+            f"characters (got {len(text)})"
+        )
     expires_at = expires_at or now + NOTICE_DEFAULT_DURATION
     if expires_at.tzinfo is None:
         raise NoticeError("expires_at must be timezone-aware")
@@ -45,16 +54,29 @@ def add_notice(s: Session, *, text: str, expires_at: datetime | None = None,
         raise NoticeError("expires_at is in the past")
     if expires_at - now > NOTICE_MAX_DURATION:
         raise NoticeError(f"a notice may run at most {NOTICE_MAX_DURATION.days} days")
-    notice = Notice(text=text, expires_at=expires_at, district=district or None,
-                    topic=topic or None, language=language, created_by=created_by, active=True,
-                    created_at=now)
+    notice = Notice(
+        text=text,
+        expires_at=expires_at,
+        district=district or None,
+        topic=topic or None,
+        language=language,
+        created_by=created_by,
+        active=True,
+        created_at=now,
+    )
     s.add(notice)
     s.flush()
     return notice
 
 
-def active_notices(s: Session, *, now: datetime | None = None, district: str | None = None,
-                   topic: str | None = None, language: str | None = None) -> list[Notice]:
+def active_notices(
+    s: Session,
+    *,
+    now: datetime | None = None,
+    district: str | None = None,
+    topic: str | None = None,
+    language: str | None = None,
+) -> list[Notice]:
     """Notices switched on and not expired; a district/topic filter keeps general ones too."""
     q = select(Notice).where(Notice.active.is_(True), Notice.expires_at > (now or utcnow()))
     if district:
@@ -66,8 +88,9 @@ def active_notices(s: Session, *, now: datetime | None = None, district: str | N
     return list(s.scalars(q.order_by(Notice.created_at, Notice.id)))
 
 
-def list_notices(s: Session, *, include_expired: bool = False,
-                 now: datetime | None = None) -> list[Notice]:
+def list_notices(
+    s: Session, *, include_expired: bool = False, now: datetime | None = None
+) -> list[Notice]:
     if not include_expired:
         return active_notices(s, now=now)
     return list(s.scalars(select(Notice).order_by(Notice.created_at.desc(), Notice.id.desc())))
@@ -97,8 +120,13 @@ notices_cli = AppGroup("notices", help="Incident notices played after the greeti
 
 @notices_cli.command("add")
 @click.argument("text")
-@click.option("--hours", type=float, default=NOTICE_DEFAULT_DURATION.total_seconds() / 3600,
-              show_default=True, help="How long the notice stays on.")
+@click.option(
+    "--hours",
+    type=float,
+    default=NOTICE_DEFAULT_DURATION.total_seconds() / 3600,
+    show_default=True,
+    help="How long the notice stays on.",
+)
 @click.option("--district", default=None)
 @click.option("--topic", default=None)
 @click.option("--language", default="zh-CN", show_default=True)
@@ -106,8 +134,15 @@ def add_cmd(text, hours, district, topic, language):
     """Switch on a notice."""
     with get_db(current_app).session() as s:
         try:
-            n = add_notice(s, text=text, expires_at=utcnow() + timedelta(hours=hours),
-                           district=district, topic=topic, language=language, created_by="cli")
+            n = add_notice(
+                s,
+                text=text,
+                expires_at=utcnow() + timedelta(hours=hours),
+                district=district,
+                topic=topic,
+                language=language,
+                created_by="cli",
+            )
         except NoticeError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"notice {n.id} on until {n.expires_at.isoformat(timespec='minutes')}")
@@ -121,8 +156,10 @@ def list_cmd(show_all):
         for n in list_notices(s, include_expired=show_all):
             scope = "/".join(x for x in (n.district, n.topic) if x) or "all"
             state = "on" if n.active and _aware(n.expires_at) > utcnow() else "off"
-            click.echo(f"{n.id}\t{state}\t{_aware(n.expires_at).isoformat(timespec='minutes')}"
-                       f"\t{scope}\t{n.text}")
+            click.echo(
+                f"{n.id}\t{state}\t{_aware(n.expires_at).isoformat(timespec='minutes')}"
+                f"\t{scope}\t{n.text}"
+            )
 
 
 @notices_cli.command("expire")

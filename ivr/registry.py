@@ -67,9 +67,12 @@ class FlowRegistry:
                 flow, source = self._load()
             except FlowError as exc:
                 self.errors = [str(e) for e in exc.errors]
-                log.error("flow file %s is invalid; %s: %s", self.path,
-                          "keeping version " + self.current.version if self.current else
-                          "no flow loaded", "; ".join(self.errors))
+                log.error(
+                    "flow file %s is invalid; %s: %s",
+                    self.path,
+                    "keeping version " + self.current.version if self.current else "no flow loaded",
+                    "; ".join(self.errors),
+                )
                 return False
             self.errors = []
             if self.current is not None and flow.version == self.current.version:
@@ -77,8 +80,9 @@ class FlowRegistry:
             self._versions[flow.version] = flow
             self._sources[flow.version] = source
             self.current = flow
-            log.info("flow %s version %s loaded (%d nodes)", flow.name, flow.version,
-                     len(flow.nodes))
+            log.info(
+                "flow %s version %s loaded (%d nodes)", flow.name, flow.version, len(flow.nodes)
+            )
         if self.on_load is not None:
             try:
                 self.on_load(flow)
@@ -90,8 +94,9 @@ class FlowRegistry:
         try:
             doc, source = read_file(self.path)
         except OSError as exc:
-            raise FlowError([FlowIssue(self.path.name, None, "", f"cannot read: {exc.strerror}",
-                                       "unreadable")]) from None
+            raise FlowError(
+                [FlowIssue(self.path.name, None, "", f"cannot read: {exc.strerror}", "unreadable")]
+            ) from None
         return build(doc, source), source
 
     def latest(self) -> Flow:
@@ -109,8 +114,13 @@ class FlowRegistry:
         if s.get(FlowVersion, flow.version) is None:
             try:
                 with s.begin_nested():  # another worker may store the same version at once
-                    s.add(FlowVersion(version=flow.version, file=str(self.path),
-                                      source=self._sources[flow.version]))
+                    s.add(
+                        FlowVersion(
+                            version=flow.version,
+                            file=str(self.path),
+                            source=self._sources[flow.version],
+                        )
+                    )
             except IntegrityError:
                 pass
         self._persisted.add(flow.version)
@@ -131,8 +141,11 @@ class FlowRegistry:
     def check(self, _app) -> health.Check:
         if self.current is None:
             return health.Check(False, {"file": str(self.path), "errors": self.errors})
-        detail = {"version": self.current.version, "name": self.current.name,
-                  "file": str(self.path)}
+        detail = {
+            "version": self.current.version,
+            "name": self.current.name,
+            "file": str(self.path),
+        }
         if self.errors:
             # The line keeps serving the last good version: report, do not fail the instance.
             detail |= {"stale": True, "errors": self.errors}

@@ -38,15 +38,19 @@ class DbServices:
     def known_caller(self, caller: str | None) -> bool:
         if not caller:
             return False
-        return bool(self.s.scalar(select(exists().where(
-            Call.caller == caller, Call.call_sid != self.call_sid))))
+        return bool(
+            self.s.scalar(
+                select(exists().where(Call.caller == caller, Call.call_sid != self.call_sid))
+            )
+        )
 
     def incident_mode(self) -> bool:
         return bool(notices.active_notices(self.s, now=clock(self.app)))
 
     def active_notices(self, *, district, topic, language) -> list[str]:
-        found = notices.active_notices(self.s, now=clock(self.app), district=district,
-                                       topic=topic, language=language)
+        found = notices.active_notices(
+            self.s, now=clock(self.app), district=district, topic=topic, language=language
+        )
         return [n.text for n in found]
 
     def kb_answer(self, article: str, language: str) -> str | None:
@@ -61,19 +65,29 @@ class DbServices:
         ticket = find_by_number(self.s, number)
         return spoken_status(ticket, language) if ticket is not None else None
 
-    def leave_voice_message(self, session: dict, *, recording_url: str,
-                            recording_sid: str | None, duration: int) -> str:
+    def leave_voice_message(
+        self, session: dict, *, recording_url: str, recording_sid: str | None, duration: int
+    ) -> str:
         from tickets.service import create_ticket
 
         ticket = create_ticket(
-            self.s, channel="voice_message", caller_number=session["call"]["caller"],
-            call_sid=self.call_sid, recording_sid=recording_sid, recording_url=recording_url,
-            idempotency_key=f"{self.call_sid}:{self.step}")
+            self.s,
+            channel="voice_message",
+            caller_number=session["call"]["caller"],
+            call_sid=self.call_sid,
+            recording_sid=recording_sid,
+            recording_url=recording_url,
+            idempotency_key=f"{self.call_sid}:{self.step}",
+        )
         try:
             from speech.jobs import enqueue_transcription
         except ModuleNotFoundError:
             log.warning("speech package missing: ticket %s will not be transcribed", ticket.number)
         else:
-            enqueue_transcription(self.s, ticket_id=ticket.id, recording_url=recording_url,
-                                  recording_sid=recording_sid)
+            enqueue_transcription(
+                self.s,
+                ticket_id=ticket.id,
+                recording_url=recording_url,
+                recording_sid=recording_sid,
+            )
         return ticket.number

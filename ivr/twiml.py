@@ -33,15 +33,28 @@ class PollAgain:
     seconds: int
 
 
-_EVENT_TYPES = {cls.__name__: cls for cls in (
-    ev.Say, ev.Play, ev.Hangup, ev.TransferToOperator, ev.TicketCreated, ev.GatherDigits,
-    ev.RecordAudio, ev.Enqueue, ev.Dial, PollAgain)}
+_EVENT_TYPES = {
+    cls.__name__: cls
+    for cls in (
+        ev.Say,
+        ev.Play,
+        ev.Hangup,
+        ev.TransferToOperator,
+        ev.TicketCreated,
+        ev.GatherDigits,
+        ev.RecordAudio,
+        ev.Enqueue,
+        ev.Dial,
+        PollAgain,
+    )
+}
 
 
 def dump_events(events: list) -> str:
     """A turn's events as JSON: stored per step, so a Twilio retry gets the same answer."""
-    return json.dumps([{"type": type(e).__name__, **dataclasses.asdict(e)} for e in events],
-                      ensure_ascii=False)
+    return json.dumps(
+        [{"type": type(e).__name__, **dataclasses.asdict(e)} for e in events], ensure_ascii=False
+    )
 
 
 def load_events(text: str) -> list:
@@ -81,8 +94,9 @@ def _speak_all(parent, items, speak: Speaker) -> None:
             parent.play(item.url)
 
 
-def render(events: list, *, url: Callable[[str], str], step: int, operator: str,
-           speak: Speaker) -> str:
+def render(
+    events: list, *, url: Callable[[str], str], step: int, operator: str, speak: Speaker
+) -> str:
     """TwiML for one engine turn. `url(path)` makes the absolute callback URL."""
     resp = VoiceResponse()
     action = url(f"{STEP_PATH}?s={step}")
@@ -95,21 +109,36 @@ def render(events: list, *, url: Callable[[str], str], step: int, operator: str,
         return str(resp)
     if isinstance(last, ev.GatherDigits):
         # Prompts go inside <Gather> so the caller can key in while they play.
-        gather = resp.gather(action=action, method="POST", timeout=last.timeout,
-                             finish_on_key=last.finish_on_key,
-                             **({"num_digits": last.num_digits} if last.num_digits else {}))
+        gather = resp.gather(
+            action=action,
+            method="POST",
+            timeout=last.timeout,
+            finish_on_key=last.finish_on_key,
+            **({"num_digits": last.num_digits} if last.num_digits else {}),
+        )
         _speak_all(gather, spoken, speak)
         resp.redirect(no_input, method="POST")
         return str(resp)
     _speak_all(resp, spoken, speak)
     if isinstance(last, ev.RecordAudio):
-        resp.record(action=action, method="POST", max_length=last.max_length,
-                    timeout=last.silence, play_beep=last.beep, finish_on_key=RECORD_FINISH_KEY,
-                    trim="trim-silence")
+        resp.record(
+            action=action,
+            method="POST",
+            max_length=last.max_length,
+            timeout=last.silence,
+            play_beep=last.beep,
+            finish_on_key=RECORD_FINISH_KEY,
+            trim="trim-silence",
+        )
         resp.redirect(no_input, method="POST")  # Twilio skips the action on an empty recording
     elif isinstance(last, ev.Enqueue):
-        resp.enqueue(last.queue, action=action, method="POST",
-                     wait_url=url(f"{HOLD_PATH}?s={step}"), wait_url_method="POST")
+        resp.enqueue(
+            last.queue,
+            action=action,
+            method="POST",
+            wait_url=url(f"{HOLD_PATH}?s={step}"),
+            wait_url_method="POST",
+        )
     elif isinstance(last, ev.Dial):
         dial = resp.dial(action=action, method="POST", timeout=last.timeout)
         if last.target.startswith("sip:"):
@@ -135,8 +164,14 @@ def empty() -> str:
     return str(VoiceResponse())
 
 
-def hold(*, prompts: list[tuple[str, str]], position: tuple[str, str] | None, speak: Speaker,
-         leave: bool, pause: int = HOLD_PAUSE_SECONDS) -> str:
+def hold(
+    *,
+    prompts: list[tuple[str, str]],
+    position: tuple[str, str] | None,
+    speak: Speaker,
+    leave: bool,
+    pause: int = HOLD_PAUSE_SECONDS,
+) -> str:
     """The queue's wait URL answer: hold prompts and position, or <Leave> for the overflow."""
     resp = VoiceResponse()
     if leave:
@@ -158,8 +193,11 @@ def parse_input(wait: str | None, form, *, timeout: bool):
         digits = form.get("Digits", "")
         return ev.Digits(digits) if digits else ev.Timeout()
     if wait == "RecordAudio":
-        return ev.RecordingDone(url=form.get("RecordingUrl", ""), sid=form.get("RecordingSid"),
-                                duration=_int(form.get("RecordingDuration")))
+        return ev.RecordingDone(
+            url=form.get("RecordingUrl", ""),
+            sid=form.get("RecordingSid"),
+            duration=_int(form.get("RecordingDuration")),
+        )
     if wait == "Enqueue" and "QueueResult" in form:
         return ev.QueueResult(form["QueueResult"], _int(form.get("QueueTime")))
     if wait == "Dial" and "DialCallStatus" in form:

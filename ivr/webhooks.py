@@ -61,15 +61,18 @@ def never_fail(view):
             return view(*args, **kwargs)
         except Exception as exc:
             sid = request.form.get("CallSid", "-")
-            log.error("webhook %s failed for call %s from %s: %s", request.path, sid,
-                      mask_number(request.form.get("From")),
-                      mask_text("".join(traceback.format_exception(exc))))
+            log.error(
+                "webhook %s failed for call %s from %s: %s",
+                request.path,
+                sid,
+                mask_number(request.form.get("From")),
+                mask_text("".join(traceback.format_exception(exc))),
+            )
             try:
                 with get_db().session() as s:
                     calls.mark_error(s, sid)
             except Exception as inner:
-                log.error("could not mark call %s as error_transfer: %s", sid,
-                          type(inner).__name__)
+                log.error("could not mark call %s as error_transfer: %s", sid, type(inner).__name__)
             return _xml(twiml.apology(current_app.config["OPERATOR_NUMBER"], speaker()))
 
     return wrapped
@@ -88,8 +91,15 @@ def _reply(stored: str | None, step_no: int) -> Response:
     miss (seconds) must not hold the database lock other calls wait on."""
     if not stored:
         return _xml(twiml.empty())
-    return _xml(twiml.render(twiml.load_events(stored), url=signed_url, step=step_no,
-                             operator=current_app.config["OPERATOR_NUMBER"], speak=speaker()))
+    return _xml(
+        twiml.render(
+            twiml.load_events(stored),
+            url=signed_url,
+            step=step_no,
+            operator=current_app.config["OPERATOR_NUMBER"],
+            speak=speaker(),
+        )
+    )
 
 
 @bp.post("/voice")
@@ -116,9 +126,15 @@ def _start_call(s, sid: str, form):
     flow = registry().latest()
     registry().persist(s, flow)
     caller = form.get("From") or None
-    calls.open_call(s, call_sid=sid, caller=caller, called=form.get("To"),
-                    direction=form.get("Direction", "inbound"), flow_version=flow.version,
-                    now=clock(current_app))
+    calls.open_call(
+        s,
+        call_sid=sid,
+        caller=caller,
+        called=form.get("To"),
+        direction=form.get("Direction", "inbound"),
+        flow_version=flow.version,
+        now=clock(current_app),
+    )
     session = engine.new_session(flow, call_sid=sid, caller=caller, called=form.get("To"))
     cs = calls.CallSession(call_sid=sid, data=session, step=0)
     s.add(cs)
@@ -147,8 +163,13 @@ def _continue_call(s, cs):
     session = copy.deepcopy(cs.data)  # the engine mutates it; the column must see a change
     flow = registry().get(s, session["flow_version"])
     services = DbServices(s, current_app, call_sid=cs.call_sid, step=cs.step)
-    value = _listen(s, cs, session) if _listening(session) else twiml.parse_input(
-        session.get("wait"), request.form, timeout=bool(request.args.get("timeout")))
+    value = (
+        _listen(s, cs, session)
+        if _listening(session)
+        else twiml.parse_input(
+            session.get("wait"), request.form, timeout=bool(request.args.get("timeout"))
+        )
+    )
     if isinstance(value, tuple):  # a poll answer, not an engine turn
         return value
     if value is None:
@@ -177,8 +198,7 @@ def _listen(s, cs, session: dict):
         if request.args.get("timeout") or not url:
             return ev.Timeout()
         node = registry().get(s, session["flow_version"]).nodes[session["node"]]
-        job = enqueue_grammar(s, call_sid=cs.call_sid, recording_url=url,
-                              words=list(node.keywords))
+        job = enqueue_grammar(s, call_sid=cs.call_sid, recording_url=url, words=list(node.keywords))
         session["listen"] = {"job": job, "polls": 1}
         return _poll_answer(s, cs, session)
     result = grammar_result(s, pending["job"])
@@ -206,8 +226,9 @@ def queue_wait():
     try:
         return _xml(_hold(sid))
     except Exception as exc:
-        log.error("hold for call %s failed: %s", sid, mask_text(
-            "".join(traceback.format_exception(exc))))
+        log.error(
+            "hold for call %s failed: %s", sid, mask_text("".join(traceback.format_exception(exc)))
+        )
         return _xml(twiml.hold(prompts=[], position=None, speak=speaker(), leave=True))
 
 
@@ -223,7 +244,8 @@ def _hold(sid: str) -> str:
     leave = node.overflow is not None and queue_time >= node.overflow_after
     lang = session["language"]
     texts = [p.say.get(lang) or p.say[flow.default_language] for p in node.hold] or [
-        flow.message("hold").say[lang]]
+        flow.message("hold").say[lang]
+    ]
     # Rotate through the hold prompts, one per visit of the wait URL.
     prompt = texts[(queue_time // twiml.HOLD_PAUSE_SECONDS) % len(texts)]
     position = None
@@ -232,15 +254,13 @@ def _hold(sid: str) -> str:
         template = (node.position or flow.message("position")).say[lang]
         position = (template.format(position=ahead), lang)
     if node.overflow is None:
-        return twiml.hold(prompts=[(prompt, lang)], position=position, speak=speaker(),
-                          leave=False)
+        return twiml.hold(prompts=[(prompt, lang)], position=position, speak=speaker(), leave=False)
     # Twilio only asks the wait URL again when its TwiML is done: close to the overflow time,
     # wait just the seconds left (no prompt) so the offer comes at overflow_after, not a
     # whole hold round later.
     remaining = node.overflow_after - queue_time
     if 0 < remaining <= twiml.HOLD_PAUSE_SECONDS:
-        return twiml.hold(prompts=[], position=None, speak=speaker(), leave=False,
-                          pause=remaining)
+        return twiml.hold(prompts=[], position=None, speak=speaker(), leave=False, pause=remaining)
     return twiml.hold(prompts=[(prompt, lang)], position=position, speak=speaker(), leave=leave)
 
 
@@ -257,8 +277,12 @@ def status():
         session = copy.deepcopy(cs.data)
         if call_status in calls.CALL_END_STATUSES and not session.get("ended"):
             flow = registry().get(s, session["flow_version"])
-            session = engine.resume(flow, session, ev.CallerHangup(),
-                                    DbServices(s, current_app, call_sid=sid, step=cs.step)).session
+            session = engine.resume(
+                flow,
+                session,
+                ev.CallerHangup(),
+                DbServices(s, current_app, call_sid=sid, step=cs.step),
+            ).session
             cs.data = session
             calls.flag_modified(cs, "data")
         calls.sync_call(s, session, status=call_status, now=clock(current_app))
@@ -269,8 +293,11 @@ def status():
 @twilio_request_required
 def fallback():
     sid = request.form.get("CallSid", "-")
-    log.error("Twilio used the fallback URL for call %s (%s)", sid,
-              request.form.get("ErrorCode", "no error code"))
+    log.error(
+        "Twilio used the fallback URL for call %s (%s)",
+        sid,
+        request.form.get("ErrorCode", "no error code"),
+    )
     try:
         with get_db().session() as s:
             calls.mark_error(s, sid)

@@ -26,11 +26,16 @@ HOTLINE_NUMBER = "12345"
 @click.option("--url", help="Where the app listens (default: http://HOST:PORT).")
 @click.option("--script", "script", help='Run non-interactively, e.g. "1,wait:6,say:供暖,hangup".')
 @click.option("--play", is_flag=True, help="Play the prompts' audio (aplay or sox's play).")
-@click.option("--from", "from_", default=DEFAULT_CALLER, show_default=True,
-              help="The caller's number.")
+@click.option(
+    "--from", "from_", default=DEFAULT_CALLER, show_default=True, help="The caller's number."
+)
 @click.option("--to", default=HOTLINE_NUMBER, show_default=True, help="The number called.")
-@click.option("--language", default="zh-CN", show_default=True,
-              help="Language of the caller's synthesized speech.")
+@click.option(
+    "--language",
+    default="zh-CN",
+    show_default=True,
+    help="Language of the caller's synthesized speech.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Show every webhook request too.")
 def call(url, script, play, from_, to, language, verbose) -> None:
     """Place a call on the running app, exactly as Twilio would."""
@@ -38,21 +43,35 @@ def call(url, script, play, from_, to, language, verbose) -> None:
     base = (url or f"http://{cfg['HOST']}:{cfg['PORT']}").rstrip("/")
     public = cfg["PUBLIC_BASE_URL"]
     try:
-        caller = (ScriptedCaller(parse_script(script), language=language) if script is not None
-                  else TerminalCaller(language))
+        caller = (
+            ScriptedCaller(parse_script(script), language=language)
+            if script is not None
+            else TerminalCaller(language)
+        )
     except ScriptError as exc:
         raise click.UsageError(str(exc)) from None
     with HttpTransport(base, public) as transport:
         phone = Phone.inbound(
-            transport, cfg["TWILIO_AUTH_TOKEN"], voice_url=public + VOICE_PATH, from_=from_,
-            to=to, account_sid=cfg["TWILIO_ACCOUNT_SID"], status_callback=public + STATUS_PATH,
-            recordings=AppRecordings(transport, public, cfg["TWILIO_ACCOUNT_SID"],
-                                     cfg["TWILIO_AUTH_TOKEN"]),
-            prompt_text=PromptIndex.for_app(current_app), measure_audio=True)
+            transport,
+            cfg["TWILIO_AUTH_TOKEN"],
+            voice_url=public + VOICE_PATH,
+            from_=from_,
+            to=to,
+            account_sid=cfg["TWILIO_ACCOUNT_SID"],
+            status_callback=public + STATUS_PATH,
+            recordings=AppRecordings(
+                transport, public, cfg["TWILIO_ACCOUNT_SID"], cfg["TWILIO_AUTH_TOKEN"]
+            ),
+            prompt_text=PromptIndex.for_app(current_app),
+            measure_audio=True,
+        )
         click.echo(f"calling {to} from {mask_number(from_)} via {base}")
         if cfg.get("TELEPHONY") != "simulator":
-            click.echo("(TELEPHONY is not 'simulator': the app does not take simulated "
-                       "recordings, so spoken messages cannot be sent)", err=True)
+            click.echo(
+                "(TELEPHONY is not 'simulator': the app does not take simulated "
+                "recordings, so spoken messages cannot be sent)",
+                err=True,
+            )
         speaker = Speaker(phone, language) if play else None
         shown = 0
         need = phone.start()
@@ -60,8 +79,10 @@ def call(url, script, play, from_, to, language, verbose) -> None:
         while need is not None:
             need = phone.resume(caller.answer(need, phone))
             shown = show_new(phone, shown, verbose, speaker)
-    click.echo(f"call {phone.state['call_sid']} ended: {phone.state['status']}, "
-               f"{phone.state['clock']:.0f} s")
+    click.echo(
+        f"call {phone.state['call_sid']} ended: {phone.state['status']}, "
+        f"{phone.state['clock']:.0f} s"
+    )
     if any(e["kind"] == "application-error" for e in phone.events):
         raise SystemExit(1)
 

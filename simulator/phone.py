@@ -87,9 +87,16 @@ def _num(value: str | None, default: float) -> float:
 class Phone:
     """One call. Build with `Phone.inbound(...)` or `Phone.outbound(...)`, then `start()`."""
 
-    def __init__(self, transport: Transport, auth_token: str, state: dict, *,
-                 recordings=None, prompt_text: Callable[[str], str | None] | None = None,
-                 measure_audio: bool = False):
+    def __init__(
+        self,
+        transport: Transport,
+        auth_token: str,
+        state: dict,
+        *,
+        recordings=None,
+        prompt_text: Callable[[str], str | None] | None = None,
+        measure_audio: bool = False,
+    ):
         self.transport = transport
         self.validator = RequestValidator(auth_token)
         self.state = state
@@ -105,18 +112,42 @@ class Phone:
     # ---- construction -------------------------------------------------------------------
 
     @classmethod
-    def inbound(cls, transport: Transport, auth_token: str, *, voice_url: str,
-                from_: str, to: str, account_sid: str, status_callback: str | None = None,
-                **kwargs) -> Phone:
+    def inbound(
+        cls,
+        transport: Transport,
+        auth_token: str,
+        *,
+        voice_url: str,
+        from_: str,
+        to: str,
+        account_sid: str,
+        status_callback: str | None = None,
+        **kwargs,
+    ) -> Phone:
         """A citizen calling the hotline number whose voice webhook is `voice_url`."""
-        return cls(transport, auth_token, _new_state(voice_url, from_, to, account_sid,
-                                                     "inbound", status_callback), **kwargs)
+        return cls(
+            transport,
+            auth_token,
+            _new_state(voice_url, from_, to, account_sid, "inbound", status_callback),
+            **kwargs,
+        )
 
     @classmethod
-    def outbound(cls, transport: Transport, auth_token: str, *, url: str, from_: str, to: str,
-                 account_sid: str, call_sid: str | None = None,
-                 status_callback: str | None = None, status_events: list[str] | None = None,
-                 answered_by: str | None = None, **kwargs) -> Phone:
+    def outbound(
+        cls,
+        transport: Transport,
+        auth_token: str,
+        *,
+        url: str,
+        from_: str,
+        to: str,
+        account_sid: str,
+        call_sid: str | None = None,
+        status_callback: str | None = None,
+        status_events: list[str] | None = None,
+        answered_by: str | None = None,
+        **kwargs,
+    ) -> Phone:
         """A call the app placed through the REST API, answered by this phone."""
         state = _new_state(url, from_, to, account_sid, "outbound-api", status_callback)
         if call_sid:
@@ -286,8 +317,9 @@ class Phone:
             "language": el.get("language"),
             "hints": el.get("hints"),
         }
-        self._event("gather", input=attrs["input"], timeout=attrs["timeout"],
-                    numDigits=attrs["numDigits"])
+        self._event(
+            "gather", input=attrs["input"], timeout=attrs["timeout"], numDigits=attrs["numDigits"]
+        )
         self.state["need"] = asdict(Need("gather", attrs))
 
     def _answer_gather(self, need: Need, action: Action) -> None:
@@ -327,8 +359,11 @@ class Phone:
             "maxLength": _num(el.get("maxLength"), 3600),
             "timeout": _num(el.get("timeout"), 5),
             "finishOnKey": el.get("finishOnKey", "1234567890*#"),
-            "status_callback": (urljoin(url, el.get("recordingStatusCallback"))
-                                if el.get("recordingStatusCallback") else None),
+            "status_callback": (
+                urljoin(url, el.get("recordingStatusCallback"))
+                if el.get("recordingStatusCallback")
+                else None
+            ),
             "status_callback_method": el.get("recordingStatusCallbackMethod", "POST"),
         }
         self._event("record", maxLength=attrs["maxLength"])
@@ -353,17 +388,27 @@ class Phone:
             self._event("no-recording")
             self.state["clock"] += a["timeout"]
             return
-        self._event("recorded", sid=sid, url=rec_url, seconds=round(duration, 2),
-                    text=action.value)
+        self._event("recorded", sid=sid, url=rec_url, seconds=round(duration, 2), text=action.value)
         self.state["clock"] += duration + a["timeout"]
-        params = {"RecordingUrl": rec_url, "RecordingSid": sid,
-                  "RecordingDuration": str(int(round(duration)))}
+        params = {
+            "RecordingUrl": rec_url,
+            "RecordingSid": sid,
+            "RecordingDuration": str(int(round(duration))),
+        }
         self._follow(a["action"], a["method"], params)
         if a["status_callback"]:
-            self._post(a["status_callback"], a["status_callback_method"], {
-                "RecordingSid": sid, "RecordingUrl": rec_url, "RecordingStatus": "completed",
-                "RecordingDuration": str(int(round(duration))), "RecordingChannels": "1",
-                "RecordingSource": "RecordVerb"})
+            self._post(
+                a["status_callback"],
+                a["status_callback_method"],
+                {
+                    "RecordingSid": sid,
+                    "RecordingUrl": rec_url,
+                    "RecordingStatus": "completed",
+                    "RecordingDuration": str(int(round(duration))),
+                    "RecordingChannels": "1",
+                    "RecordingSource": "RecordVerb",
+                },
+            )
 
     def _publish_recording(self, sid: str, wav: bytes) -> str:
         if self.recordings is None:
@@ -378,12 +423,15 @@ class Phone:
         name = (el.text or "").strip()
         wait_url = el.get("waitUrl")
         self.state["queue"] = {
-            "name": name, "sid": new_sid("QU"), "entered": self.state["clock"],
+            "name": name,
+            "sid": new_sid("QU"),
+            "entered": self.state["clock"],
             "action": urljoin(url, el.get("action")) if el.get("action") else None,
             "method": el.get("method", "POST"),
             "wait_url": urljoin(url, wait_url) if wait_url else None,
             "wait_method": el.get("waitUrlMethod", "POST"),
-            "rounds": 0, "pending": [],
+            "rounds": 0,
+            "pending": [],
         }
         self._event("enqueue", queue=name)
         self._wait_round(first=True)
@@ -395,8 +443,9 @@ class Phone:
         """Between rounds of the wait URL, ask the caller: wait on, agent answers, or hang up."""
         q = self._queue()
         if not first:
-            self.state["need"] = asdict(Need("queue", {"queue": q["name"],
-                                                       "waited": self._queue_time()}))
+            self.state["need"] = asdict(
+                Need("queue", {"queue": q["name"], "waited": self._queue_time()})
+            )
             return
         self._next_wait_doc()
 
@@ -406,9 +455,18 @@ class Phone:
         if q["wait_url"] is None:
             self.state["clock"] += PLAY_SECONDS  # Twilio's own hold music
             return
-        doc = self._fetch(q["wait_url"], q["wait_method"], {
-            "QueuePosition": "1", "QueueSid": q["sid"], "QueueTime": str(self._queue_time()),
-            "AvgQueueTime": "0", "CurrentQueueSize": "1", "MaxQueueSize": "100"})
+        doc = self._fetch(
+            q["wait_url"],
+            q["wait_method"],
+            {
+                "QueuePosition": "1",
+                "QueueSid": q["sid"],
+                "QueueTime": str(self._queue_time()),
+                "AvgQueueTime": "0",
+                "CurrentQueueSize": "1",
+                "MaxQueueSize": "100",
+            },
+        )
         if doc is not None:
             self._load(doc, q["wait_url"], into_queue=True)
             if not len(doc):
@@ -421,8 +479,9 @@ class Phone:
             if not self.ended:
                 self._caller_hangup()
         elif action.kind == "agent":
-            talk = _num(str(action.value) if action.value is not None else None,
-                        DEFAULT_TALK_SECONDS)
+            talk = _num(
+                str(action.value) if action.value is not None else None, DEFAULT_TALK_SECONDS
+            )
             self._event("agent-answered", waited=self._queue_time())
             self.state["clock"] += talk
             self._leave_queue("bridged")
@@ -436,8 +495,11 @@ class Phone:
         self._event("queue-result", result=result, seconds=int(self.state["clock"] - q["entered"]))
         if not q["action"]:
             return
-        params = {"QueueResult": result, "QueueSid": q["sid"],
-                  "QueueTime": str(int(self.state["clock"] - q["entered"]))}
+        params = {
+            "QueueResult": result,
+            "QueueSid": q["sid"],
+            "QueueTime": str(int(self.state["clock"] - q["entered"])),
+        }
         if result == "hangup":
             self._post(q["action"], q["method"], params)  # TwiML ignored: the caller is gone
         else:
@@ -445,10 +507,14 @@ class Phone:
 
     def _verb_dial(self, el, url) -> None:
         number = (el.text or "").strip() or " ".join(
-            (c.text or "").strip() for c in el if c.tag in ("Number", "Sip", "Client", "Queue"))
-        attrs = {"number": number, "timeout": _num(el.get("timeout"), 30),
-                 "action": urljoin(url, el.get("action")) if el.get("action") else None,
-                 "method": el.get("method", "POST")}
+            (c.text or "").strip() for c in el if c.tag in ("Number", "Sip", "Client", "Queue")
+        )
+        attrs = {
+            "number": number,
+            "timeout": _num(el.get("timeout"), 30),
+            "action": urljoin(url, el.get("action")) if el.get("action") else None,
+            "method": el.get("method", "POST"),
+        }
         self._event("dial", number=number)
         self.state["need"] = asdict(Need("dial", attrs))
 
@@ -460,8 +526,7 @@ class Phone:
         duration = 0
         if action.kind == "agent":
             status = "completed"
-            duration = int(_num(str(action.value) if action.value else None,
-                                DEFAULT_TALK_SECONDS))
+            duration = int(_num(str(action.value) if action.value else None, DEFAULT_TALK_SECONDS))
         elif action.kind in ("busy", "failed"):
             status = action.kind
         else:
@@ -469,18 +534,33 @@ class Phone:
         self.state["clock"] += duration or (a["timeout"] if status == "no-answer" else 1)
         self._event("dial-result", status=status, seconds=duration)
         if a["action"]:
-            self._follow(a["action"], a["method"], {
-                "DialCallStatus": status, "DialCallSid": new_sid("CA"),
-                "DialCallDuration": str(duration), "DialBridged": str(status == "completed")})
+            self._follow(
+                a["action"],
+                a["method"],
+                {
+                    "DialCallStatus": status,
+                    "DialCallSid": new_sid("CA"),
+                    "DialCallDuration": str(duration),
+                    "DialBridged": str(status == "completed"),
+                },
+            )
 
     # ---- requests -----------------------------------------------------------------------
 
     def _params(self, extra: dict) -> dict:
         s = self.state
         status = s["status"] if s["ended"] else "in-progress"
-        params = {"AccountSid": s["account_sid"], "ApiVersion": API_VERSION,
-                  "CallSid": s["call_sid"], "CallStatus": status, "Direction": s["direction"],
-                  "From": s["from"], "To": s["to"], "Caller": s["from"], "Called": s["to"]}
+        params = {
+            "AccountSid": s["account_sid"],
+            "ApiVersion": API_VERSION,
+            "CallSid": s["call_sid"],
+            "CallStatus": status,
+            "Direction": s["direction"],
+            "From": s["from"],
+            "To": s["to"],
+            "Caller": s["from"],
+            "Called": s["to"],
+        }
         if s.get("answered_by"):
             params["AnsweredBy"] = s["answered_by"]
         params.update({k: v for k, v in extra.items() if v is not None})
@@ -503,15 +583,22 @@ class Phone:
         else:
             signature = self.validator.compute_signature(url, params)
             data = params
-        headers = {"X-Twilio-Signature": signature,
-                   "I-Twilio-Idempotency-Token": secrets.token_hex(8)}
+        headers = {
+            "X-Twilio-Signature": signature,
+            "I-Twilio-Idempotency-Token": secrets.token_hex(8),
+        }
         try:
             reply = self.transport.request(method, url, data=data, headers=headers)
         except Exception as exc:  # connection refused, timeout: Twilio's 11200/11205
             self._event("http-error", url=url, error=f"{type(exc).__name__}: {exc}")
             return None
-        self._event("request", method=method, url=url, status=reply.status,
-                    params={k: v for k, v in extra.items() if v is not None})
+        self._event(
+            "request",
+            method=method,
+            url=url,
+            status=reply.status,
+            params={k: v for k, v in extra.items() if v is not None},
+        )
         return reply
 
     def _fetch(self, url: str, method: str, extra: dict, first: bool = False) -> ET.Element | None:
@@ -553,8 +640,11 @@ class Phone:
         if name not in s.get("status_events", []) or not s["status_callback"]:
             return
         status = {"initiated": "queued", "ringing": "ringing", "answered": "in-progress"}[name]
-        self._post(s["status_callback"], "POST", {"CallStatus": status,
-                                                   "CallbackSource": "call-progress-events"})
+        self._post(
+            s["status_callback"],
+            "POST",
+            {"CallStatus": status, "CallbackSource": "call-progress-events"},
+        )
 
     def _end(self, status: str) -> None:
         s = self.state
@@ -564,17 +654,40 @@ class Phone:
         s["pending"], s["queue"] = [], None
         if s["status_callback"]:
             duration = int(s["clock"] + 0.999) if status == "completed" else 0
-            self._post(s["status_callback"], "POST", {
-                "CallStatus": status, "CallDuration": str(duration), "Duration": str(duration),
-                "CallbackSource": "call-progress-events", "SequenceNumber": "0"})
+            self._post(
+                s["status_callback"],
+                "POST",
+                {
+                    "CallStatus": status,
+                    "CallDuration": str(duration),
+                    "Duration": str(duration),
+                    "CallbackSource": "call-progress-events",
+                    "SequenceNumber": "0",
+                },
+            )
 
     def _event(self, kind: str, **data) -> None:
         self.state["events"].append({"kind": kind, "t": round(self.state["clock"], 1), **data})
 
 
 def _new_state(url, from_, to, account_sid, direction, status_callback) -> dict:
-    return {"url": url, "call_sid": new_sid("CA"), "account_sid": account_sid, "from": from_,
-            "to": to, "direction": direction, "status_callback": status_callback,
-            "status_events": [], "answered_by": None, "clock": 0.0, "status": "ringing",
-            "ended": False, "need": None, "pending": [], "queue": None, "events": [],
-            "requests": 0, "verbs": 0}
+    return {
+        "url": url,
+        "call_sid": new_sid("CA"),
+        "account_sid": account_sid,
+        "from": from_,
+        "to": to,
+        "direction": direction,
+        "status_callback": status_callback,
+        "status_events": [],
+        "answered_by": None,
+        "clock": 0.0,
+        "status": "ringing",
+        "ended": False,
+        "need": None,
+        "pending": [],
+        "queue": None,
+        "events": [],
+        "requests": 0,
+        "verbs": 0,
+    }

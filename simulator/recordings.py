@@ -33,9 +33,12 @@ def _store() -> Path:
 def _authorised(account: str) -> bool:
     auth = request.authorization
     cfg = current_app.config
-    return bool(auth and account == cfg["TWILIO_ACCOUNT_SID"]
-                and hmac.compare_digest(auth.username or "", cfg["TWILIO_ACCOUNT_SID"])
-                and hmac.compare_digest(auth.password or "", cfg["TWILIO_AUTH_TOKEN"]))
+    return bool(
+        auth
+        and account == cfg["TWILIO_ACCOUNT_SID"]
+        and hmac.compare_digest(auth.username or "", cfg["TWILIO_ACCOUNT_SID"])
+        and hmac.compare_digest(auth.password or "", cfg["TWILIO_AUTH_TOKEN"])
+    )
 
 
 def _sid(name: str) -> str:
@@ -65,8 +68,9 @@ def recording(account: str, name: str):
 class AppRecordings:
     """The phone's recording server when it calls an app in simulator mode."""
 
-    def __init__(self, transport: Transport, public_base_url: str, account_sid: str,
-                 auth_token: str):
+    def __init__(
+        self, transport: Transport, public_base_url: str, account_sid: str, auth_token: str
+    ):
         self.transport = transport
         self.base_url = public_base_url.rstrip("/") + PREFIX
         self.account_sid = account_sid
@@ -79,8 +83,11 @@ class AppRecordings:
         import base64
 
         token = base64.b64encode(":".join(self._auth).encode()).decode()
-        reply = self.transport.request("PUT", self.recording_url(sid) + ".wav", data=body,
-                                       headers={"Authorization": f"Basic {token}",
-                                                "Content-Type": "audio/x-wav"})
+        reply = self.transport.request(
+            "PUT",
+            self.recording_url(sid) + ".wav",
+            data=body,
+            headers={"Authorization": f"Basic {token}", "Content-Type": "audio/x-wav"},
+        )
         if reply.status != 201:
             raise RuntimeError(f"recording upload refused: HTTP {reply.status}")

@@ -62,17 +62,24 @@ def parse_script(text: str) -> list[Step]:
         elif name in ("busy", "no-answer", "failed", "hangup") and not arg:
             steps.append(Step(name))
         else:
-            raise ScriptError(f"unknown script step {item!r} (expected one of "
-                              f"digits, key:, wait:, say:, wav:, agent, busy, no-answer, "
-                              f"failed, hangup)")
+            raise ScriptError(
+                f"unknown script step {item!r} (expected one of "
+                f"digits, key:, wait:, say:, wav:, agent, busy, no-answer, "
+                f"failed, hangup)"
+            )
     return steps
 
 
 class ScriptedCaller:
     """Answers each Need from the next step of a script."""
 
-    def __init__(self, steps: list[Step], *, language: str = "zh-CN",
-                 voice: Callable[[str, str], bytes] = speak):
+    def __init__(
+        self,
+        steps: list[Step],
+        *,
+        language: str = "zh-CN",
+        voice: Callable[[str, str], bytes] = speak,
+    ):
         self.steps = list(steps)
         self.language = language
         self.voice = voice

@@ -13,7 +13,7 @@ SHOWN = {
     "timeout": lambda e: f"⏱ no input ({e['seconds']:g} s)",
     "record": lambda e: f"⏺ recording (max {e['maxLength']:g} s)",
     "recorded": lambda e: f"⏺ sent {e['seconds']:g} s of audio"
-                          + (f" ({e['text']})" if e.get("text") else ""),
+    + (f" ({e['text']})" if e.get("text") else ""),
     "no-recording": lambda e: "⏺ nothing recorded",
     "redirect": lambda e: f"↪ redirect {e['url']}",
     "enqueue": lambda e: f"⏳ queued in {e['queue'] or '(queue)'}",

@@ -29,8 +29,9 @@ class Reply:
 class Transport(Protocol):
     """Sends one request; `url` is absolute (the public URL Twilio would use)."""
 
-    def request(self, method: str, url: str, data: dict | None = None,
-                headers: dict | None = None) -> Reply: ...
+    def request(
+        self, method: str, url: str, data: dict | None = None, headers: dict | None = None
+    ) -> Reply: ...
 
 
 class HttpTransport:
@@ -46,12 +47,18 @@ class HttpTransport:
 
     def _target(self, url: str) -> str:
         if url.startswith(self.public_base_url):
-            return self.base_url + url[len(self.public_base_url):]
+            return self.base_url + url[len(self.public_base_url) :]
         return url
 
     def request(self, method, url, data=None, headers=None) -> Reply:
-        resp = self._http.request(method, self._target(url), data=data, headers=headers,
-                                  timeout=HTTP_TIMEOUT, allow_redirects=False)
+        resp = self._http.request(
+            method,
+            self._target(url),
+            data=data,
+            headers=headers,
+            timeout=HTTP_TIMEOUT,
+            allow_redirects=False,
+        )
         return Reply(resp.status_code, resp.content, resp.headers.get("Content-Type", ""))
 
     def close(self) -> None:
@@ -79,9 +86,14 @@ class FlaskTransport:
             return self._outside.request(method, url, data=data, headers=headers)
         parts = urlsplit(url)
         base = urlsplit(self.public_base_url)
-        resp = self.client.open(parts.path, method=method, data=data,
-                                query_string=parts.query, headers=headers or {},
-                                base_url=f"{base.scheme}://{base.netloc}")
+        resp = self.client.open(
+            parts.path,
+            method=method,
+            data=data,
+            query_string=parts.query,
+            headers=headers or {},
+            base_url=f"{base.scheme}://{base.netloc}",
+        )
         try:
             return Reply(resp.status_code, resp.get_data(), resp.content_type or "")
         finally:

@@ -29,8 +29,12 @@ def speak(text: str, language: str = "zh-CN") -> bytes:
     if exe is None:
         raise VoiceError("espeak-ng is not installed (apt-get install espeak-ng)")
     voice = ESPEAK_VOICES.get(language, ESPEAK_VOICES.get(language.split("-")[0], "cmn"))
-    proc = subprocess.run([exe, "-v", voice, "--stdout", text], capture_output=True,
-                          timeout=SYNTH_TIMEOUT, check=False)
+    proc = subprocess.run(
+        [exe, "-v", voice, "--stdout", text],
+        capture_output=True,
+        timeout=SYNTH_TIMEOUT,
+        check=False,
+    )
     if proc.returncode != 0 or not proc.stdout:
         raise VoiceError(f"espeak-ng failed: {proc.stderr.decode(errors='replace').strip()}")
     return to_phone_wav(proc.stdout)

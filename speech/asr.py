@@ -45,8 +45,9 @@ class Transcript:
     duration: float = 0.0
 
     def words_json(self) -> list[dict]:
-        return [{"word": w.word, "start": w.start, "end": w.end, "conf": w.conf}
-                for w in self.words]
+        return [
+            {"word": w.word, "start": w.start, "end": w.end, "conf": w.conf} for w in self.words
+        ]
 
 
 def files_status(path: str | Path) -> tuple[str, str]:
@@ -154,7 +155,7 @@ def _feed(recognizer, audio: Audio, rate: int) -> list[dict]:
     step = int(rate * FEED_SECONDS) * 2
     segments = []
     for start in range(0, len(pcm), step):
-        if recognizer.AcceptWaveform(pcm[start:start + step]):
+        if recognizer.AcceptWaveform(pcm[start : start + step]):
             segments.append(json.loads(recognizer.Result()))
     segments.append(json.loads(recognizer.FinalResult()))
     return segments
@@ -166,9 +167,11 @@ def transcribe(model_holder: ModelHolder, audio: Audio) -> Transcript:
 
     recognizer = vosk.KaldiRecognizer(model_holder.get(), model_holder.rate)
     recognizer.SetWords(True)
-    words = [Word(w["word"], round(w["start"], 2), round(w["end"], 2), round(w["conf"], 3))
-             for seg in _feed(recognizer, audio, model_holder.rate)
-             for w in seg.get("result", [])]
+    words = [
+        Word(w["word"], round(w["start"], 2), round(w["end"], 2), round(w["conf"], 3))
+        for seg in _feed(recognizer, audio, model_holder.rate)
+        for w in seg.get("result", [])
+    ]
     text = join_words(w.word for w in words)
     confidence = round(sum(w.conf for w in words) / len(words), 3) if words else None
     return Transcript(text, confidence, words, round(audio.duration, 2))
@@ -214,8 +217,9 @@ def grammar_phrase(model_holder: ModelHolder, keyword: str) -> str | None:
     return " ".join(pieces)
 
 
-def recognize_grammar(model_holder: ModelHolder, audio: Audio,
-                      keywords: list[str]) -> tuple[str | None, float]:
+def recognize_grammar(
+    model_holder: ModelHolder, audio: Audio, keywords: list[str]
+) -> tuple[str | None, float]:
     """Which keyword was said: (keyword or None, confidence), restricted to `keywords`."""
     import vosk
 
@@ -232,11 +236,13 @@ def recognize_grammar(model_holder: ModelHolder, audio: Audio,
     if model_holder.has_word(UNK):
         grammar.append(UNK)
     # ensure_ascii=False: Vosk looks the escaped form up literally and ignores every word.
-    recognizer = vosk.KaldiRecognizer(model_holder.get(), model_holder.rate,
-                                      json.dumps(grammar, ensure_ascii=False))
+    recognizer = vosk.KaldiRecognizer(
+        model_holder.get(), model_holder.rate, json.dumps(grammar, ensure_ascii=False)
+    )
     recognizer.SetWords(True)
-    words = [w for seg in _feed(recognizer, audio, model_holder.rate)
-             for w in seg.get("result", [])]
+    words = [
+        w for seg in _feed(recognizer, audio, model_holder.rate) for w in seg.get("result", [])
+    ]
     return best_phrase(words, phrases)
 
 
@@ -248,7 +254,7 @@ def best_phrase(words: list[dict], phrases: dict[str, str]) -> tuple[str | None,
     for phrase, keyword in phrases.items():
         parts = phrase.split()
         for i in range(len(said) - len(parts) + 1):
-            if said[i:i + len(parts)] == parts and len(parts) > best_len:
-                conf = sum(w["conf"] for w in words[i:i + len(parts)]) / len(parts)
+            if said[i : i + len(parts)] == parts and len(parts) > best_len:
+                conf = sum(w["conf"] for w in words[i : i + len(parts)]) / len(parts)
                 best, best_len = (keyword, round(conf, 3)), len(parts)
     return best

@@ -23,8 +23,10 @@ from speech.errors import (
     UnsupportedAudioError,
 )
 
-MAX_AUDIO_BYTES = 50 * 1024 * 1024      # a 10-minute 16-bit 44.1 kHz stereo WAV is ~106 MB; 8 kHz is 10 MB
-MAX_AUDIO_SECONDS = 15 * 60             # Twilio's <Record> caps at 4 hours; our messages at minutes
+MAX_AUDIO_BYTES = (
+    50 * 1024 * 1024
+)  # a 10-minute 16-bit 44.1 kHz stereo WAV is ~106 MB; 8 kHz is 10 MB
+MAX_AUDIO_SECONDS = 15 * 60  # Twilio's <Record> caps at 4 hours; our messages at minutes
 MIN_RATE, MAX_RATE = 4_000, 192_000
 MAX_CHANNELS = 8
 
@@ -58,8 +60,9 @@ def _alaw_table() -> np.ndarray:
     sign = codes & 0x80
     exponent = (codes >> 4) & 0x07
     mantissa = codes & 0x0F
-    magnitude = np.where(exponent == 0, (mantissa << 4) + 8,
-                         ((mantissa << 4) + 0x108) << np.maximum(exponent - 1, 0))
+    magnitude = np.where(
+        exponent == 0, (mantissa << 4) + 8, ((mantissa << 4) + 0x108) << np.maximum(exponent - 1, 0)
+    )
     value = np.where(sign, magnitude, -magnitude)
     return (value / 32768.0).astype(np.float32)
 
@@ -72,7 +75,7 @@ def _chunks(data: bytes):
     pos = 12
     while pos + 8 <= len(data):
         cid, size = struct.unpack_from("<4sI", data, pos)
-        body = data[pos + 8: pos + 8 + size]
+        body = data[pos + 8 : pos + 8 + size]
         yield cid, body, len(body) < size
         pos += 8 + size + (size & 1)
 
@@ -90,8 +93,9 @@ def _parse_fmt(fmt: bytes) -> tuple[int, int, int, int]:
     if not MIN_RATE <= rate <= MAX_RATE:
         raise CorruptAudioError(f"WAV claims a sample rate of {rate} Hz")
     if block_align != channels * ((bits + 7) // 8):
-        raise CorruptAudioError(f"WAV block align {block_align} does not match "
-                                f"{channels} channels of {bits} bits")
+        raise CorruptAudioError(
+            f"WAV block align {block_align} does not match {channels} channels of {bits} bits"
+        )
     return tag, channels, rate, bits
 
 
@@ -114,12 +118,15 @@ def _samples(tag: int, bits: int, raw: bytes) -> np.ndarray:
         return MULAW[np.frombuffer(raw, np.uint8)]
     if tag == FORMAT_ALAW and bits == 8:
         return ALAW[np.frombuffer(raw, np.uint8)]
-    raise UnsupportedAudioError(f"WAV encoding {tag:#06x} with {bits} bits is not supported "
-                                "(PCM, float, μ-law and A-law are)")
+    raise UnsupportedAudioError(
+        f"WAV encoding {tag:#06x} with {bits} bits is not supported "
+        "(PCM, float, μ-law and A-law are)"
+    )
 
 
-def decode_wav(data: bytes, *, max_bytes: int = MAX_AUDIO_BYTES,
-               max_seconds: float = MAX_AUDIO_SECONDS) -> Audio:
+def decode_wav(
+    data: bytes, *, max_bytes: int = MAX_AUDIO_BYTES, max_seconds: float = MAX_AUDIO_SECONDS
+) -> Audio:
     """Decode a WAV file into mono float32 samples; AudioError subclasses for bad input."""
     if len(data) > max_bytes:
         raise AudioTooLargeError(len(data), max_bytes)
@@ -171,8 +178,22 @@ def to_pcm16(samples: np.ndarray) -> bytes:
 def encode_wav(audio: Audio) -> bytes:
     """A mono 16-bit PCM WAV file of `audio`."""
     pcm = to_pcm16(audio.samples)
-    header = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + len(pcm), b"WAVE", b"fmt ", 16,
-                         FORMAT_PCM, 1, audio.rate, audio.rate * 2, 2, 16, b"data", len(pcm))
+    header = struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        b"RIFF",
+        36 + len(pcm),
+        b"WAVE",
+        b"fmt ",
+        16,
+        FORMAT_PCM,
+        1,
+        audio.rate,
+        audio.rate * 2,
+        2,
+        16,
+        b"data",
+        len(pcm),
+    )
     return header + pcm
 
 

@@ -30,8 +30,10 @@ def _load_model() -> asr.ModelHolder:
     try:
         model.get()
     except ModelError as exc:
-        raise click.ClickException(f"{exc}\nVoice messages keep their recordings and wait "
-                                   "in the queue until a worker with a model runs.") from exc
+        raise click.ClickException(
+            f"{exc}\nVoice messages keep their recordings and wait "
+            "in the queue until a worker with a model runs."
+        ) from exc
     return model
 
 
@@ -49,25 +51,47 @@ def _wait_for_model(stop: threading.Event, exit_without_model: bool) -> asr.Mode
             if exit_without_model:
                 raise
             if not told:
-                click.echo(f"{exc.message}\nWaiting for the model (checking every "
-                           f"{MODEL_RECHECK_SECONDS} s).", err=True)
+                click.echo(
+                    f"{exc.message}\nWaiting for the model (checking every "
+                    f"{MODEL_RECHECK_SECONDS} s).",
+                    err=True,
+                )
                 told = True
         stop.wait(MODEL_RECHECK_SECONDS)
     return None
 
 
 @speech_cli.command("worker")
-@click.option("--threads", type=int, default=lambda: os.cpu_count() or 1, show_default="cores",
-              help="Decoding threads sharing the one loaded model.")
-@click.option("--grammar-threads", type=int, default=1, show_default=True,
-              help="Extra threads that only take spoken menu answers, so a caller never "
-                   "waits behind long voice messages.")
-@click.option("--poll", type=float, default=0.5, show_default=True,
-              help="Seconds between polls of an empty queue.")
-@click.option("--exit-without-model", is_flag=True,
-              help="Fail at once when the model is missing instead of waiting for it.")
-def worker_command(threads: int, grammar_threads: int, poll: float,
-                   exit_without_model: bool) -> None:
+@click.option(
+    "--threads",
+    type=int,
+    default=lambda: os.cpu_count() or 1,
+    show_default="cores",
+    help="Decoding threads sharing the one loaded model.",
+)
+@click.option(
+    "--grammar-threads",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Extra threads that only take spoken menu answers, so a caller never "
+    "waits behind long voice messages.",
+)
+@click.option(
+    "--poll",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="Seconds between polls of an empty queue.",
+)
+@click.option(
+    "--exit-without-model",
+    is_flag=True,
+    help="Fail at once when the model is missing instead of waiting for it.",
+)
+def worker_command(
+    threads: int, grammar_threads: int, poll: float, exit_without_model: bool
+) -> None:
     """Load the model once and process speech jobs until SIGTERM / Ctrl-C."""
     app = current_app._get_current_object()
     stop = threading.Event()
@@ -77,12 +101,17 @@ def worker_command(threads: int, grammar_threads: int, poll: float,
     if model is None:
         return
     db = get_db(app)
-    click.echo(f"speech worker {jobs.worker_id()}: model {model.path} loaded, "
-               f"{threads} thread(s) + {grammar_threads} for spoken answers")
-    workers = [Worker(db, app.config, model, worker=f"{jobs.worker_id()}:{i}")
-               for i in range(threads)]
-    workers += [Worker(db, app.config, model, worker=f"{jobs.worker_id()}:g{i}",
-                       kinds=(KIND_GRAMMAR,)) for i in range(grammar_threads)]
+    click.echo(
+        f"speech worker {jobs.worker_id()}: model {model.path} loaded, "
+        f"{threads} thread(s) + {grammar_threads} for spoken answers"
+    )
+    workers = [
+        Worker(db, app.config, model, worker=f"{jobs.worker_id()}:{i}") for i in range(threads)
+    ]
+    workers += [
+        Worker(db, app.config, model, worker=f"{jobs.worker_id()}:g{i}", kinds=(KIND_GRAMMAR,))
+        for i in range(grammar_threads)
+    ]
     run_threads(workers, stop, poll)
     click.echo("speech worker stopped")
 
@@ -96,8 +125,11 @@ def status_command() -> None:
     with get_db().session() as s:
         counts = jobs.counts(s)
         due = jobs.due_count(s)
-    click.echo("jobs: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none")
-               + f"; due now {due}")
+    click.echo(
+        "jobs: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none")
+        + f"; due now {due}"
+    )
 
 
 @speech_cli.command("transcribe-pending")
@@ -124,21 +156,33 @@ def transcribe_pending() -> None:
 
 @speech_cli.command("download-model")
 @click.argument("name", default=DEFAULT_MODEL)
-@click.option("--dest", type=click.Path(path_type=Path),
-              help="Where to unpack (default: VOSK_MODEL_PATH, or models/NAME for another model).")
+@click.option(
+    "--dest",
+    type=click.Path(path_type=Path),
+    help="Where to unpack (default: VOSK_MODEL_PATH, or models/NAME for another model).",
+)
 @click.option("--sha256", help="Expected SHA-256 of the zip (default: VOSK_MODEL_SHA256).")
-@click.option("--allow-unpinned", is_flag=True,
-              help="Accept a model without a pinned checksum and print its SHA-256.")
+@click.option(
+    "--allow-unpinned",
+    is_flag=True,
+    help="Accept a model without a pinned checksum and print its SHA-256.",
+)
 @click.option("--url", help="Download from this URL instead of alphacephei's models site.")
-def download_command(name: str, dest: Path | None, sha256: str | None, allow_unpinned: bool,
-                     url: str | None) -> None:
+def download_command(
+    name: str, dest: Path | None, sha256: str | None, allow_unpinned: bool, url: str | None
+) -> None:
     """Download an official Vosk model zip, verify it and unpack it atomically."""
     configured = Path(current_app.config["VOSK_MODEL_PATH"])
     if dest is None:
         dest = configured if configured.name == name else configured.parent / name
     try:
-        digest = download_model(name, dest, url=url, allow_unpinned=allow_unpinned,
-                                sha256=sha256 or current_app.config.get("VOSK_MODEL_SHA256"))
+        digest = download_model(
+            name,
+            dest,
+            url=url,
+            allow_unpinned=allow_unpinned,
+            sha256=sha256 or current_app.config.get("VOSK_MODEL_SHA256"),
+        )
     except DownloadError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{name} unpacked at {dest}\nSHA-256 of the zip: {digest}")

@@ -41,13 +41,16 @@ def model_url(name: str) -> str:
 
 
 def offline_help(name: str, dest: Path) -> str:
-    return (f"download {model_url(name)} on a machine with internet access, unzip it and "
-            f"put its contents at {dest} (so that {dest / 'am' / 'final.mdl'} exists), "
-            "or set VOSK_MODEL_PATH to where you unpacked it")
+    return (
+        f"download {model_url(name)} on a machine with internet access, unzip it and "
+        f"put its contents at {dest} (so that {dest / 'am' / 'final.mdl'} exists), "
+        "or set VOSK_MODEL_PATH to where you unpacked it"
+    )
 
 
-def fetch_zip(url: str, target: Path, *, session: requests.Session | None = None,
-              progress: bool = True) -> str:
+def fetch_zip(
+    url: str, target: Path, *, session: requests.Session | None = None, progress: bool = True
+) -> str:
     """Stream `url` to `target` with a progress bar; return the SHA-256 of what was written."""
     http = session or requests.Session()
     digest = hashlib.sha256()
@@ -56,9 +59,17 @@ def fetch_zip(url: str, target: Path, *, session: requests.Session | None = None
             if response.status_code != 200:
                 raise DownloadError(f"{url}: HTTP {response.status_code}")
             total = int(response.headers.get("Content-Length") or 0) or None
-            with open(target, "wb") as f, tqdm(total=total, unit="B", unit_scale=True,
-                                               unit_divisor=1024, desc=url.rsplit("/", 1)[-1],
-                                               disable=not progress) as bar:
+            with (
+                open(target, "wb") as f,
+                tqdm(
+                    total=total,
+                    unit="B",
+                    unit_scale=True,
+                    unit_divisor=1024,
+                    desc=url.rsplit("/", 1)[-1],
+                    disable=not progress,
+                ) as bar,
+            ):
                 for chunk in response.iter_content(CHUNK):
                     f.write(chunk)
                     digest.update(chunk)
@@ -98,17 +109,26 @@ def unpack(zip_path: Path, dest: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def download_model(name: str, dest: Path, *, sha256: str | None = None,
-                   allow_unpinned: bool = False, url: str | None = None,
-                   session: requests.Session | None = None, progress: bool = True) -> str:
+def download_model(
+    name: str,
+    dest: Path,
+    *,
+    sha256: str | None = None,
+    allow_unpinned: bool = False,
+    url: str | None = None,
+    session: requests.Session | None = None,
+    progress: bool = True,
+) -> str:
     """Download, verify and unpack a model; return the zip's SHA-256."""
     url = url or model_url(name)
     expected = (sha256 or KNOWN_SHA256.get(name) or "").lower() or None
     if expected is None and not allow_unpinned:
-        raise DownloadError(f"no pinned SHA-256 for {name}: set VOSK_MODEL_SHA256 or pass "
-                            "--sha256 with the checksum you trust, or --allow-unpinned to "
-                            "download anyway and print the checksum to pin. To install it by "
-                            "hand instead: " + offline_help(name, dest))
+        raise DownloadError(
+            f"no pinned SHA-256 for {name}: set VOSK_MODEL_SHA256 or pass "
+            "--sha256 with the checksum you trust, or --allow-unpinned to "
+            "download anyway and print the checksum to pin. To install it by "
+            "hand instead: " + offline_help(name, dest)
+        )
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".download-", suffix=".zip", dir=dest.parent)
     os.close(fd)
@@ -117,8 +137,9 @@ def download_model(name: str, dest: Path, *, sha256: str | None = None,
         try:
             actual = fetch_zip(url, zip_path, session=session, progress=progress)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise DownloadError(f"cannot reach {url} ({type(exc).__name__}); "
-                                + offline_help(name, dest)) from exc
+            raise DownloadError(
+                f"cannot reach {url} ({type(exc).__name__}); " + offline_help(name, dest)
+            ) from exc
         if expected is not None and actual != expected:
             raise DownloadError(f"SHA-256 mismatch for {url}: expected {expected}, got {actual}")
         unpack(zip_path, dest)

@@ -41,7 +41,8 @@ class ModelMissingError(ModelError, FileNotFoundError):
     def __init__(self, path: str):
         super().__init__(
             f"no Vosk model at {path}: run `flask speech download-model` or unpack "
-            f"a model from https://alphacephei.com/vosk/models there (VOSK_MODEL_PATH)")
+            f"a model from https://alphacephei.com/vosk/models there (VOSK_MODEL_PATH)"
+        )
         self.path = path
 
 

@@ -34,7 +34,7 @@ from speech.models import (
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)          # a transcription of a 2-minute message takes seconds
+LEASE = timedelta(minutes=5)  # a transcription of a 2-minute message takes seconds
 GRAMMAR_LEASE = timedelta(seconds=30)
 MAX_ATTEMPTS = {KIND_TRANSCRIBE: 6, KIND_GRAMMAR: 2}
 PRIORITY = {KIND_GRAMMAR: 0, KIND_TRANSCRIBE: 10}
@@ -50,17 +50,30 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def enqueue_transcription(s: Session, *, ticket_id: int, recording_url: str,
-                          recording_sid: str | None) -> int:
+def enqueue_transcription(
+    s: Session, *, ticket_id: int, recording_url: str, recording_sid: str | None
+) -> int:
     """Queue a voice message for transcription; the same ticket and recording queue once."""
-    existing = s.scalar(select(SpeechJob.id).where(
-        SpeechJob.kind == KIND_TRANSCRIBE, SpeechJob.ticket_id == ticket_id,
-        SpeechJob.recording_url == recording_url, SpeechJob.status != FAILED))
+    existing = s.scalar(
+        select(SpeechJob.id).where(
+            SpeechJob.kind == KIND_TRANSCRIBE,
+            SpeechJob.ticket_id == ticket_id,
+            SpeechJob.recording_url == recording_url,
+            SpeechJob.status != FAILED,
+        )
+    )
     if existing is not None:
         return existing
-    job = SpeechJob(kind=KIND_TRANSCRIBE, priority=PRIORITY[KIND_TRANSCRIBE], status=PENDING,
-                    ticket_id=ticket_id, recording_url=recording_url,
-                    recording_sid=recording_sid, attempts=0, next_try_at=utcnow())
+    job = SpeechJob(
+        kind=KIND_TRANSCRIBE,
+        priority=PRIORITY[KIND_TRANSCRIBE],
+        status=PENDING,
+        ticket_id=ticket_id,
+        recording_url=recording_url,
+        recording_sid=recording_sid,
+        attempts=0,
+        next_try_at=utcnow(),
+    )
     s.add(job)
     s.flush()
     return job.id
@@ -71,9 +84,16 @@ def enqueue_grammar(s: Session, *, call_sid: str, recording_url: str, words: lis
     cleaned = [w.strip() for w in words if w and w.strip()]
     if not cleaned:
         raise ValueError("enqueue_grammar needs at least one word")
-    job = SpeechJob(kind=KIND_GRAMMAR, priority=PRIORITY[KIND_GRAMMAR], status=PENDING,
-                    call_sid=call_sid, recording_url=recording_url, words=cleaned,
-                    attempts=0, next_try_at=utcnow())
+    job = SpeechJob(
+        kind=KIND_GRAMMAR,
+        priority=PRIORITY[KIND_GRAMMAR],
+        status=PENDING,
+        call_sid=call_sid,
+        recording_url=recording_url,
+        words=cleaned,
+        attempts=0,
+        next_try_at=utcnow(),
+    )
     s.add(job)
     s.flush()
     return job.id
@@ -81,8 +101,9 @@ def enqueue_grammar(s: Session, *, call_sid: str, recording_url: str, words: lis
 
 def grammar_result(s: Session, job_id: int) -> tuple[str | None, float] | None:
     """(word or None, confidence) once done or failed; None while the job is pending."""
-    row = s.execute(select(SpeechJob.status, SpeechJob.result)
-                    .where(SpeechJob.id == job_id)).one_or_none()
+    row = s.execute(
+        select(SpeechJob.status, SpeechJob.result).where(SpeechJob.id == job_id)
+    ).one_or_none()
     if row is None:
         raise KeyError(f"no speech job {job_id}")
     status, result = row
@@ -95,12 +116,19 @@ def grammar_result(s: Session, job_id: int) -> tuple[str | None, float] | None:
 
 
 def _claimable(now: datetime):
-    return or_(and_(SpeechJob.status == PENDING, SpeechJob.next_try_at <= now),
-               and_(SpeechJob.status == RUNNING, SpeechJob.lease_until < now))
+    return or_(
+        and_(SpeechJob.status == PENDING, SpeechJob.next_try_at <= now),
+        and_(SpeechJob.status == RUNNING, SpeechJob.lease_until < now),
+    )
 
 
-def claim(s: Session, worker: str | None = None, *, kinds: tuple[str, ...] | None = None,
-          now: datetime | None = None) -> SpeechJob | None:
+def claim(
+    s: Session,
+    worker: str | None = None,
+    *,
+    kinds: tuple[str, ...] | None = None,
+    now: datetime | None = None,
+) -> SpeechJob | None:
     """Take the most urgent due job (or one whose lease ran out) and lease it to `worker`.
 
     The caller commits the session straight away so other workers see the claim.
@@ -117,11 +145,18 @@ def claim(s: Session, worker: str | None = None, *, kinds: tuple[str, ...] | Non
             return None
         job_id, kind = row
         lease = GRAMMAR_LEASE if kind == KIND_GRAMMAR else LEASE
-        won = s.execute(update(SpeechJob)
-                        .where(SpeechJob.id == job_id, _claimable(at))
-                        .values(status=RUNNING, attempts=SpeechJob.attempts + 1,
-                                lease_until=at + lease, claimed_by=worker, updated_at=at)
-                        .execution_options(synchronize_session=False)).rowcount
+        won = s.execute(
+            update(SpeechJob)
+            .where(SpeechJob.id == job_id, _claimable(at))
+            .values(
+                status=RUNNING,
+                attempts=SpeechJob.attempts + 1,
+                lease_until=at + lease,
+                claimed_by=worker,
+                updated_at=at,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if not won:  # another SQLite worker got it between our select and update
             continue
         job = s.get(SpeechJob, job_id, populate_existing=True)
@@ -134,8 +169,14 @@ def claim(s: Session, worker: str | None = None, *, kinds: tuple[str, ...] | Non
     return None
 
 
-def _finish(job: SpeechJob, status: str, at: datetime, *, error: str | None = None,
-            result: dict | None = None) -> None:
+def _finish(
+    job: SpeechJob,
+    status: str,
+    at: datetime,
+    *,
+    error: str | None = None,
+    result: dict | None = None,
+) -> None:
     job.status = status
     job.lease_until = None
     job.finished_at = at
@@ -154,8 +195,9 @@ def _held(s: Session, job_id: int, worker: str) -> SpeechJob | None:
     return job
 
 
-def complete(s: Session, job_id: int, worker: str, result: dict,
-             now: datetime | None = None) -> bool:
+def complete(
+    s: Session, job_id: int, worker: str, result: dict, now: datetime | None = None
+) -> bool:
     """Store the result of a job this worker still holds; False if the lease was lost."""
     job = _held(s, job_id, worker)
     if job is None:
@@ -172,8 +214,15 @@ def backoff(kind: str, attempts: int) -> timedelta:
     return min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
 
 
-def fail(s: Session, job_id: int, worker: str, error: str, *, retry: bool = True,
-         now: datetime | None = None) -> bool:
+def fail(
+    s: Session,
+    job_id: int,
+    worker: str,
+    error: str,
+    *,
+    retry: bool = True,
+    now: datetime | None = None,
+) -> bool:
     """Record a failed try: back to pending after a backoff, or failed for good."""
     job = _held(s, job_id, worker)
     if job is None:
@@ -217,9 +266,12 @@ def due_count(s: Session, now: datetime | None = None) -> int:
 
 def transcript_state(s: Session, ticket_id: int) -> str:
     """'pending', 'done', 'failed' or 'none' for a ticket's transcription (ticket pages)."""
-    status = s.scalar(select(SpeechJob.status).where(
-        SpeechJob.kind == KIND_TRANSCRIBE, SpeechJob.ticket_id == ticket_id)
-        .order_by(SpeechJob.id.desc()).limit(1))
+    status = s.scalar(
+        select(SpeechJob.status)
+        .where(SpeechJob.kind == KIND_TRANSCRIBE, SpeechJob.ticket_id == ticket_id)
+        .order_by(SpeechJob.id.desc())
+        .limit(1)
+    )
     if status is None:
         return "none"
     return {RUNNING: PENDING}.get(status, status)

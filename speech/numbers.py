@@ -9,10 +9,33 @@ from __future__ import annotations
 import re
 
 DIGITS = {
-    "零": "0", "〇": "0", "洞": "0", "一": "1", "幺": "1", "么": "1", "壹": "1", "二": "2",
-    "两": "2", "俩": "2", "贰": "2", "三": "3", "叁": "3", "四": "4", "肆": "4", "五": "5",
-    "伍": "5", "六": "6", "陆": "6", "七": "7", "柒": "7", "拐": "7", "八": "8", "捌": "8",
-    "九": "9", "玖": "9", "勾": "9",
+    "零": "0",
+    "〇": "0",
+    "洞": "0",
+    "一": "1",
+    "幺": "1",
+    "么": "1",
+    "壹": "1",
+    "二": "2",
+    "两": "2",
+    "俩": "2",
+    "贰": "2",
+    "三": "3",
+    "叁": "3",
+    "四": "4",
+    "肆": "4",
+    "五": "5",
+    "伍": "5",
+    "六": "6",
+    "陆": "6",
+    "七": "7",
+    "柒": "7",
+    "拐": "7",
+    "八": "8",
+    "捌": "8",
+    "九": "9",
+    "玖": "9",
+    "勾": "9",
 }
 UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000, "万": 10_000}
 FILLERS = set(" \t,，、。.-—_嗯呃啊哦号杠")
@@ -68,12 +91,13 @@ def digit_runs(text: str, min_len: int = MIN_SPOKEN_RUN) -> str:
 
     For transcripts: "电话幺三八零零一二" -> "电话1380012", while "一起" or "三三两两" stay.
     """
+
     def convert(match: re.Match) -> str:
         run = match.group(0)
         digits = [DIGITS[ch] for ch in run if ch in DIGITS]
         if len(digits) < min_len:
             return run
-        tail = run[len(run.rstrip()):]
-        return run[:len(run) - len(run.lstrip())] + "".join(digits) + tail
+        tail = run[len(run.rstrip()) :]
+        return run[: len(run) - len(run.lstrip())] + "".join(digits) + tail
 
     return _DIGIT_RUN.sub(convert, text)

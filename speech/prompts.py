@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("speech_audio", __name__)
 
 AUDIO_PATH = "/audio"
-CACHE_SECONDS = 365 * 24 * 3600          # names are content hashes: they never change meaning
-REQUEST_WAIT = 5.0                       # longest a webhook waits for the engine (Twilio: 15 s)
+CACHE_SECONDS = 365 * 24 * 3600  # names are content hashes: they never change meaning
+REQUEST_WAIT = 5.0  # longest a webhook waits for the engine (Twilio: 15 s)
 # espeak-ng voices per language (primary subtag); "zh" uses TTS_VOICE.
 LANGUAGE_VOICES = {"en": "en-us", "yue": "yue", "ko": "ko", "ja": "ja"}
 
@@ -116,8 +116,9 @@ class Prompts:
             items, self._pending = self._pending, []
         if not items:
             return None
-        thread = threading.Thread(target=self._presynthesize, args=(items,),
-                                  name="tts-presynthesize", daemon=True)
+        thread = threading.Thread(
+            target=self._presynthesize, args=(items,), name="tts-presynthesize", daemon=True
+        )
         thread.start()
         return thread
 
@@ -128,8 +129,9 @@ def audio(name: str):
     path = current_app.extensions["speech_prompts"].cache.lookup(name)
     if path is None:
         abort(404)
-    response = send_file(path, mimetype="audio/wav", max_age=CACHE_SECONDS, conditional=True,
-                         etag=True)
+    response = send_file(
+        path, mimetype="audio/wav", max_age=CACHE_SECONDS, conditional=True, etag=True
+    )
     response.cache_control.public = True
     response.cache_control.immutable = True
     return response

@@ -31,12 +31,12 @@ from speech.errors import (
 
 log = logging.getLogger(__name__)
 
-NOT_READY_RETRIES = 6           # 404s tolerated while Twilio stores the file
-NOT_READY_FIRST_DELAY = 0.5     # seconds, doubled each time (0.5 + 1 + 2 + 4 + ... capped)
+NOT_READY_RETRIES = 6  # 404s tolerated while Twilio stores the file
+NOT_READY_FIRST_DELAY = 0.5  # seconds, doubled each time (0.5 + 1 + 2 + 4 + ... capped)
 NOT_READY_MAX_DELAY = 5.0
-SERVER_ERROR_RETRIES = 2        # 5xx / connection errors; the job queue retries later anyway
+SERVER_ERROR_RETRIES = 2  # 5xx / connection errors; the job queue retries later anyway
 MAX_REDIRECTS = 3
-TIMEOUT = (5, 30)               # connect, read (seconds)
+TIMEOUT = (5, 30)  # connect, read (seconds)
 CHUNK = 64 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -71,9 +71,16 @@ def wav_url(recording_url: str) -> str:
     return recording_url if path.endswith((".wav", ".mp3")) else recording_url + ".wav"
 
 
-def fetch(recording_url: str, *, base: str, account_sid: str, auth_token: str,
-          max_bytes: int = MAX_AUDIO_BYTES, session: requests.Session | None = None,
-          sleep: Callable[[float], None] = time.sleep) -> bytes:
+def fetch(
+    recording_url: str,
+    *,
+    base: str,
+    account_sid: str,
+    auth_token: str,
+    max_bytes: int = MAX_AUDIO_BYTES,
+    session: requests.Session | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bytes:
     """Download a recording from Twilio (basic auth, size cap, 404 retries)."""
     if not is_under(recording_url, base):
         raise RecordingRefusedError(recording_url, base)
@@ -107,8 +114,9 @@ def fetch(recording_url: str, *, base: str, account_sid: str, auth_token: str,
 
 def _get(http: requests.Session, url: str, base: str, auth, max_bytes: int):
     for _ in range(MAX_REDIRECTS + 1):
-        with http.get(url, auth=auth, stream=True, timeout=TIMEOUT,
-                      allow_redirects=False) as response:
+        with http.get(
+            url, auth=auth, stream=True, timeout=TIMEOUT, allow_redirects=False
+        ) as response:
             if response.is_redirect:
                 target = urljoin(url, response.headers.get("Location", ""))
                 if not is_under(target, base):
@@ -149,16 +157,19 @@ def save_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def fetch_for_app(config, recording_url: str, recording_sid: str | None = None,
-                  **kwargs) -> bytes:
+def fetch_for_app(config, recording_url: str, recording_sid: str | None = None, **kwargs) -> bytes:
     """fetch() with the app's Twilio settings, keeping a local copy in RECORDINGS_DIR."""
     if not is_under(recording_url, config["TWILIO_API_BASE"]):
         raise RecordingRefusedError(recording_url, config["TWILIO_API_BASE"])
     path = local_path(config["RECORDINGS_DIR"], recording_url, recording_sid)
     if path.is_file():
         return path.read_bytes()
-    data = fetch(recording_url, base=config["TWILIO_API_BASE"],
-                 account_sid=config["TWILIO_ACCOUNT_SID"],
-                 auth_token=config["TWILIO_AUTH_TOKEN"], **kwargs)
+    data = fetch(
+        recording_url,
+        base=config["TWILIO_API_BASE"],
+        account_sid=config["TWILIO_ACCOUNT_SID"],
+        auth_token=config["TWILIO_AUTH_TOKEN"],
+        **kwargs,
+    )
     save_atomically(path, data)
     return data

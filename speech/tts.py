@@ -31,12 +31,12 @@ from speech.errors import AudioError, SynthesisError
 
 log = logging.getLogger(__name__)
 
-OUTPUT_RATE = 8_000              # Twilio plays 8 kHz mono PCM16 WAV without transcoding
-LOUDNESS_DBFS = -22.0            # RMS; espeak speech peaks ~15 dB above it, so no clipping
-SYNTH_TIMEOUT = 10.0             # seconds per utterance before the engine is declared hung
-START_TIMEOUT = 20.0             # child start + import + warm-up
+OUTPUT_RATE = 8_000  # Twilio plays 8 kHz mono PCM16 WAV without transcoding
+LOUDNESS_DBFS = -22.0  # RMS; espeak speech peaks ~15 dB above it, so no clipping
+SYNTH_TIMEOUT = 10.0  # seconds per utterance before the engine is declared hung
+START_TIMEOUT = 20.0  # child start + import + warm-up
 MAX_TEXT_CHARS = 1_000
-MIN_SECONDS_PER_CHAR = 0.03      # espeak-ng at 80-450 wpm stays well inside these bounds
+MIN_SECONDS_PER_CHAR = 0.03  # espeak-ng at 80-450 wpm stays well inside these bounds
 MAX_SECONDS_PER_CHAR = 2.0
 MAX_EXTRA_SECONDS = 3.0
 SILENCE_DBFS = -60.0
@@ -58,8 +58,11 @@ class Voice:
 def engine_version() -> str:
     """pyttsx3 and espeak-ng versions: part of every cache key (new engine, new audio)."""
     try:
-        espeak = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True,
-                                timeout=10).stdout.split("  ")[0].strip()
+        espeak = (
+            subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True, timeout=10)
+            .stdout.split("  ")[0]
+            .strip()
+        )
     except (OSError, subprocess.SubprocessError):
         espeak = "espeak-ng-unknown"
     return f"pyttsx3-{importlib.metadata.version('pyttsx3')}/{espeak}"
@@ -82,8 +85,10 @@ def check_output(path: Path, text: str) -> Audio:
     low = MIN_SECONDS_PER_CHAR * n
     high = MAX_SECONDS_PER_CHAR * n + MAX_EXTRA_SECONDS
     if not low <= audio.duration <= high:
-        raise SynthesisError(f"implausible duration {audio.duration:.2f}s for {n} characters "
-                             f"(expected {low:.2f}-{high:.2f}s)")
+        raise SynthesisError(
+            f"implausible duration {audio.duration:.2f}s for {n} characters "
+            f"(expected {low:.2f}-{high:.2f}s)"
+        )
     if rms_dbfs(audio) < SILENCE_DBFS:
         raise SynthesisError("engine wrote silence")
     return audio
@@ -105,8 +110,14 @@ class Synthesizer:
         # A plain child process (not multiprocessing): nothing of the web worker is inherited
         # or re-imported, and a hung engine is killed without touching this process.
         self._process = subprocess.Popen(
-            [sys.executable, str(ENGINE_SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True, encoding="utf-8", bufsize=1)
+            [sys.executable, str(ENGINE_SCRIPT)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            encoding="utf-8",
+            bufsize=1,
+        )
         # pyttsx3 2.99 + espeak: a long text as the first save_to_file after init() writes
         # no file; a short first utterance avoids it. Its output is verified like any other.
         self._run_once(WARM_UP_TEXT, voice, START_TIMEOUT)
@@ -143,8 +154,12 @@ class Synthesizer:
         path.unlink()
         process = self._process
         try:
-            process.stdin.write(json.dumps({"text": text, "voice": voice.voice,
-                                            "rate": voice.rate, "path": str(path)}) + "\n")
+            process.stdin.write(
+                json.dumps(
+                    {"text": text, "voice": voice.voice, "rate": voice.rate, "path": str(path)}
+                )
+                + "\n"
+            )
             process.stdin.flush()
             ready, _, _ = select.select([process.stdout], [], [], timeout)
             if not ready:
@@ -162,8 +177,9 @@ class Synthesizer:
             path.unlink(missing_ok=True)
 
     # -- public -----------------------------------------------------------------------
-    def synthesize(self, text: str, voice: Voice, *, wait: float | None = None,
-                   rate: int = OUTPUT_RATE) -> bytes:
+    def synthesize(
+        self, text: str, voice: Voice, *, wait: float | None = None, rate: int = OUTPUT_RATE
+    ) -> bytes:
         """WAV bytes (8 kHz mono PCM16, normalised loudness) of `text`; SynthesisError if not.
 
         `wait` bounds the time spent queueing behind other requests for the engine.
@@ -186,12 +202,12 @@ class Synthesizer:
                             self._stop()
                         self._start(voice)
                     audio = self._run_once(text, voice, self.timeout)
-                    return encode_wav(normalize_loudness(resample(audio, rate),
-                                                         LOUDNESS_DBFS))
+                    return encode_wav(normalize_loudness(resample(audio, rate), LOUDNESS_DBFS))
                 except SynthesisError as exc:
                     last = exc
-                    log.warning("tts attempt %d failed (%s); restarting the engine",
-                                attempt + 1, exc)
+                    log.warning(
+                        "tts attempt %d failed (%s); restarting the engine", attempt + 1, exc
+                    )
                     self._stop()
                     self.restarts += 1
             raise last

@@ -23,7 +23,7 @@ from speech.numbers import digit_runs
 
 log = logging.getLogger(__name__)
 
-POLL_INTERVAL = 1.0          # seconds between empty polls
+POLL_INTERVAL = 1.0  # seconds between empty polls
 # A spoken menu answer is useless once the call has moved on (the IVR polls for ~8 s).
 GRAMMAR_MAX_AGE = timedelta(seconds=60)
 PERMANENT = (AudioError, RecordingRefusedError, LookupError)
@@ -33,7 +33,7 @@ PERMANENT = (AudioError, RecordingRefusedError, LookupError)
 class Outcome:
     job_id: int
     kind: str
-    status: str               # done / retry / failed / lost
+    status: str  # done / retry / failed / lost
     detail: str = ""
 
 
@@ -41,18 +41,29 @@ def _attach_transcript(s, ticket_id: int, transcript: asr.Transcript) -> None:
     from tickets.service import attach_transcript
 
     # Phone and ticket numbers read digit by digit become digits; word timings stay as heard.
-    attach_transcript(s, ticket_id, text=digit_runs(transcript.text),
-                      confidence=transcript.confidence, words=transcript.words_json())
+    attach_transcript(
+        s,
+        ticket_id,
+        text=digit_runs(transcript.text),
+        confidence=transcript.confidence,
+        words=transcript.words_json(),
+    )
 
 
 class Worker:
     """Processes speech jobs with one shared model; safe to run in several threads."""
 
-    def __init__(self, db: Database, config, model: asr.ModelHolder, *,
-                 worker: str | None = None,
-                 fetch: Callable[..., bytes] | None = None,
-                 attach: Callable = _attach_transcript,
-                 kinds: tuple[str, ...] | None = None):
+    def __init__(
+        self,
+        db: Database,
+        config,
+        model: asr.ModelHolder,
+        *,
+        worker: str | None = None,
+        fetch: Callable[..., bytes] | None = None,
+        attach: Callable = _attach_transcript,
+        kinds: tuple[str, ...] | None = None,
+    ):
         self.db = db
         self.kinds = kinds  # None: any job, most urgent first
         self.config = config
@@ -69,13 +80,19 @@ class Worker:
             if job is None:
                 return None
             job_id, kind = job.id, job.kind
-            url, sid, ticket_id, words = (job.recording_url, job.recording_sid, job.ticket_id,
-                                          list(job.words or []))
-            created = job.created_at if job.created_at.tzinfo else job.created_at.replace(
-                tzinfo=UTC)  # SQLite hands back naive UTC
+            url, sid, ticket_id, words = (
+                job.recording_url,
+                job.recording_sid,
+                job.ticket_id,
+                list(job.words or []),
+            )
+            created = (
+                job.created_at if job.created_at.tzinfo else job.created_at.replace(tzinfo=UTC)
+            )  # SQLite hands back naive UTC
             if kind == KIND_GRAMMAR and utcnow() - created > GRAMMAR_MAX_AGE:
-                jobs.fail(s, job_id, self.worker, "expired: the caller is no longer waiting",
-                          retry=False)
+                jobs.fail(
+                    s, job_id, self.worker, "expired: the caller is no longer waiting", retry=False
+                )
                 return Outcome(job_id, kind, "failed", "expired")
         try:
             audio = decode_wav(self.fetch(url, sid))
@@ -85,8 +102,12 @@ class Worker:
                 result = {"word": accepted, "confidence": confidence, "heard": heard}
             else:
                 transcript = asr.transcribe(self.model, audio)
-                result = {"text": digit_runs(transcript.text), "confidence": transcript.confidence,
-                          "duration": transcript.duration, "words": len(transcript.words)}
+                result = {
+                    "text": digit_runs(transcript.text),
+                    "confidence": transcript.confidence,
+                    "duration": transcript.duration,
+                    "words": len(transcript.words),
+                }
             with self.db.session() as s:
                 if not jobs.complete(s, job_id, self.worker, result):
                     return Outcome(job_id, kind, "lost", "lease expired; another worker has it")
@@ -101,8 +122,13 @@ class Worker:
         except Exception as exc:
             permanent = isinstance(exc, PERMANENT)
             message = f"{type(exc).__name__}: {exc}"
-            log.warning("speech job %s (%s) failed%s: %s", job_id, kind,
-                        "" if permanent else ", will retry", message)
+            log.warning(
+                "speech job %s (%s) failed%s: %s",
+                job_id,
+                kind,
+                "" if permanent else ", will retry",
+                message,
+            )
             with self.db.session() as s:
                 jobs.fail(s, job_id, self.worker, message, retry=not permanent)
                 status = s.get(jobs.SpeechJob, job_id).status
@@ -124,11 +150,14 @@ class Worker:
                 stop.wait(poll_interval)
 
 
-def run_threads(workers: list[Worker], stop: threading.Event,
-                poll_interval: float = POLL_INTERVAL) -> None:
+def run_threads(
+    workers: list[Worker], stop: threading.Event, poll_interval: float = POLL_INTERVAL
+) -> None:
     """Run each worker in its own thread (sharing one model) until `stop` is set."""
-    pool = [threading.Thread(target=w.run, args=(stop, poll_interval), name=f"speech-{i}",
-                             daemon=True) for i, w in enumerate(workers)]
+    pool = [
+        threading.Thread(target=w.run, args=(stop, poll_interval), name=f"speech-{i}", daemon=True)
+        for i, w in enumerate(workers)
+    ]
     for t in pool:
         t.start()
     for t in pool:

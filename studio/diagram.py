@@ -32,9 +32,19 @@ STYLE = (
     "stroke:#fff;stroke-width:3px}"
     "marker path{fill:#9aa6b2}"
 )
-KIND_LABEL = {"prompt": "播报", "menu": "菜单", "digits": "按键输入", "record": "留言",
-              "transfer": "转人工", "branch": "条件", "notices": "通知", "kb": "知识库",
-              "ticket_status": "工单查询", "goto": "跳转", "hangup": "挂机"}
+KIND_LABEL = {
+    "prompt": "播报",
+    "menu": "菜单",
+    "digits": "按键输入",
+    "record": "留言",
+    "transfer": "转人工",
+    "branch": "条件",
+    "notices": "通知",
+    "kb": "知识库",
+    "ticket_status": "工单查询",
+    "goto": "跳转",
+    "hangup": "挂机",
+}
 
 
 def labelled_exits(node: Node) -> list[tuple[str, str]]:
@@ -45,8 +55,12 @@ def labelled_exits(node: Node) -> list[tuple[str, str]]:
         out.append((opt.next, label))
     for case in getattr(node, "cases", ()):
         when = case.when
-        bits = [when.hours or "", "节假日" if when.holiday else "",
-                "工作日" if when.workday else "", "应急" if when.incident_mode else ""]
+        bits = [
+            when.hours or "",
+            "节假日" if when.holiday else "",
+            "工作日" if when.workday else "",
+            "应急" if when.incident_mode else "",
+        ]
         out.append((case.next, " ".join(b for b in bits if b) or "条件"))
     if getattr(node, "barge_in", None):
         out.append((node.barge_in, "任意键"))
@@ -94,13 +108,15 @@ def render_svg(flow: Flow) -> str:
             pos[nid] = (MARGIN + col * (NODE_W + COL_GAP), MARGIN + row * (NODE_H + ROW_GAP))
     width = MARGIN * 2 + len(layers) * (NODE_W + COL_GAP) - COL_GAP / 2  # room for arcs
     height = MARGIN * 2 + max(len(ids) for ids in layers) * (NODE_H + ROW_GAP) - ROW_GAP
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="flow-diagram" '
-             f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
-             f'role="img" aria-label="{escape(flow.name)}">',
-             f'<style>{STYLE}</style>',
-             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-             'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/>'
-             '</marker></defs>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="flow-diagram" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
+        f'role="img" aria-label="{escape(flow.name)}">',
+        f"<style>{STYLE}</style>",
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/>'
+        "</marker></defs>",
+    ]
     for nid, node in flow.nodes.items():
         for target, label in labelled_exits(node):
             if target in pos:
@@ -128,10 +144,15 @@ def _edge(a, b, src: str, dst: str, label: str) -> str:
         drop = max(y1, y2) + ROW_GAP * 0.9
         d = f"M{x1:.0f},{y1:.0f} C{x1:.0f},{drop:.0f} {x2:.0f},{drop:.0f} {x2:.0f},{y2:.0f}"
         lx, ly = (x1 + x2) / 2, drop - 2
-    text = (f'<text x="{lx:.0f}" y="{ly:.0f}" class="edge-label">{escape(label)}</text>'
-            if label else "")
-    return (f'<g class="edge" data-from="{escape(src)}" data-to="{escape(dst)}">'
-            f'<path d="{d}" marker-end="url(#arrow)"/>{text}</g>')
+    text = (
+        f'<text x="{lx:.0f}" y="{ly:.0f}" class="edge-label">{escape(label)}</text>'
+        if label
+        else ""
+    )
+    return (
+        f'<g class="edge" data-from="{escape(src)}" data-to="{escape(dst)}">'
+        f'<path d="{d}" marker-end="url(#arrow)"/>{text}</g>'
+    )
 
 
 def _node(nid: str, node: Node, at, start: bool, language: str) -> str:
@@ -142,11 +163,13 @@ def _node(nid: str, node: Node, at, start: bool, language: str) -> str:
     if node.prompt is not None and node.prompt.say:  # full text, for the prompt editor
         text = node.prompt.say.get(language) or next(iter(node.prompt.say.values()))
         line += f' data-say="{escape(text)}"'
-    return (f'<g class="{cls}" data-node="{escape(nid)}"{line}>'
-            f'<title>{escape(nid)} ({escape(node.kind)})</title>'
-            f'<rect x="{x:.0f}" y="{y:.0f}" width="{NODE_W}" height="{NODE_H}" rx="7"/>'
-            f'<text x="{x + 8:.0f}" y="{y + 18:.0f}" class="node-id">{escape(nid)}</text>'
-            f'<text x="{x + NODE_W - 8:.0f}" y="{y + 18:.0f}" class="node-kind" '
-            f'text-anchor="end">{escape(kind)}</text>'
-            f'<text x="{x + 8:.0f}" y="{y + 42:.0f}" class="node-say">'
-            f'{escape(_caption(node.prompt, language))}</text></g>')
+    return (
+        f'<g class="{cls}" data-node="{escape(nid)}"{line}>'
+        f"<title>{escape(nid)} ({escape(node.kind)})</title>"
+        f'<rect x="{x:.0f}" y="{y:.0f}" width="{NODE_W}" height="{NODE_H}" rx="7"/>'
+        f'<text x="{x + 8:.0f}" y="{y + 18:.0f}" class="node-id">{escape(nid)}</text>'
+        f'<text x="{x + NODE_W - 8:.0f}" y="{y + 18:.0f}" class="node-kind" '
+        f'text-anchor="end">{escape(kind)}</text>'
+        f'<text x="{x + 8:.0f}" y="{y + 42:.0f}" class="node-say">'
+        f"{escape(_caption(node.prompt, language))}</text></g>"
+    )

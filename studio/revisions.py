@@ -56,8 +56,11 @@ def check(text: str, file: str) -> list[FlowIssue]:
 
 
 def make_diff(old: str, new: str, old_name: str, new_name: str) -> str:
-    return "".join(difflib.unified_diff(old.splitlines(keepends=True),
-                                        new.splitlines(keepends=True), old_name, new_name))
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True), old_name, new_name
+        )
+    )
 
 
 def latest(s: Session) -> FlowRevision | None:
@@ -84,17 +87,38 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def _add(s: Session, *, text: str, action: str, author: str, message: str,
-         previous: FlowRevision | None, restored_from: int | None = None) -> FlowRevision:
+def _add(
+    s: Session,
+    *,
+    text: str,
+    action: str,
+    author: str,
+    message: str,
+    previous: FlowRevision | None,
+    restored_from: int | None = None,
+) -> FlowRevision:
     old = previous.text if previous else ""
     old_name = f"revision {previous.id}" if previous else "(none)"
-    rev = FlowRevision(version=text_version(text), text=text, action=action, author=author,
-                       message=message[:MAX_MESSAGE], diff="", restored_from=restored_from)
+    rev = FlowRevision(
+        version=text_version(text),
+        text=text,
+        action=action,
+        author=author,
+        message=message[:MAX_MESSAGE],
+        diff="",
+        restored_from=restored_from,
+    )
     s.add(rev)
     s.flush()
     rev.diff = make_diff(old, text, old_name, f"revision {rev.id}")
-    audit_log.info("flow %s revision=%s version=%s by=%s message=%r", action, rev.id,
-                   rev.version, author, rev.message)
+    audit_log.info(
+        "flow %s revision=%s version=%s by=%s message=%r",
+        action,
+        rev.id,
+        rev.version,
+        author,
+        rev.message,
+    )
     return rev
 
 
@@ -108,12 +132,25 @@ def sync_with_disk(s: Session, path: str | Path) -> FlowRevision | None:
     current = latest(s)
     if current is not None and current.text == text:
         return current
-    return _add(s, text=text, action="import", author="disk", previous=current,
-                message="flows.yaml changed outside the studio" if current else "first import")
+    return _add(
+        s,
+        text=text,
+        action="import",
+        author="disk",
+        previous=current,
+        message="flows.yaml changed outside the studio" if current else "first import",
+    )
 
 
-def publish(s: Session, path: str | Path, text: str, *, author: str, message: str,
-            base_revision_id: int | None) -> FlowRevision:
+def publish(
+    s: Session,
+    path: str | Path,
+    text: str,
+    *,
+    author: str,
+    message: str,
+    base_revision_id: int | None,
+) -> FlowRevision:
     """Validate, write the file, store the revision. Raises InvalidFlow / PublishConflict."""
     path = Path(path)
     issues = check(text, path.name)
@@ -121,8 +158,10 @@ def publish(s: Session, path: str | Path, text: str, *, author: str, message: st
         raise InvalidFlow(issues)
     current = sync_with_disk(s, path)
     if current is not None and base_revision_id is not None and current.id != base_revision_id:
-        raise PublishConflict(f"revision {current.id} by {current.author} was published after "
-                              f"your draft began from revision {base_revision_id}")
+        raise PublishConflict(
+            f"revision {current.id} by {current.author} was published after "
+            f"your draft began from revision {base_revision_id}"
+        )
     if current is not None and current.text == text:
         raise StudioError("nothing to publish: the text is the published flow")
     rev = _add(s, text=text, action="publish", author=author, message=message, previous=current)
@@ -145,8 +184,15 @@ def restore(s: Session, path: str | Path, revision_id: int, *, author: str) -> F
     current = sync_with_disk(s, path)
     if current is not None and current.text == old.text:
         raise StudioError(f"revision {revision_id} is already what is published")
-    rev = _add(s, text=old.text, action="restore", author=author, previous=current,
-               message=f"restore revision {revision_id}", restored_from=revision_id)
+    rev = _add(
+        s,
+        text=old.text,
+        action="restore",
+        author=author,
+        previous=current,
+        message=f"restore revision {revision_id}",
+        restored_from=revision_id,
+    )
     _write_atomically(path, old.text)
     return rev
 

@@ -58,10 +58,14 @@ def sandbox_for(app: Flask, text: str, version: str) -> Flask:
             _migrated.add(url)
         config = {s.name: app.config.get(s.name) for s in SETTINGS}
         config.update(
-            DATABASE_URL=url, FLOWS_PATH=str(flow_file), TELEPHONY="simulator",
+            DATABASE_URL=url,
+            FLOWS_PATH=str(flow_file),
+            TELEPHONY="simulator",
             TWILIO_API_BASE=app.config["PUBLIC_BASE_URL"] + RECORDINGS_PREFIX,
-            RECORDINGS_DIR=str(base / "recordings"), SECRET_KEY=app.config["SECRET_KEY"],
-            TESTING=app.config.get("TESTING", False), STUDIO_SANDBOX=True,
+            RECORDINGS_DIR=str(base / "recordings"),
+            SECRET_KEY=app.config["SECRET_KEY"],
+            TESTING=app.config.get("TESTING", False),
+            STUDIO_SANDBOX=True,
         )
         sandbox = create_app(config)
         _apps[key] = sandbox

@@ -36,8 +36,10 @@ def _flows_path() -> Path:
 
 
 def _issues_json(issues) -> list[dict]:
-    return [{"line": i.line, "path": i.path, "message": i.message, "code": i.code,
-             "text": str(i)} for i in issues]
+    return [
+        {"line": i.line, "path": i.path, "message": i.message, "code": i.code, "text": str(i)}
+        for i in issues
+    ]
 
 
 def _posted_text() -> str:
@@ -58,14 +60,22 @@ def index():
         draft = revisions.get_draft(s, current_actor())
         history = revisions.history(s)
         text = draft.text if draft else (published.text if published else "")
-        base_id = (draft.base_revision_id if draft else published.id if published else None)
+        base_id = draft.base_revision_id if draft else published.id if published else None
         stale = bool(draft and published and draft.base_revision_id != published.id)
         issues = revisions.check(text, _flows_path().name)
         svg = None if issues else render_svg(load_text(text, _flows_path().name))
         return render_template(
-            "studio/index.html", text=text, base_id=base_id, published=published,
-            has_draft=draft is not None, stale=stale, history=history,
-            issues=_issues_json(issues), svg=svg, file=_flows_path().name)
+            "studio/index.html",
+            text=text,
+            base_id=base_id,
+            published=published,
+            has_draft=draft is not None,
+            stale=stale,
+            history=history,
+            issues=_issues_json(issues),
+            svg=svg,
+            file=_flows_path().name,
+        )
 
 
 @bp.post("/validate")
@@ -124,8 +134,14 @@ def publish():
     base = request.form.get("base_revision_id", type=int)
     try:
         with get_db().session() as s:
-            rev = revisions.publish(s, _flows_path(), text, author=current_actor(),
-                                    message=message, base_revision_id=base)
+            rev = revisions.publish(
+                s,
+                _flows_path(),
+                text,
+                author=current_actor(),
+                message=message,
+                base_revision_id=base,
+            )
             number = rev.id
     except revisions.InvalidFlow as exc:
         with get_db().session() as s:
@@ -135,8 +151,11 @@ def publish():
     except revisions.StudioError as exc:
         flash(f"未发布 Not published: {exc}", "error")
         return redirect(url_for("studio.index"))
-    flash(f"已发布修订 {number}，新来电使用新流程 Published revision {number}; "
-          "new calls use it, calls in progress keep their version", "success")
+    flash(
+        f"已发布修订 {number}，新来电使用新流程 Published revision {number}; "
+        "new calls use it, calls in progress keep their version",
+        "success",
+    )
     return redirect(url_for("studio.index"))
 
 
@@ -159,12 +178,15 @@ def restore(rev_id: int):
     except revisions.StudioError as exc:
         flash(f"未恢复 Not restored: {exc}", "error")
         return redirect(url_for("studio.revision", rev_id=rev_id))
-    flash(f"已恢复修订 {rev_id}（新修订 {number}）Restored revision {rev_id} as revision "
-          f"{number}", "success")
+    flash(
+        f"已恢复修订 {rev_id}（新修订 {number}）Restored revision {rev_id} as revision {number}",
+        "success",
+    )
     return redirect(url_for("studio.index"))
 
 
 # ---- web phone -------------------------------------------------------------------------
+
 
 def _flow_text(s, mode: str) -> str:
     if mode == "draft":
@@ -214,12 +236,12 @@ def phone_start():
         abort(400)
     with get_db().session() as s:
         if mode == "draft" and isinstance(data.get("text"), str):
-            revisions.save_draft(s, current_actor(), _posted_text(),
-                                 data.get("base_revision_id"))
+            revisions.save_draft(s, current_actor(), _posted_text(), data.get("base_revision_id"))
         text = _flow_text(s, mode)
         flow = _load_flow(text)
-        row = webphone.start(current_app, s, username=current_actor(), mode=mode,
-                             text=text, flow=flow)
+        row = webphone.start(
+            current_app, s, username=current_actor(), mode=mode, text=text, flow=flow
+        )
         return jsonify(webphone.view(current_app, row, text, flow))
 
 
@@ -237,11 +259,11 @@ def phone_act(call_id: int):
         if kind not in webphone.ACTION_KINDS or kind == "audio":
             abort(400)
         value = data.get("value")
-        if kind == "keys" and not (isinstance(value, str) and value
-                                   and all(c in "0123456789*#" for c in value)):
+        if kind == "keys" and not (
+            isinstance(value, str) and value and all(c in "0123456789*#" for c in value)
+        ):
             abort(400)
-        if kind == "speech" and not (isinstance(value, str) and 0 < len(value)
-                                     <= MAX_SPEECH_CHARS):
+        if kind == "speech" and not (isinstance(value, str) and 0 < len(value) <= MAX_SPEECH_CHARS):
             abort(400)
         action = Action(kind, value if isinstance(value, str | int | float) else None)
     with get_db().session() as s:
@@ -265,5 +287,6 @@ def phone_audio(call_id: int, n: int):
             body, content_type = webphone.audio_for(current_app, row, text, flow, n)
         except LookupError:
             abort(404)
-    return Response(body, content_type=content_type,
-                    headers={"Cache-Control": "private, max-age=3600"})
+    return Response(
+        body, content_type=content_type, headers={"Cache-Control": "private, max-age=3600"}
+    )

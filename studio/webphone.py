@@ -32,27 +32,37 @@ def _phone(sandbox: Flask, flow: Flow, state: dict | None) -> Phone:
     cfg = sandbox.config
     public = cfg["PUBLIC_BASE_URL"]
     transport = FlaskTransport(sandbox.test_client(), public)
-    kwargs = {"recordings": AppRecordings(transport, public, cfg["TWILIO_ACCOUNT_SID"],
-                                          cfg["TWILIO_AUTH_TOKEN"]),
-              "prompt_text": PromptIndex.for_app(sandbox, flow), "measure_audio": True}
+    kwargs = {
+        "recordings": AppRecordings(
+            transport, public, cfg["TWILIO_ACCOUNT_SID"], cfg["TWILIO_AUTH_TOKEN"]
+        ),
+        "prompt_text": PromptIndex.for_app(sandbox, flow),
+        "measure_audio": True,
+    }
     if state is not None:
         return Phone.resume_from(state, transport, cfg["TWILIO_AUTH_TOKEN"], **kwargs)
-    return Phone.inbound(transport, cfg["TWILIO_AUTH_TOKEN"], voice_url=public + "/ivr/voice",
-                         from_=WEB_CALLER, to=HOTLINE_NUMBER,
-                         account_sid=cfg["TWILIO_ACCOUNT_SID"],
-                         status_callback=public + "/ivr/status", **kwargs)
+    return Phone.inbound(
+        transport,
+        cfg["TWILIO_AUTH_TOKEN"],
+        voice_url=public + "/ivr/voice",
+        from_=WEB_CALLER,
+        to=HOTLINE_NUMBER,
+        account_sid=cfg["TWILIO_ACCOUNT_SID"],
+        status_callback=public + "/ivr/status",
+        **kwargs,
+    )
 
 
 def start(app: Flask, s, *, username: str, mode: str, text: str, flow: Flow) -> PhoneCall:
     """Ring the sandbox app running `text`; returns the stored call."""
     cutoff = utcnow() - PHONE_CALL_RETENTION
-    s.execute(delete(PhoneCall).where(PhoneCall.username == username,
-                                      PhoneCall.updated_at < cutoff))
+    s.execute(
+        delete(PhoneCall).where(PhoneCall.username == username, PhoneCall.updated_at < cutoff)
+    )
     sandbox = sandbox_for(app, text, flow.version)
     phone = _phone(sandbox, flow, None)
     phone.start()
-    row = PhoneCall(username=username, mode=mode, flow_version=flow.version,
-                    state=phone.state)
+    row = PhoneCall(username=username, mode=mode, flow_version=flow.version, state=phone.state)
     s.add(row)
     s.flush()
     return row
@@ -84,8 +94,9 @@ def prompt_index(flow: Flow) -> dict[str, str]:
     return out
 
 
-def path_through(flow: Flow, events: list[dict], sandbox: Flask | None = None,
-                 call_sid: str | None = None) -> list[str]:
+def path_through(
+    flow: Flow, events: list[dict], sandbox: Flask | None = None, call_sid: str | None = None
+) -> list[str]:
     """Nodes the call went through, in order: ivr's call record, else the prompts heard."""
     recorded = _recorded_path(sandbox, call_sid) if sandbox is not None and call_sid else None
     if recorded:
@@ -132,10 +143,18 @@ def view(app: Flask, row: PhoneCall, text: str, flow: Flow) -> dict:
             item["audio"] = f"/studio/phone/{row.id}/audio/{n}"
         events.append(item)
     path = path_through(flow, state["events"], sandbox, state["call_sid"])
-    return {"id": row.id, "mode": row.mode, "version": row.flow_version,
-            "call_sid": state["call_sid"], "ended": state["ended"], "status": state["status"],
-            "need": state["need"], "clock": round(state["clock"], 1), "events": events,
-            "path": path}
+    return {
+        "id": row.id,
+        "mode": row.mode,
+        "version": row.flow_version,
+        "call_sid": state["call_sid"],
+        "ended": state["ended"],
+        "status": state["status"],
+        "need": state["need"],
+        "clock": round(state["clock"], 1),
+        "events": events,
+        "path": path,
+    }
 
 
 def audio_for(app: Flask, row: PhoneCall, text: str, flow: Flow, n: int) -> tuple[bytes, str]:

@@ -79,5 +79,6 @@ def make_port(config) -> TelephonyPort:
         from telephony.simulator_port import SimulatorPort
 
         return SimulatorPort.from_config(config)
-    raise TelephonyError(f"TELEPHONY must be 'twilio' or 'simulator', not {kind!r}",
-                         transient=False)
+    raise TelephonyError(
+        f"TELEPHONY must be 'twilio' or 'simulator', not {kind!r}", transient=False
+    )

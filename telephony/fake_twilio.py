@@ -50,8 +50,12 @@ class _Recording:
 class FakeTwilio:
     """Threaded HTTP server on 127.0.0.1 imitating api.twilio.com."""
 
-    def __init__(self, account_sid: str = "AC" + "0" * 32, auth_token: str = "fake-token",
-                 on_call: Callable[[FakeCall], None] | None = None):
+    def __init__(
+        self,
+        account_sid: str = "AC" + "0" * 32,
+        auth_token: str = "fake-token",
+        on_call: Callable[[FakeCall], None] | None = None,
+    ):
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.on_call = on_call
@@ -77,8 +81,9 @@ class FakeTwilio:
         self._thread.join(timeout=5)
 
     # -- controls used by tests --------------------------------------------------
-    def add_recording(self, sid: str, body: bytes, ready_after: int = 0,
-                      content_type: str = "audio/x-wav") -> str:
+    def add_recording(
+        self, sid: str, body: bytes, ready_after: int = 0, content_type: str = "audio/x-wav"
+    ) -> str:
         """Serve `body` as recording `sid` after `ready_after` 404s; return its RecordingUrl."""
         with self._lock:
             self._recordings[sid] = _Recording(body, ready_after, content_type)
@@ -106,19 +111,26 @@ class FakeTwilio:
     # -- the HTTP side -------------------------------------------------------------
     def _authorised(self) -> bool:
         auth = request.authorization
-        return bool(auth and auth.username == self.account_sid
-                    and auth.password == self.auth_token)
+        return bool(auth and auth.username == self.account_sid and auth.password == self.auth_token)
 
     def _error(self, status: int, code: int, message: str) -> tuple[Response, int]:
         return jsonify(code=code, message=message, more_info="", status=status), status
 
     def _call_json(self, call: FakeCall) -> dict:
         base = f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{call.sid}"
-        return {"sid": call.sid, "account_sid": self.account_sid, "to": call.to,
-                "from": call.from_, "status": call.status, "direction": "outbound-api",
-                "api_version": API_VERSION, "uri": base + ".json",
-                "date_created": time.strftime("%a, %d %b %Y %H:%M:%S +0000",
-                                              time.gmtime(call.created_at))}
+        return {
+            "sid": call.sid,
+            "account_sid": self.account_sid,
+            "to": call.to,
+            "from": call.from_,
+            "status": call.status,
+            "direction": "outbound-api",
+            "api_version": API_VERSION,
+            "uri": base + ".json",
+            "date_created": time.strftime(
+                "%a, %d %b %Y %H:%M:%S +0000", time.gmtime(call.created_at)
+            ),
+        }
 
     def _build_app(self) -> Flask:
         app = Flask("fake_twilio")
@@ -149,12 +161,17 @@ class FakeTwilio:
             if not form.get("Url") and not form.get("Twiml"):
                 return self._error(400, 21205, "Url parameter is required")
             call = FakeCall(
-                sid=f"CA{next(self._ids):032x}", to=form["To"], from_=form["From"],
-                url=form.get("Url"), status_callback=form.get("StatusCallback"),
+                sid=f"CA{next(self._ids):032x}",
+                to=form["To"],
+                from_=form["From"],
+                url=form.get("Url"),
+                status_callback=form.get("StatusCallback"),
                 status_callback_events=form.getlist("StatusCallbackEvent"),
                 machine_detection=form.get("MachineDetection"),
                 timeout=int(form["Timeout"]) if form.get("Timeout") else None,
-                created_at=time.time(), params=form.to_dict(flat=False))
+                created_at=time.time(),
+                params=form.to_dict(flat=False),
+            )
             with self._lock:
                 self.calls.append(call)
             if self.on_call:
@@ -165,11 +182,19 @@ class FakeTwilio:
         def list_calls(account):
             # Newest first, like Twilio; only the To filter is supported.
             with self._lock:
-                found = [c for c in reversed(self.calls)
-                         if not request.args.get("To") or c.to == request.args["To"]]
+                found = [
+                    c
+                    for c in reversed(self.calls)
+                    if not request.args.get("To") or c.to == request.args["To"]
+                ]
             size = int(request.args.get("PageSize", 50))
-            return jsonify(calls=[self._call_json(c) for c in found[:size]], page=0,
-                           page_size=size, next_page_uri=None, previous_page_uri=None)
+            return jsonify(
+                calls=[self._call_json(c) for c in found[:size]],
+                page=0,
+                page_size=size,
+                next_page_uri=None,
+                previous_page_uri=None,
+            )
 
         @app.route(prefix + "/Calls/<call_sid>.json", methods=["GET", "POST"])
         def call_instance(account, call_sid):

@@ -67,9 +67,11 @@ class Callee:
             return cls("answer", word=arg.strip())
         if kind in ("silent", "machine", *NOT_ANSWERED):
             return cls(kind)
-        raise TelephonyError(f"bad simulated callee {spec!r}: expected answer:DIGITS, "
-                             "say:WORD, silent, machine, no-answer, busy or failed",
-                             transient=False)
+        raise TelephonyError(
+            f"bad simulated callee {spec!r}: expected answer:DIGITS, "
+            "say:WORD, silent, machine, no-answer, busy or failed",
+            transient=False,
+        )
 
     def respond(self, need):
         from simulator.phone import Action
@@ -91,9 +93,17 @@ class Callee:
 class SimulatorPort(TelephonyPort):
     name = "simulator"
 
-    def __init__(self, transport, *, auth_token: str, account_sid: str, caller_id: str,
-                 callee: str | Callable[[str], str] = "answer:1", recordings=None,
-                 run_async: bool = True):
+    def __init__(
+        self,
+        transport,
+        *,
+        auth_token: str,
+        account_sid: str,
+        caller_id: str,
+        callee: str | Callable[[str], str] = "answer:1",
+        recordings=None,
+        run_async: bool = True,
+    ):
         self.transport = transport
         self.auth_token, self.account_sid, self.caller_id = auth_token, account_sid, caller_id
         self.callee_for = callee if callable(callee) else (lambda number, spec=callee: spec)
@@ -110,24 +120,33 @@ class SimulatorPort(TelephonyPort):
 
         public = config["PUBLIC_BASE_URL"]
         transport = HttpTransport(public)
-        return cls(transport, auth_token=config["TWILIO_AUTH_TOKEN"],
-                   account_sid=config["TWILIO_ACCOUNT_SID"],
-                   caller_id=config["TWILIO_CALLER_ID"],
-                   callee=config.get("SIMULATOR_CALLEE") or "answer:1",
-                   recordings=AppRecordings(transport, public, config["TWILIO_ACCOUNT_SID"],
-                                            config["TWILIO_AUTH_TOKEN"]))
+        return cls(
+            transport,
+            auth_token=config["TWILIO_AUTH_TOKEN"],
+            account_sid=config["TWILIO_ACCOUNT_SID"],
+            caller_id=config["TWILIO_CALLER_ID"],
+            callee=config.get("SIMULATOR_CALLEE") or "answer:1",
+            recordings=AppRecordings(
+                transport, public, config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"]
+            ),
+        )
 
     def place_call(self, call: OutgoingCall) -> PlacedCall:
         from simulator.phone import new_sid
 
         callee = Callee.parse(self.callee_for(call.to))
-        placed = PlacedCall(sid=new_sid("CA"), to=call.to, status="queued", url=call.url,
-                            created_at=utcnow())
+        placed = PlacedCall(
+            sid=new_sid("CA"), to=call.to, status="queued", url=call.url, created_at=utcnow()
+        )
         with self._lock:
             self.placed.append(placed)
         if self.run_async:
-            thread = threading.Thread(target=self._run_call, args=(placed, call, callee),
-                                      name=f"sim-call-{placed.sid[-6:]}", daemon=True)
+            thread = threading.Thread(
+                target=self._run_call,
+                args=(placed, call, callee),
+                name=f"sim-call-{placed.sid[-6:]}",
+                daemon=True,
+            )
             with self._lock:
                 self._threads = [t for t in self._threads if t.is_alive()] + [thread]
             thread.start()
@@ -141,12 +160,19 @@ class SimulatorPort(TelephonyPort):
         answered_by = None
         if call.machine_detection:
             answered_by = "machine_start" if callee.mode == "machine" else "human"
-        phone = Phone.outbound(self.transport, self.auth_token, url=call.url,
-                               from_=call.from_ or self.caller_id, to=call.to,
-                               account_sid=self.account_sid, call_sid=placed.sid,
-                               status_callback=call.status_callback,
-                               status_events=list(STATUS_EVENTS), answered_by=answered_by,
-                               recordings=self.recordings)
+        phone = Phone.outbound(
+            self.transport,
+            self.auth_token,
+            url=call.url,
+            from_=call.from_ or self.caller_id,
+            to=call.to,
+            account_sid=self.account_sid,
+            call_sid=placed.sid,
+            status_callback=call.status_callback,
+            status_events=list(STATUS_EVENTS),
+            answered_by=answered_by,
+            recordings=self.recordings,
+        )
         try:
             if callee.mode in NOT_ANSWERED:
                 phone.not_answered(callee.mode)

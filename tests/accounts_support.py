@@ -10,11 +10,19 @@ from core.db import get_db
 PASSWORD = "correct horse battery"
 
 
-def make_user(app, username: str, role: str, *, department_id: int | None = None,
-              password: str = PASSWORD, display_name: str | None = None):
+def make_user(
+    app,
+    username: str,
+    role: str,
+    *,
+    department_id: int | None = None,
+    password: str = PASSWORD,
+    display_name: str | None = None,
+):
     with app.app_context(), get_db(app).session() as s:
-        return service.create_user(s, username, password, role=role,
-                                   department_id=department_id, display_name=display_name)
+        return service.create_user(
+            s, username, password, role=role, department_id=department_id, display_name=display_name
+        )
 
 
 def csrf_from(html: str) -> str:
@@ -30,5 +38,8 @@ def csrf_token(client, path: str = "/login") -> str:
 
 def login(client, username: str, password: str = PASSWORD, *, follow: bool = False):
     token = csrf_token(client)
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": token}, follow_redirects=follow)
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        follow_redirects=follow,
+    )

@@ -34,14 +34,19 @@ class Phone:
         self.raw = ""
 
     def post(self, url: str, **form):
-        form = {"CallSid": self.call_sid, "AccountSid": self.app.config["TWILIO_ACCOUNT_SID"],
-                "From": self.caller, "To": "+8605460012345", **form}
+        form = {
+            "CallSid": self.call_sid,
+            "AccountSid": self.app.config["TWILIO_ACCOUNT_SID"],
+            "From": self.caller,
+            "To": "+8605460012345",
+            **form,
+        }
         base = self.app.config["PUBLIC_BASE_URL"]
         full = url if url.startswith("http") else base + url
         signature = sign(full, form, self.app.config["TWILIO_AUTH_TOKEN"])
         # Behind a proxy Flask sees only what follows PUBLIC_BASE_URL (which may carry a prefix).
         if full.startswith(base):
-            path = full[len(base):]
+            path = full[len(base) :]
         else:
             parts = urlsplit(full)
             path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -66,24 +71,35 @@ class Phone:
         """Say nothing: Twilio falls through <Gather>/<Record> to the <Redirect>."""
         return self._follow(self.redirect())
 
-    def leave_recording(self, url="https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE1",
-                        sid="RE" + "1" * 32, duration=12) -> ET.Element:
-        return self._follow(self.action("Record"), RecordingUrl=url, RecordingSid=sid,
-                            RecordingDuration=str(duration))
+    def leave_recording(
+        self,
+        url="https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE1",
+        sid="RE" + "1" * 32,
+        duration=12,
+    ) -> ET.Element:
+        return self._follow(
+            self.action("Record"),
+            RecordingUrl=url,
+            RecordingSid=sid,
+            RecordingDuration=str(duration),
+        )
 
     def poll(self) -> ET.Element:
         return self._follow(self.redirect())
 
     def hold(self, queue_time: int, position: int = 1) -> ET.Element:
         enqueue = self.find("Enqueue")
-        resp = self.post(enqueue.get("waitUrl"), QueueTime=str(queue_time),
-                         QueuePosition=str(position), CurrentQueueSize=str(position))
+        resp = self.post(
+            enqueue.get("waitUrl"),
+            QueueTime=str(queue_time),
+            QueuePosition=str(position),
+            CurrentQueueSize=str(position),
+        )
         assert resp.status_code == 200
         return ET.fromstring(resp.get_data(as_text=True))
 
     def queue_result(self, result: str, queue_time: int = 20) -> ET.Element:
-        return self._follow(self.action("Enqueue"), QueueResult=result,
-                            QueueTime=str(queue_time))
+        return self._follow(self.action("Enqueue"), QueueResult=result, QueueTime=str(queue_time))
 
     def hang_up(self, status: str = "completed"):
         return self.post("/ivr/status", CallStatus=status, CallDuration="42")

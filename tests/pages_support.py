@@ -19,8 +19,12 @@ SPOKEN = "您好，我家小区的暖气一直不热，屋里只有十五度，�
 def espeak_wav(path: Path, text: str = SPOKEN) -> Path:
     """A real spoken WAV (espeak-ng, Mandarin voice)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["espeak-ng", "-v", "cmn", "-s", "150", "-w", str(path), text],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["espeak-ng", "-v", "cmn", "-s", "150", "-w", str(path), text],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     return path
 
 
@@ -32,17 +36,56 @@ def populate(app, recordings_dir: Path | None = None) -> dict:
         today = service.local_today()
         made = {}
         specs = [
-            ("heat", "phone", "complaint", "heating", "东营区", "暖气不热，室温只有15度", "housing"),
-            ("noise", "web", "complaint", "noise", "河口区", "夜间施工噪音扰民", "ecology_environment"),
-            ("fund", "wechat", "consultation", "housing_fund", "垦利区", "公积金提取需要什么材料", None),
+            (
+                "heat",
+                "phone",
+                "complaint",
+                "heating",
+                "东营区",
+                "暖气不热，室温只有15度",
+                "housing",
+            ),
+            (
+                "noise",
+                "web",
+                "complaint",
+                "noise",
+                "河口区",
+                "夜间施工噪音扰民",
+                "ecology_environment",
+            ),
+            (
+                "fund",
+                "wechat",
+                "consultation",
+                "housing_fund",
+                "垦利区",
+                "公积金提取需要什么材料",
+                None,
+            ),
             ("pork", "phone", "consultation", "commerce", "东营区", "储备肉投放时间", "commerce"),
-            ("xss", "web", "suggestion", "other", None, "<script>alert('x')</script>建议增加公交", None),
+            (
+                "xss",
+                "web",
+                "suggestion",
+                "other",
+                None,
+                "<script>alert('x')</script>建议增加公交",
+                None,
+            ),
             ("vm", "voice_message", None, None, None, None, None),
         ]
         for key, channel, demand, topic, district, text, dept in specs:
-            t = service.create_ticket(s, channel=channel, caller_number="13812345678",
-                                      description=text, demand_type=demand, topic=topic,
-                                      district=district, actor="agent1")
+            t = service.create_ticket(
+                s,
+                channel=channel,
+                caller_number="13812345678",
+                description=text,
+                demand_type=demand,
+                topic=topic,
+                district=district,
+                actor="agent1",
+            )
             if dept:
                 routing.route(s, t, actor="agent1", department_code=dept)
             made[key] = t
@@ -50,9 +93,15 @@ def populate(app, recordings_dir: Path | None = None) -> dict:
         service.resolve(s, made["pork"], reply="储备肉将于本周六在各超市投放。", actor="commerce1")
         service.record_satisfaction(s, made["pork"].id, result="satisfied", comment=None)
         for days_ago in (370, 371, 372):  # last year's tickets: the report's growth baseline
-            old = service.create_ticket(s, channel="phone", caller_number=None,
-                                        description="去年的咨询", demand_type="consultation",
-                                        topic="utilities", actor="agent1")
+            old = service.create_ticket(
+                s,
+                channel="phone",
+                caller_number=None,
+                description="去年的咨询",
+                demand_type="consultation",
+                topic="utilities",
+                actor="agent1",
+            )
             old.opened_on = today - timedelta(days=days_ago)
         # An overdue one: opened long ago, still open.
         made["heat"].due_date = today - timedelta(days=2)
@@ -61,9 +110,16 @@ def populate(app, recordings_dir: Path | None = None) -> dict:
             made["heat"].recording_path = "calls/heat.wav"
             made["vm"].recording_url = "http://nowhere.invalid/rec/RE1"  # not allowed to fetch
         for _ in range(55):  # enough for a second page
-            service.create_ticket(s, channel="phone", caller_number=None,
-                                  description="咨询社保卡补办", demand_type="consultation",
-                                  topic="social_security", district="利津县", actor="agent1")
+            service.create_ticket(
+                s,
+                channel="phone",
+                caller_number=None,
+                description="咨询社保卡补办",
+                demand_type="consultation",
+                topic="social_security",
+                district="利津县",
+                actor="agent1",
+            )
         s.flush()
         numbers = {k: t.number for k, t in made.items()}
         housing, ecology = depts["housing"].id, depts["ecology_environment"].id

@@ -11,12 +11,24 @@ import pytest
 
 def pytest_addoption(parser) -> None:
     group = parser.getgroup("reliability")
-    group.addoption("--soak", action="store_true", default=False,
-                    help="run the soak test (bench/soak.py against gunicorn on PostgreSQL)")
-    group.addoption("--soak-minutes", type=float, default=30.0,
-                    help="length of the soak with --soak (default 30)")
-    group.addoption("--soak-calls", type=int, default=None,
-                    help="concurrent calls during the soak (default: bench/soak.py's)")
+    group.addoption(
+        "--soak",
+        action="store_true",
+        default=False,
+        help="run the soak test (bench/soak.py against gunicorn on PostgreSQL)",
+    )
+    group.addoption(
+        "--soak-minutes",
+        type=float,
+        default=30.0,
+        help="length of the soak with --soak (default 30)",
+    )
+    group.addoption(
+        "--soak-calls",
+        type=int,
+        default=None,
+        help="concurrent calls during the soak (default: bench/soak.py's)",
+    )
 
 
 def pytest_collection_modifyitems(config, items) -> None:

@@ -31,8 +31,12 @@ def korean_model() -> asr.ModelHolder:
 
 def espeak_wav(text: str, voice: str = "ko", speed: int = 150) -> bytes:
     """WAV bytes of espeak-ng speaking `text` (22.05 kHz PCM16)."""
-    return subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text],
-                          check=True, capture_output=True, timeout=30).stdout
+    return subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    ).stdout
 
 
 def as_twilio_wav(wav: bytes, encoding: str = "pcm") -> bytes:
@@ -42,5 +46,10 @@ def as_twilio_wav(wav: bytes, encoding: str = "pcm") -> bytes:
     pcm = encode_wav(narrow)
     if encoding == "pcm":
         return pcm
-    return subprocess.run(["sox", "-t", "wav", "-", "-t", "wav", "-e", "mu-law", "-b", "8", "-"],
-                          input=pcm, check=True, capture_output=True, timeout=30).stdout
+    return subprocess.run(
+        ["sox", "-t", "wav", "-", "-t", "wav", "-e", "mu-law", "-b", "8", "-"],
+        input=pcm,
+        check=True,
+        capture_output=True,
+        timeout=30,
+    ).stdout

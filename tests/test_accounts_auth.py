@@ -41,8 +41,12 @@ def _probe_blueprint() -> Blueprint:
 
 @pytest.fixture
 def app(make_app):
-    app = make_app(SESSION_IDLE_MINUTES="30", SESSION_MAX_HOURS="12",
-                   LOGIN_MAX_FAILURES="3", LOGIN_LOCKOUT_MINUTES="15")
+    app = make_app(
+        SESSION_IDLE_MINUTES="30",
+        SESSION_MAX_HOURS="12",
+        LOGIN_MAX_FAILURES="3",
+        LOGIN_LOCKOUT_MINUTES="15",
+    )
     app.register_blueprint(_probe_blueprint())
     make_user(app, "boss", "supervisor", display_name="王班长")
     make_user(app, "agent1", "agent")
@@ -68,8 +72,10 @@ def test_login_then_page_then_logout(client):
 
 def test_login_follows_safe_next_only(client):
     token = csrf_token(client)
-    r = client.post("/login", data={"username": "boss", "password": PASSWORD,
-                                    "csrf_token": token, "next": "/probe/any"})
+    r = client.post(
+        "/login",
+        data={"username": "boss", "password": PASSWORD, "csrf_token": token, "next": "/probe/any"},
+    )
     assert r.headers["Location"] == "/probe/any"
     assert safe_next("//evil.example/x") is None
     assert safe_next("https://evil.example/") is None
@@ -90,8 +96,10 @@ def test_wrong_password_is_401_and_says_nothing_about_which(client):
     assert r.status_code == 401
     body = r.get_data(as_text=True)
     assert "用户名或密码错误" in body
-    assert login(client, "nobody", "wrong password!").get_data(as_text=True).count(
-        "用户名或密码错误") == 1
+    assert (
+        login(client, "nobody", "wrong password!").get_data(as_text=True).count("用户名或密码错误")
+        == 1
+    )
 
 
 def test_lockout_after_repeated_failures_even_with_right_password(client):
@@ -203,8 +211,10 @@ def test_pages_carry_protective_headers(client):
 
 
 def test_session_cookie_is_secure_behind_https(make_app):
-    assert make_app(PUBLIC_BASE_URL="https://hotline.example.gov.cn").config[
-        "SESSION_COOKIE_SECURE"] is True
+    assert (
+        make_app(PUBLIC_BASE_URL="https://hotline.example.gov.cn").config["SESSION_COOKIE_SECURE"]
+        is True
+    )
 
 
 def test_behind_a_proxy_one_client_is_locked_not_everyone(make_app):
@@ -213,15 +223,22 @@ def test_behind_a_proxy_one_client_is_locked_not_everyone(make_app):
     attacker, colleague = app.test_client(), app.test_client()
     for name in ("a", "b", "c", "d"):  # 4 unknown names x limit 1 = the address limit
         token = csrf_token(attacker)
-        attacker.post("/login", data={"username": name, "password": "x" * 10, "csrf_token": token},
-                      headers={"X-Forwarded-For": "198.51.100.66"})
+        attacker.post(
+            "/login",
+            data={"username": name, "password": "x" * 10, "csrf_token": token},
+            headers={"X-Forwarded-For": "198.51.100.66"},
+        )
     token = csrf_token(attacker)
-    r = attacker.post("/login", data={"username": "boss", "password": PASSWORD,
-                                      "csrf_token": token},
-                      headers={"X-Forwarded-For": "198.51.100.66"})
+    r = attacker.post(
+        "/login",
+        data={"username": "boss", "password": PASSWORD, "csrf_token": token},
+        headers={"X-Forwarded-For": "198.51.100.66"},
+    )
     assert r.status_code == 429
     token = csrf_token(colleague)
-    r = colleague.post("/login", data={"username": "boss", "password": PASSWORD,
-                                       "csrf_token": token},
-                       headers={"X-Forwarded-For": "198.51.100.10"})
+    r = colleague.post(
+        "/login",
+        data={"username": "boss", "password": PASSWORD, "csrf_token": token},
+        headers={"X-Forwarded-For": "198.51.100.10"},
+    )
     assert r.status_code == 302

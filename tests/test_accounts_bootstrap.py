@@ -13,8 +13,9 @@ from core.db import get_db
 
 def test_bootstrap_creates_one_supervisor_once(app, runner, tmp_path):
     path = tmp_path / "admin-password"
-    first = runner.invoke(args=["users", "bootstrap", "--username", "boot",
-                                "--password-file", str(path)])
+    first = runner.invoke(
+        args=["users", "bootstrap", "--username", "boot", "--password-file", str(path)]
+    )
     assert first.exit_code == 0, first.output
     assert "created supervisor 'boot'" in first.output
     username, password = path.read_text().split()
@@ -22,10 +23,27 @@ def test_bootstrap_creates_one_supervisor_once(app, runner, tmp_path):
     with app.app_context(), get_db().session() as s:
         user = service.get_user(s, username)
         assert user.role == "supervisor"
-        assert service.authenticate(s, username, password, address="127.0.0.1",
-                                    max_failures=5, lockout=timedelta(minutes=1)) is user
-    again = runner.invoke(args=["users", "bootstrap", "--username", "other",
-                                "--password-file", str(tmp_path / "other")])
+        assert (
+            service.authenticate(
+                s,
+                username,
+                password,
+                address="127.0.0.1",
+                max_failures=5,
+                lockout=timedelta(minutes=1),
+            )
+            is user
+        )
+    again = runner.invoke(
+        args=[
+            "users",
+            "bootstrap",
+            "--username",
+            "other",
+            "--password-file",
+            str(tmp_path / "other"),
+        ]
+    )
     assert again.exit_code == 0 and again.output == ""
     assert not (tmp_path / "other").exists()
     with app.app_context(), get_db().session() as s:

@@ -41,8 +41,7 @@ def test_token_from_another_session_is_rejected(app, client):
     other = app.test_client()
     stolen = csrf_token(other)
     client.get("/login")
-    r = client.post("/login", data={"username": "boss", "password": PASSWORD,
-                                    "csrf_token": stolen})
+    r = client.post("/login", data={"username": "boss", "password": PASSWORD, "csrf_token": stolen})
     assert r.status_code == 400
 
 

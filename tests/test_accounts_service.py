@@ -22,23 +22,26 @@ def db(store_app):
 
 def test_create_and_authenticate(db):
     with db.session() as s:
-        user = service.create_user(s, " Zhang.Wei ", "long enough pw", role="agent",
-                                   display_name="张伟")
+        user = service.create_user(
+            s, " Zhang.Wei ", "long enough pw", role="agent", display_name="张伟"
+        )
         assert user.id and user.username == "zhang.wei"
         assert user.password_hash != "long enough pw"
     with db.session() as s:
-        user = service.authenticate(s, "zhang.wei", "long enough pw", address="10.0.0.1",
-                                    **LIMITS)
+        user = service.authenticate(s, "zhang.wei", "long enough pw", address="10.0.0.1", **LIMITS)
         assert user.label == "张伟" and user.last_login_at is not None
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"username": "a b", "role": "agent"}, "username"),
-    ({"username": "x", "role": "admin"}, "role"),
-    ({"username": "x", "role": "department"}, "department"),
-    ({"username": "x", "role": "agent", "department_id": 3}, "department"),
-    ({"username": "x", "role": "agent", "password": "short"}, "password"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"username": "a b", "role": "agent"}, "username"),
+        ({"username": "x", "role": "admin"}, "role"),
+        ({"username": "x", "role": "department"}, "department"),
+        ({"username": "x", "role": "agent", "department_id": 3}, "department"),
+        ({"username": "x", "role": "agent", "password": "short"}, "password"),
+    ],
+)
 def test_invalid_users_are_refused(db, kwargs, field):
     kwargs = dict(kwargs)  # shared by both backends' runs
     password = kwargs.pop("password", "long enough pw")
@@ -98,8 +101,7 @@ def test_lock_ends_and_old_failures_expire(db):
 
 def test_tokens(db):
     with db.session() as s:
-        user = service.create_user(s, "dept1", "long enough pw", role="department",
-                                   department_id=7)
+        user = service.create_user(s, "dept1", "long enough pw", role="department", department_id=7)
         token = service.issue_token(user)
         assert user.api_token_hash == service.token_digest(token) != token
     with db.session() as s:

@@ -11,8 +11,9 @@ def test_pause_resume_import_and_status(app, runner, tmp_path):
         assert service.is_paused(s)
     runner.invoke(args=["callbacks", "resume"])
     path = tmp_path / "dnc.txt"
-    path.write_text("# opted out by letter\n13800000001\n+86 138 0000 0002\nxyz\n",
-                    encoding="utf-8")
+    path.write_text(
+        "# opted out by letter\n13800000001\n+86 138 0000 0002\nxyz\n", encoding="utf-8"
+    )
     result = runner.invoke(args=["callbacks", "dnc-import", str(path)])
     assert "2 numbers added; 1 lines not understood" in result.output
     with app.app_context(), get_db().session() as s:
@@ -33,10 +34,21 @@ def test_health_degraded_when_calls_are_due_and_no_scheduler_runs(app, client):
     from core.db import utcnow
 
     with app.app_context(), get_db().session() as s:
-        req = m.CallbackRequest(kind=m.SATISFACTION, ticket_id=1, resolution_no=1,
-                                number="+8613800000003", script={})
-        s.add_all([req, m.CallbackAttempt(request=req, attempt_no=1, number=req.number,
-                                          due_at=utcnow() - timedelta(minutes=5), state=m.DUE)])
+        req = m.CallbackRequest(
+            kind=m.SATISFACTION, ticket_id=1, resolution_no=1, number="+8613800000003", script={}
+        )
+        s.add_all(
+            [
+                req,
+                m.CallbackAttempt(
+                    request=req,
+                    attempt_no=1,
+                    number=req.number,
+                    due_at=utcnow() - timedelta(minutes=5),
+                    state=m.DUE,
+                ),
+            ]
+        )
     r = client.get("/healthz")
     check = r.get_json()["checks"]["callbacks"]
     assert (r.status_code, check["ok"], check["due"]) == (503, False, 1)

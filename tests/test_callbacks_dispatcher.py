@@ -46,8 +46,13 @@ def setup(make_app, fake):
         port = TwilioPort.from_config(app.config)
         ports.append(port)
         clock = Clock(THURSDAY_10)
-        disp = Dispatcher(get_db(app), port, Policy.from_config(app.config),
-                          app.config["PUBLIC_BASE_URL"], clock=clock)
+        disp = Dispatcher(
+            get_db(app),
+            port,
+            Policy.from_config(app.config),
+            app.config["PUBLIC_BASE_URL"],
+            clock=clock,
+        )
         return app, disp, clock
 
     ports: list[TwilioPort] = []
@@ -61,12 +66,16 @@ def due(app, numbers, at=THURSDAY_10) -> list[int]:
     ids = []
     with get_db(app).session() as s:
         for number in numbers:
-            req = m.CallbackRequest(kind=m.SATISFACTION, ticket_id=next(TICKET_IDS),
-                                    resolution_no=1,
-                                    number=number, script={})
-            att = m.CallbackAttempt(request=req, attempt_no=1, number=number,
-                                    due_at=at.astimezone(UTC),
-                                    state=m.DUE)
+            req = m.CallbackRequest(
+                kind=m.SATISFACTION,
+                ticket_id=next(TICKET_IDS),
+                resolution_no=1,
+                number=number,
+                script={},
+            )
+            att = m.CallbackAttempt(
+                request=req, attempt_no=1, number=number, due_at=at.astimezone(UTC), state=m.DUE
+            )
             s.add_all([req, att])
             s.flush()
             ids.append(att.id)
@@ -101,22 +110,24 @@ def test_concurrency_cap_and_one_call_per_number(setup, fake):
     with get_db(app).session() as s:
         first = s.get(m.CallbackAttempt, ids[0])
         first.status = "completed"
-        service.finish_attempt(s, first, now=THURSDAY_10, policy=disp.policy,
-                               outcome="answered")
+        service.finish_attempt(s, first, now=THURSDAY_10, policy=disp.policy, outcome="answered")
     # ...001 is free again, but its second request is for a *different* ticket: it may go now.
     assert disp.tick().placed == [ids[1]]
     assert [c.to for c in fake.calls].count("+8613800000001") == 2
 
 
-@pytest.mark.parametrize("at, placed", [
-    (datetime(2026, 11, 26, 8, 59, 59, tzinfo=SH), False),
-    (datetime(2026, 11, 26, 9, 0, tzinfo=SH), True),
-    (datetime(2026, 11, 26, 19, 59, 59, tzinfo=SH), True),
-    (datetime(2026, 11, 26, 20, 0, tzinfo=SH), False),
-    (datetime(2026, 10, 1, 10, 0, tzinfo=SH), False),   # National Day
-    (datetime(2026, 11, 28, 10, 0, tzinfo=SH), False),  # Saturday
-    (datetime(2026, 10, 10, 10, 0, tzinfo=SH), True),   # Saturday, adjusted workday
-])
+@pytest.mark.parametrize(
+    "at, placed",
+    [
+        (datetime(2026, 11, 26, 8, 59, 59, tzinfo=SH), False),
+        (datetime(2026, 11, 26, 9, 0, tzinfo=SH), True),
+        (datetime(2026, 11, 26, 19, 59, 59, tzinfo=SH), True),
+        (datetime(2026, 11, 26, 20, 0, tzinfo=SH), False),
+        (datetime(2026, 10, 1, 10, 0, tzinfo=SH), False),  # National Day
+        (datetime(2026, 11, 28, 10, 0, tzinfo=SH), False),  # Saturday
+        (datetime(2026, 10, 10, 10, 0, tzinfo=SH), True),  # Saturday, adjusted workday
+    ],
+)
 def test_window_and_holiday_edges_after_downtime(setup, fake, at, placed):
     """A backlog due long ago is only dialled inside the window on a working day."""
     app, disp, clock = setup()
@@ -189,9 +200,14 @@ def test_reconcile_adopts_a_placed_call_and_releases_an_unplaced_one(setup, fake
 def test_return_call_skipped_when_late(setup, fake):
     app, disp, clock = setup(RETURN_CALL_WITHIN="PT1H")
     with get_db(app).session() as s:
-        req = service.request_return_call(s, call_sid="CA" + "3" * 32, number="+8613800000009",
-                                          missed_at=THURSDAY_10 - timedelta(minutes=30),
-                                          now=THURSDAY_10, policy=disp.policy)
+        req = service.request_return_call(
+            s,
+            call_sid="CA" + "3" * 32,
+            number="+8613800000009",
+            missed_at=THURSDAY_10 - timedelta(minutes=30),
+            now=THURSDAY_10,
+            policy=disp.policy,
+        )
         req.attempts[0].state = m.DUE
         attempt_id = req.attempts[0].id
     clock.at = THURSDAY_10 + timedelta(hours=1)

@@ -16,12 +16,12 @@ def test_one_holder_until_the_lease_expires(database_url):
         now = utcnow()
         assert alpha.acquire(now)
         assert not beta.acquire(now + timedelta(seconds=1))
-        assert alpha.acquire(now + timedelta(seconds=10))          # heartbeat renews
-        assert not beta.acquire(now + timedelta(seconds=39))       # renewed until 40 s
-        assert beta.acquire(now + timedelta(seconds=41))           # alpha died: takeover
-        assert not alpha.acquire(now + timedelta(seconds=42))      # and alpha stays out
+        assert alpha.acquire(now + timedelta(seconds=10))  # heartbeat renews
+        assert not beta.acquire(now + timedelta(seconds=39))  # renewed until 40 s
+        assert beta.acquire(now + timedelta(seconds=41))  # alpha died: takeover
+        assert not alpha.acquire(now + timedelta(seconds=42))  # and alpha stays out
         assert beta.current()[0] == "beta"
         beta.release()
-        assert alpha.acquire(now + timedelta(seconds=43))          # released: no waiting
+        assert alpha.acquire(now + timedelta(seconds=43))  # released: no waiting
     finally:
         db.dispose()

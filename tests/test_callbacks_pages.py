@@ -23,16 +23,38 @@ def _signed_in(app, role="supervisor"):
 def _seed(app):
     now = utcnow()
     with get_db(app).session() as s:
-        for i, (state, outcome, result) in enumerate([
-                (m.SCHEDULED, None, None), (m.PLACED, None, None),
-                (m.FINISHED, "answered", m.DISSATISFIED), (m.FINISHED, "busy", None)]):
-            req = m.CallbackRequest(kind=m.SATISFACTION, ticket_id=i + 1, resolution_no=1,
-                                    number=f"+8613900000{i:03d}", result=result,
-                                    state=m.DONE if result else m.PENDING,
-                                    script={"ticket_number": f"20261126{i:06d}", "topic": "供暖"})
-            s.add_all([req, m.CallbackAttempt(
-                request=req, attempt_no=1, number=req.number, due_at=now + timedelta(hours=1),
-                state=state, outcome=outcome, claimed_at=now, ended_at=now)])
+        for i, (state, outcome, result) in enumerate(
+            [
+                (m.SCHEDULED, None, None),
+                (m.PLACED, None, None),
+                (m.FINISHED, "answered", m.DISSATISFIED),
+                (m.FINISHED, "busy", None),
+            ]
+        ):
+            req = m.CallbackRequest(
+                kind=m.SATISFACTION,
+                ticket_id=i + 1,
+                resolution_no=1,
+                number=f"+8613900000{i:03d}",
+                result=result,
+                state=m.DONE if result else m.PENDING,
+                script={"ticket_number": f"20261126{i:06d}", "topic": "供暖"},
+            )
+            s.add_all(
+                [
+                    req,
+                    m.CallbackAttempt(
+                        request=req,
+                        attempt_no=1,
+                        number=req.number,
+                        due_at=now + timedelta(hours=1),
+                        state=state,
+                        outcome=outcome,
+                        claimed_at=now,
+                        ended_at=now,
+                    ),
+                ]
+            )
 
 
 def test_page_lists_callbacks_and_figures_for_supervisors_only(app):
@@ -68,13 +90,21 @@ def test_do_not_call_import_add_remove(app):
     client = _signed_in(app)
     token = csrf_from(client.get("/callbacks/").get_data(as_text=True))
     upload = "号码,备注\n138 0000 0001,投诉过多\n+8613800000002\nnot-a-number\n".encode()
-    resp = client.post("/callbacks/dnc/import", data={
-        "csrf_token": token, "file": (io.BytesIO(upload), "dnc.csv"),
-        "numbers": "13800000003"}, content_type="multipart/form-data", follow_redirects=True)
+    resp = client.post(
+        "/callbacks/dnc/import",
+        data={
+            "csrf_token": token,
+            "file": (io.BytesIO(upload), "dnc.csv"),
+            "numbers": "13800000003",
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     html = resp.get_data(as_text=True)
     assert "导入 3 个号码" in html and "not-a-number" in html
-    client.post("/callbacks/dnc", data={"csrf_token": token, "number": "13800000004",
-                                        "note": "本人要求"})
+    client.post(
+        "/callbacks/dnc", data={"csrf_token": token, "number": "13800000004", "note": "本人要求"}
+    )
     with app.app_context(), get_db().session() as s:
         rows = {d.number: d for d in s.scalars(select(m.DoNotCall))}
         assert set(rows) == {f"+861380000000{i}" for i in (1, 2, 3, 4)}

@@ -40,7 +40,9 @@ def test_immediate_delay_respects_window_edges():
     # Friday evening -> Monday morning.
     assert p.first_attempt_at(local(2026, 11, 27, 21, 0)) == local(2026, 11, 30, 9, 0)
     assert not p.may_call_at(local(2026, 10, 1, 10, 0))  # public holiday
-    assert p.may_call_at(local(2026, 11, 26, 9, 0)) and not p.may_call_at(local(2026, 11, 26, 20, 0))
+    assert p.may_call_at(local(2026, 11, 26, 9, 0)) and not p.may_call_at(
+        local(2026, 11, 26, 20, 0)
+    )
 
 
 def test_retry_spacing_30_minutes_2_hours_then_next_working_day():
@@ -73,12 +75,15 @@ def test_durations():
             parse_duration(bad)
 
 
-@pytest.mark.parametrize("config, message", [
-    ({"CALLING_WINDOW": "20:00-09:00"}, "start must be before end"),
-    ({"CALLBACK_CPS": "0"}, "must be positive"),
-    ({"CALLING_DAYS": "weekends"}, "CALLING_DAYS"),
-    ({"CALLBACK_DELAY": "tomorrow"}, "bad duration 'tomorrow'"),
-])
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ({"CALLING_WINDOW": "20:00-09:00"}, "start must be before end"),
+        ({"CALLBACK_CPS": "0"}, "must be positive"),
+        ({"CALLING_DAYS": "weekends"}, "CALLING_DAYS"),
+        ({"CALLBACK_DELAY": "tomorrow"}, "bad duration 'tomorrow'"),
+    ],
+)
 def test_bad_settings_are_named(config, message):
     with pytest.raises(PolicyError, match=message):
         policy(**config)

@@ -35,24 +35,35 @@ def fake():
         yield server
 
 
-def seed(url: str, count: int, due_in: timedelta = timedelta(minutes=-10),
-         first: int = 0) -> None:
+def seed(url: str, count: int, due_in: timedelta = timedelta(minutes=-10), first: int = 0) -> None:
     """`count` survey requests whose first attempt is due (by default, 10 minutes ago)."""
     db = Database(url)
     with db.session() as s:
         for i in range(first, first + count):
-            req = m.CallbackRequest(kind=m.SATISFACTION, ticket_id=i + 1, resolution_no=1,
-                                    number=f"+86139{i:08d}", script={})
-            s.add_all([req, m.CallbackAttempt(request=req, attempt_no=1, number=req.number,
-                                              due_at=utcnow() + due_in)])
+            req = m.CallbackRequest(
+                kind=m.SATISFACTION,
+                ticket_id=i + 1,
+                resolution_no=1,
+                number=f"+86139{i:08d}",
+                script={},
+            )
+            s.add_all(
+                [
+                    req,
+                    m.CallbackAttempt(
+                        request=req, attempt_no=1, number=req.number, due_at=utcnow() + due_in
+                    ),
+                ]
+            )
     db.dispose()
 
 
 def states(url: str) -> dict[str, int]:
     engine = create_engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(select(m.CallbackAttempt.state, func.count())
-                            .group_by(m.CallbackAttempt.state)).all()
+        rows = conn.execute(
+            select(m.CallbackAttempt.state, func.count()).group_by(m.CallbackAttempt.state)
+        ).all()
     engine.dispose()
     return dict(rows)
 
@@ -68,17 +79,19 @@ def wait_for(predicate, timeout: float, step: float = 0.1):
 
 
 def test_jobs_live_in_the_database_with_deterministic_ids(make_app, fake):
-    app = make_app(TELEPHONY="twilio", TWILIO_API_BASE=fake.base_url, CALLBACK_CPS="20",
-                   **ALWAYS)
+    app = make_app(TELEPHONY="twilio", TWILIO_API_BASE=fake.base_url, CALLBACK_CPS="20", **ALWAYS)
     url = app.config["DATABASE_URL"]
-    seed(url, 3)                                   # overdue: caught up at once
+    seed(url, 3)  # overdue: caught up at once
     seed(url, 2, due_in=timedelta(hours=1), first=3)  # later today
     port = TwilioPort.from_config(app.config)
     sched = CallbackScheduler(app, holder="test:1", port=port)
     assert sched._renew()
     # As _lead() does, minus the periodic sync job: this test calls sync() itself.
     jobs.RUNTIME.db, jobs.RUNTIME.dispatcher, jobs.RUNTIME.scheduler = (
-        sched.db, sched.dispatcher, sched)
+        sched.db,
+        sched.dispatcher,
+        sched,
+    )
     sched.scheduler = sched.build_scheduler()
     sched.scheduler.remove_job("sync", jobstore="local")
     sched.scheduler.start()
@@ -106,16 +119,31 @@ def test_jobs_live_in_the_database_with_deterministic_ids(make_app, fake):
 
 
 def _start(url: str, fake, tmp_path, name: str, **extra) -> subprocess.Popen:
-    env = {**os.environ, "FLASK_APP": "ivr", "DATABASE_URL": url, "TELEPHONY": "twilio",
-           "TWILIO_API_BASE": fake.base_url, "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
-           "TWILIO_ACCOUNT_SID": SID, "SECRET_KEY": "test", "PUBLIC_BASE_URL":
-           "http://hotline.test", "CALLBACK_LEASE_SECONDS": "3", "CALLBACK_MAX_CONCURRENT":
-           "1000", "AUDIO_DIR": str(tmp_path / "audio"), "LOG_LEVEL": "INFO", **ALWAYS,
-           **extra}
+    env = {
+        **os.environ,
+        "FLASK_APP": "ivr",
+        "DATABASE_URL": url,
+        "TELEPHONY": "twilio",
+        "TWILIO_API_BASE": fake.base_url,
+        "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+        "TWILIO_ACCOUNT_SID": SID,
+        "SECRET_KEY": "test",
+        "PUBLIC_BASE_URL": "http://hotline.test",
+        "CALLBACK_LEASE_SECONDS": "3",
+        "CALLBACK_MAX_CONCURRENT": "1000",
+        "AUDIO_DIR": str(tmp_path / "audio"),
+        "LOG_LEVEL": "INFO",
+        **ALWAYS,
+        **extra,
+    }
     log = open(tmp_path / f"{name}.log", "ab")  # noqa: SIM115 - closed by the caller
-    proc = subprocess.Popen([sys.executable, "-m", "flask", "callbacks", "run",
-                             "--holder", name], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flask", "callbacks", "run", "--holder", name],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     proc.log = log
     return proc
 
@@ -167,8 +195,10 @@ def test_sigkill_mid_dispatch_calls_nobody_twice_and_forgets_nobody(sqlite_url, 
     assert sids == {c.to: c.sid for c in fake.calls}
     log = (tmp_path / "second.log").read_text()
     assert "is active" in log
-    print(f"state at SIGKILL: {before}; restart: "
-          f"{[line for line in log.splitlines() if 'reconciled' in line]}")
+    print(
+        f"state at SIGKILL: {before}; restart: "
+        f"{[line for line in log.splitlines() if 'reconciled' in line]}"
+    )
 
 
 @pytest.mark.slow
@@ -199,19 +229,26 @@ def test_missed_callers_get_one_return_call_unless_they_reached_an_agent(make_ap
     from callbacks.policy import Policy
     from ivr.calls import open_call
 
-    app = make_app(TELEPHONY="twilio", TWILIO_API_BASE=fake.base_url, CALLBACK_CPS="50",
-                   **ALWAYS)
+    app = make_app(TELEPHONY="twilio", TWILIO_API_BASE=fake.base_url, CALLBACK_CPS="50", **ALWAYS)
     port = TwilioPort.from_config(app.config)
     sched = CallbackScheduler(app, holder="test:1", port=port)
     now = utcnow()
     with get_db(app).session() as s:
         for sid, caller, outcome, ago in [
-                ("CA01", "+8613800000001", "abandoned_queue", 20),  # -> return call
-                ("CA02", "+8613800000002", "abandoned_queue", 20),  # reached an agent since
-                ("CA03", "+8613800000002", "agent", 5),
-                ("CA04", "+8613800000003", "abandoned_queue", 60 * 5)]:  # too long ago
-            call = open_call(s, call_sid=sid, caller=caller, called="12345", direction="inbound",
-                             flow_version="1", now=now - timedelta(minutes=ago + 2))
+            ("CA01", "+8613800000001", "abandoned_queue", 20),  # -> return call
+            ("CA02", "+8613800000002", "abandoned_queue", 20),  # reached an agent since
+            ("CA03", "+8613800000002", "agent", 5),
+            ("CA04", "+8613800000003", "abandoned_queue", 60 * 5),
+        ]:  # too long ago
+            call = open_call(
+                s,
+                call_sid=sid,
+                caller=caller,
+                called="12345",
+                direction="inbound",
+                flow_version="1",
+                now=now - timedelta(minutes=ago + 2),
+            )
             call.outcome, call.ended_at = outcome, now - timedelta(minutes=ago)
             call.needs_return_call = outcome == "abandoned_queue"
     sched._sync_missed_calls()
@@ -219,11 +256,18 @@ def test_missed_callers_get_one_return_call_unless_they_reached_an_agent(make_ap
     with get_db(app).session() as s:
         reqs = s.scalars(select(m.CallbackRequest).order_by(m.CallbackRequest.id)).all()
         assert [(r.kind, r.source_call_sid) for r in reqs] == [
-            (m.RETURN_CALL, "CA01"), (m.RETURN_CALL, "CA02")]
+            (m.RETURN_CALL, "CA01"),
+            (m.RETURN_CALL, "CA02"),
+        ]
         for att in s.scalars(select(m.CallbackAttempt)):
             att.state = m.DUE
-    disp = Dispatcher(get_db(app), port, Policy.from_config(app.config),
-                      app.config["PUBLIC_BASE_URL"], agent_reached=sched.dispatcher.agent_reached)
+    disp = Dispatcher(
+        get_db(app),
+        port,
+        Policy.from_config(app.config),
+        app.config["PUBLIC_BASE_URL"],
+        agent_reached=sched.dispatcher.agent_reached,
+    )
     report = disp.tick()
     port.close()
     assert len(report.placed) == 1 and [c.to for c in fake.calls] == ["+8613800000001"]
@@ -250,17 +294,33 @@ def test_embedded_default_scheduler_calls_the_simulated_citizen(make_app, tmp_pa
     thread.start()
     with app.app_context(), get_db().session() as s:
         ticket_id = resolved_ticket(s).id
-    env = {**os.environ, "FLASK_APP": "ivr", "DATABASE_URL": app.config["DATABASE_URL"],
-           "TELEPHONY": "simulator", "SIMULATOR_CALLEE": "answer:2", "PUBLIC_BASE_URL": public,
-           "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN, "TWILIO_ACCOUNT_SID": SID,
-           "SECRET_KEY": "test", "AUDIO_DIR": str(tmp_path / "audio"), **ALWAYS}
+    env = {
+        **os.environ,
+        "FLASK_APP": "ivr",
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "TELEPHONY": "simulator",
+        "SIMULATOR_CALLEE": "answer:2",
+        "PUBLIC_BASE_URL": public,
+        "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+        "TWILIO_ACCOUNT_SID": SID,
+        "SECRET_KEY": "test",
+        "AUDIO_DIR": str(tmp_path / "audio"),
+        **ALWAYS,
+    }
     with open(tmp_path / "scheduler.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "flask", "callbacks", "run"], cwd=ROOT,
-                                env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flask", "callbacks", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
+
             def surveyed():
                 with get_db(app).session() as s:
                     return s.get(Ticket, ticket_id).satisfaction
+
             assert wait_for(surveyed, 60, step=0.5) == "basically_satisfied"
         finally:
             _stop(proc)
@@ -271,4 +331,3 @@ def test_embedded_default_scheduler_calls_the_simulated_citizen(make_app, tmp_pa
         assert (attempt.outcome, attempt.answered_by) == ("answered", "human")
     # The scheduler synthesized the personalised sentence ahead of the call.
     assert "prompt audio ready for" in (tmp_path / "scheduler.log").read_text()
-

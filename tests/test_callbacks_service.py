@@ -19,13 +19,15 @@ NUMBER = "+8613812345678"
 
 def resolved_ticket(s, reply="已安排维修，供暖已恢复。", caller=NUMBER):
     dept = s.scalar(select(Department).where(Department.code == "heat")) or Department(
-        code="heat", name="热力公司")
+        code="heat", name="热力公司"
+    )
     if s.scalar(select(Topic).where(Topic.code == "heating")) is None:
         s.add(Topic(code="heating", name="供暖"))
     s.add(dept)
     s.flush()
-    ticket = tickets.create_ticket(s, channel="phone", caller_number=caller, topic="heating",
-                                   description="暖气不热")
+    ticket = tickets.create_ticket(
+        s, channel="phone", caller_number=caller, topic="heating", description="暖气不热"
+    )
     tickets.dispatch(s, ticket, dept, actor="agent")
     tickets.resolve(s, ticket, reply=reply, actor="dept")
     return ticket
@@ -54,7 +56,9 @@ def test_second_resolution_supersedes_the_first_survey(store_app):
         tickets.resolve(s, ticket, reply="已更换阀门。", actor="dept")
         reqs = s.scalars(select(m.CallbackRequest).order_by(m.CallbackRequest.id)).all()
         assert [(r.resolution_no, r.counts, r.state) for r in reqs] == [
-            (1, False, m.CANCELLED), (2, True, m.PENDING)]
+            (1, False, m.CANCELLED),
+            (2, True, m.PENDING),
+        ]
         assert reqs[0].attempts[0].state == m.FINISHED
 
 
@@ -73,27 +77,38 @@ def test_do_not_call_number_gets_no_survey_and_cancels_pending(store_app):
 
 def _attempt(s, policy, status, answered_by=None, outcome=None):
     now = datetime(2026, 11, 26, 10, 0, tzinfo=SH)
-    req = m.CallbackRequest(kind=m.SATISFACTION, ticket_id=1, resolution_no=1, number=NUMBER,
-                            script={})
-    att = m.CallbackAttempt(request=req, attempt_no=1, number=NUMBER, due_at=now,
-                            state=m.PLACED, status=status, answered_by=answered_by,
-                            outcome=outcome)
+    req = m.CallbackRequest(
+        kind=m.SATISFACTION, ticket_id=1, resolution_no=1, number=NUMBER, script={}
+    )
+    att = m.CallbackAttempt(
+        request=req,
+        attempt_no=1,
+        number=NUMBER,
+        due_at=now,
+        state=m.PLACED,
+        status=status,
+        answered_by=answered_by,
+        outcome=outcome,
+    )
     s.add_all([req, att])
     s.flush()
     return att, service.finish_attempt(s, att, now=now, policy=policy)
 
 
-@pytest.mark.parametrize("status, answered_by, outcome, retried", [
-    ("busy", None, None, True),
-    ("no-answer", None, None, True),
-    ("failed", None, None, True),
-    ("completed", "machine_end_beep", None, True),
-    ("completed", "human", "unanswered", True),
-    ("completed", "human", "answered", False),
-    ("completed", "human", "opted_out", False),
-    ("completed", "human", None, False),  # hung up before answering
-    ("canceled", None, None, False),
-])
+@pytest.mark.parametrize(
+    "status, answered_by, outcome, retried",
+    [
+        ("busy", None, None, True),
+        ("no-answer", None, None, True),
+        ("failed", None, None, True),
+        ("completed", "machine_end_beep", None, True),
+        ("completed", "human", "unanswered", True),
+        ("completed", "human", "answered", False),
+        ("completed", "human", "opted_out", False),
+        ("completed", "human", None, False),  # hung up before answering
+        ("canceled", None, None, False),
+    ],
+)
 def test_which_outcomes_are_retried_30_minutes_later(app, status, answered_by, outcome, retried):
     policy = Policy.from_config(app.config)
     with app.app_context(), get_db().session() as s:

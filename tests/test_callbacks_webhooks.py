@@ -63,8 +63,9 @@ def resolve_ticket(app, caller=NUMBER, reply="已安排维修，供暖已恢复"
             dept = Department(code="heat", name="热力公司")
             s.add_all([dept, Topic(code="heating", name="供暖")])
             s.flush()
-        t = tickets.create_ticket(s, channel="phone", caller_number=caller, topic="heating",
-                                  description="暖气不热")
+        t = tickets.create_ticket(
+            s, channel="phone", caller_number=caller, topic="heating", description="暖气不热"
+        )
         tickets.dispatch(s, t, dept, actor="agent")
         tickets.resolve(s, t, reply=reply, actor="dept")
         return t.id
@@ -72,9 +73,14 @@ def resolve_ticket(app, caller=NUMBER, reply="已安排维修，供暖已恢复"
 
 def open_attempt(app, ticket_id: int) -> m.CallbackAttempt:
     with get_db(app).session() as s:
-        return s.scalar(select(m.CallbackAttempt).join(m.CallbackRequest)
-                        .where(m.CallbackRequest.ticket_id == ticket_id,
-                               m.CallbackAttempt.state.in_(m.OPEN_ATTEMPT_STATES)))
+        return s.scalar(
+            select(m.CallbackAttempt)
+            .join(m.CallbackRequest)
+            .where(
+                m.CallbackRequest.ticket_id == ticket_id,
+                m.CallbackAttempt.state.in_(m.OPEN_ATTEMPT_STATES),
+            )
+        )
 
 
 def make_due(app, clock, ticket_id: int) -> m.CallbackAttempt:
@@ -88,12 +94,20 @@ def make_due(app, clock, ticket_id: int) -> m.CallbackAttempt:
 def answer(app, call, answered_by="human", recordings=None, actions=()):
     """The citizen's phone: follows our TwiML for the call FakeTwilio received."""
     transport = FlaskTransport(app.test_client(), app.config["PUBLIC_BASE_URL"])
-    phone = Phone.outbound(transport, TEST_AUTH_TOKEN, url=call.url, from_=call.from_,
-                           to=call.to, account_sid=SID, call_sid=call.sid,
-                           status_callback=call.status_callback,
-                           status_events=call.status_callback_events,
-                           answered_by=answered_by, recordings=recordings,
-                           prompt_text=captions(app))
+    phone = Phone.outbound(
+        transport,
+        TEST_AUTH_TOKEN,
+        url=call.url,
+        from_=call.from_,
+        to=call.to,
+        account_sid=SID,
+        call_sid=call.sid,
+        status_callback=call.status_callback,
+        status_events=call.status_callback_events,
+        answered_by=answered_by,
+        recordings=recordings,
+        prompt_text=captions(app),
+    )
     return phone, transport
 
 
@@ -152,10 +166,15 @@ def test_dissatisfied_by_keypad_reopens_the_ticket(env):
         assert ticket.status == "reopened" and ticket.satisfaction == "dissatisfied"
         att = s.get(m.CallbackAttempt, attempt.id)
         assert (att.state, att.outcome, att.status, att.call_sid) == (
-            m.FINISHED, "answered", "completed", call.sid)
+            m.FINISHED,
+            "answered",
+            "completed",
+            call.sid,
+        )
         assert att.request.state == m.DONE and att.request.result == m.DISSATISFIED
-        statuses = [e.status for e in s.scalars(select(m.CallbackEvent)
-                                                .order_by(m.CallbackEvent.id))]
+        statuses = [
+            e.status for e in s.scalars(select(m.CallbackEvent).order_by(m.CallbackEvent.id))
+        ]
         assert statuses == ["queued", "ringing", "in-progress", "completed"]
         # The second resolution gets the survey that counts.
         tickets.dispatch(s, ticket, ticket.department, actor="agent")
@@ -256,8 +275,9 @@ def test_spoken_answer_is_matched_by_the_speech_grammar(env):
                 job = speech_jobs.claim(s, "test-worker", kinds=("grammar",))
                 if job is not None:
                     assert "基本满意" in job.words and job.recording_url.startswith(fake.base_url)
-                    speech_jobs.complete(s, job.id, "test-worker",
-                                         {"word": "还可以", "confidence": 0.8})
+                    speech_jobs.complete(
+                        s, job.id, "test-worker", {"word": "还可以", "confidence": 0.8}
+                    )
         return real_request(method, url, data=data, headers=headers)
 
     real_request, transport.request = transport.request, speech_worker
@@ -290,12 +310,25 @@ def test_spoken_comment_is_queued_for_transcription_onto_the_ticket(env):
 def test_return_call_enqueues_the_citizen(env):
     app, dispatcher, clock, fake = env
     with get_db(app).session() as s:
-        req = service.request_return_call(s, call_sid="CA" + "1" * 32, number=NUMBER,
-                                          missed_at=clock.at, now=clock.at,
-                                          policy=dispatcher.policy)
-        assert service.request_return_call(s, call_sid="CA" + "1" * 32, number=NUMBER,
-                                           missed_at=clock.at, now=clock.at,
-                                           policy=dispatcher.policy) is None
+        req = service.request_return_call(
+            s,
+            call_sid="CA" + "1" * 32,
+            number=NUMBER,
+            missed_at=clock.at,
+            now=clock.at,
+            policy=dispatcher.policy,
+        )
+        assert (
+            service.request_return_call(
+                s,
+                call_sid="CA" + "1" * 32,
+                number=NUMBER,
+                missed_at=clock.at,
+                now=clock.at,
+                policy=dispatcher.policy,
+            )
+            is None
+        )
         jobs_ids = [a.id for a in req.attempts]
     jobs.attempt_due(jobs_ids[0])
     assert dispatcher.tick().placed == jobs_ids
@@ -305,14 +338,21 @@ def test_return_call_enqueues_the_citizen(env):
     assert need.kind == "queue" and "未能接通" in said(phone)
     with get_db(app).session() as s:
         # A second missed call the same day is not called back again.
-        again = service.request_return_call(s, call_sid="CA" + "2" * 32, number=NUMBER,
-                                            missed_at=clock.at, now=clock.at,
-                                            policy=dispatcher.policy)
+        again = service.request_return_call(
+            s,
+            call_sid="CA" + "2" * 32,
+            number=NUMBER,
+            missed_at=clock.at,
+            now=clock.at,
+            policy=dispatcher.policy,
+        )
         second_id = again.attempts[0].id
     jobs.attempt_due(second_id)
     report = dispatcher.tick()
     assert report.placed == [] and report.skipped[second_id] in (
-        "already called back today", "number already in a call")
+        "already called back today",
+        "number already in a call",
+    )
 
 
 def test_forged_webhook_is_refused(env):

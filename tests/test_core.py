@@ -41,13 +41,16 @@ def test_mask_number():
     assert mask_text("From=%2B8613812345678") == "From=+86138****5678"  # URL-encoded form
     # Dates and ticket numbers are not personal data and stay readable.
     assert mask_text("GET /report/?from=20260101 ticket 20261126000123") == (
-        "GET /report/?from=20260101 ticket 20261126000123")
+        "GET /report/?from=20260101 ticket 20261126000123"
+    )
 
 
 def test_log_lines_are_masked(caplog):
     logger = logging.getLogger("test.mask")
     handler_filter = MaskingFilter()
-    record = logger.makeRecord("t", logging.INFO, __file__, 1, "caller %s", ("+8613812345678",), None)
+    record = logger.makeRecord(
+        "t", logging.INFO, __file__, 1, "caller %s", ("+8613812345678",), None
+    )
     handler_filter.filter(record)
     assert record.getMessage() == "caller +86138****5678"
 
@@ -115,8 +118,11 @@ def test_migrations_match_models(database_url):
     engine = create_engine(database_url)
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-        diff = [d for d in compare_metadata(ctx, Base.metadata)
-                # APScheduler's job table is created by APScheduler itself, not by our models.
-                if not (d[0] == "remove_table" and d[1].name == "apscheduler_jobs")]
+        diff = [
+            d
+            for d in compare_metadata(ctx, Base.metadata)
+            # APScheduler's job table is created by APScheduler itself, not by our models.
+            if not (d[0] == "remove_table" and d[1].name == "apscheduler_jobs")
+        ]
     engine.dispose()
     assert diff == []

@@ -29,8 +29,9 @@ def api_schema(make_app):
 
 # Schemathesis' pytest plugin (from_fixture) does not run under pytest 9, so each
 # operation's hypothesis strategy is driven here directly.
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 
 
 def _operations(schema):
@@ -58,8 +59,9 @@ def test_api_without_credentials_is_always_401(api_schema):
         @given(case=op.as_strategy())
         @settings(FUZZ, max_examples=10)
         def run(case):
-            case.headers = {k: v for k, v in (case.headers or {}).items()
-                            if k.lower() != "authorization"}
+            case.headers = {
+                k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"
+            }
             status = case.call().status_code
             assert status in (401, 404, 405), (case.method, case.path, status)
 

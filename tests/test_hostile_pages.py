@@ -28,18 +28,18 @@ from tickets.models import Ticket
 API = {"Authorization": f"Bearer {TEST_API_TOKEN}"}
 # Routes anyone may reach, and why.
 PUBLIC = {
-    "static",                      # CSS/JS
-    "health.healthz",              # load balancer probe (says ok/failing, nothing private)
-    "accounts.login",              # the login form
+    "static",  # CSS/JS
+    "health.healthz",  # load balancer probe (says ok/failing, nothing private)
+    "accounts.login",  # the login form
     "tickets_api.openapi_document",  # the API's published description
-    "speech_audio.audio",          # Twilio fetches synthesized prompts without credentials
+    "speech_audio.audio",  # Twilio fetches synthesized prompts without credentials
 }
 # Routes authenticated by Twilio's signature (403) or Twilio's basic auth (401).
 SIGNED = ("ivr.", "callbacks_voice.")
 BASIC_AUTH = ("simulator_recordings.",)
 INJECTIONS = [
     "<script>alert('xss')</script>",
-    "\"><img src=x onerror=alert(1)>",
+    '"><img src=x onerror=alert(1)>',
     "'; DROP TABLE tickets; --",
     "' OR '1'='1",
     "{{ config.SECRET_KEY }}",
@@ -61,12 +61,20 @@ def client_as(app, username):
 
 def _paths(app, numbers):
     for rule in app.url_map.iter_rules():
-        values = {arg: numbers["heat"] if arg == "number" else
-                  "heating-season" if arg == "key" else
-                  "x.wav" if arg == "name" else
-                  "static.css" if arg == "filename" else
-                  app.config["TWILIO_ACCOUNT_SID"] if arg == "account" else 1
-                  for arg in rule.arguments}
+        values = {
+            arg: numbers["heat"]
+            if arg == "number"
+            else "heating-season"
+            if arg == "key"
+            else "x.wav"
+            if arg == "name"
+            else "static.css"
+            if arg == "filename"
+            else app.config["TWILIO_ACCOUNT_SID"]
+            if arg == "account"
+            else 1
+            for arg in rule.arguments
+        }
         path = rule.build(values, append_unknown=False)[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule.endpoint, method, path
@@ -135,16 +143,25 @@ def test_injection_in_ticket_text_is_stored_verbatim_and_shown_escaped(site, pay
     api = app.test_client()
     with app.app_context(), get_db(app).session() as s:
         before = s.scalar(select(func.count()).select_from(Ticket))
-    r = api.post("/api/tickets", headers=API, json={
-        "channel": "web", "description": payload, "caller_number": "13812345678"})
+    r = api.post(
+        "/api/tickets",
+        headers=API,
+        json={"channel": "web", "description": payload, "caller_number": "13812345678"},
+    )
     assert r.status_code == 201, r.json
     number = r.json["number"]
     assert api.get(f"/api/tickets/{number}", headers=API).json["description"] == payload
     with app.app_context(), get_db(app).session() as s:
         assert s.scalar(select(func.count()).select_from(Ticket)) == before + 1
     boss = client_as(app, "boss")
-    for page in (f"/tickets/{number}", "/tickets/", f"/tickets/?q={payload}", "/dashboard/",
-                 f"/kb/?q={payload}", "/inbox/"):
+    for page in (
+        f"/tickets/{number}",
+        "/tickets/",
+        f"/tickets/?q={payload}",
+        "/dashboard/",
+        f"/kb/?q={payload}",
+        "/inbox/",
+    ):
         html = boss.get(page).get_data(as_text=True)
         assert "<script>alert" not in html and "<img src=x" not in html, page
         assert app.config["SECRET_KEY"] not in html
@@ -159,8 +176,16 @@ def test_audio_route_serves_no_file_outside_the_cache(site):
     client = app.test_client()
     secret = Path(app.config["AUDIO_DIR"]).parent / "secret.wav"
     secret.write_bytes(b"RIFF secret")
-    for name in ("../secret.wav", "..%2Fsecret.wav", "%2e%2e%2fsecret.wav", "..\\secret.wav",
-                 "/etc/passwd", "....//secret.wav", "x" * 5000 + ".wav", "%00.wav"):
+    for name in (
+        "../secret.wav",
+        "..%2Fsecret.wav",
+        "%2e%2e%2fsecret.wav",
+        "..\\secret.wav",
+        "/etc/passwd",
+        "....//secret.wav",
+        "x" * 5000 + ".wav",
+        "%00.wav",
+    ):
         r = client.get(f"/audio/{name}")
         assert r.status_code == 404, name
         assert b"secret" not in r.data
@@ -201,11 +226,13 @@ def test_recording_urls_to_other_hosts_are_never_fetched(make_app):
     try:
         app = make_app(TWILIO_API_BASE="http://127.0.0.1:9")  # the only allowed host
         numbers = populate(app)
-        urls = [f"{trap}/2010-04-01/Accounts/AC/Recordings/RE1",
-                f"http://127.0.0.1:9@127.0.0.1:{server.server_port}/r",
-                f"http://127.0.0.1:9/../{trap}/r",
-                f"http://127.0.0.1:9.{server.server_port}/r",
-                "file:///etc/passwd"]
+        urls = [
+            f"{trap}/2010-04-01/Accounts/AC/Recordings/RE1",
+            f"http://127.0.0.1:9@127.0.0.1:{server.server_port}/r",
+            f"http://127.0.0.1:9/../{trap}/r",
+            f"http://127.0.0.1:9.{server.server_port}/r",
+            "file:///etc/passwd",
+        ]
         boss = client_as(app, "boss")
         for url in urls:
             with app.app_context(), get_db(app).session() as s:
@@ -213,8 +240,7 @@ def test_recording_urls_to_other_hosts_are_never_fetched(make_app):
                 t.recording_url, t.recording_path = url, None
             assert boss.get(f"/tickets/{numbers['vm']}/recording").status_code == 404, url
             with app.app_context(), get_db(app).session() as s:
-                jobs.enqueue_transcription(s, ticket_id=t.id, recording_url=url,
-                                           recording_sid=None)
+                jobs.enqueue_transcription(s, ticket_id=t.id, recording_url=url, recording_sid=None)
         with app.app_context():
             worker = Worker(get_db(app), app.config, korean_model())
             outcomes = [worker.run_once() for _ in urls]
@@ -233,11 +259,18 @@ def test_oversized_uploads_are_refused(site):
     r = client.post("/api/tickets", headers={**API, "Content-Type": "application/json"}, data=big)
     assert r.status_code == 413
     sid = app.config["TWILIO_ACCOUNT_SID"]
-    r = client.put(f"/simulator/twilio/2010-04-01/Accounts/{sid}/Recordings/RE{'0' * 32}",
-                   data=b"RIFF" + b"\0" * (17 * 1024 * 1024),
-                   auth=(sid, app.config["TWILIO_AUTH_TOKEN"]))
+    r = client.put(
+        f"/simulator/twilio/2010-04-01/Accounts/{sid}/Recordings/RE{'0' * 32}",
+        data=b"RIFF" + b"\0" * (17 * 1024 * 1024),
+        auth=(sid, app.config["TWILIO_AUTH_TOKEN"]),
+    )
     assert r.status_code in (400, 413)
     boss = client_as(app, "boss")
-    r = boss.post("/studio/validate", data={"csrf_token": csrf_token(boss, "/account"),
-                                            "source": "x" * (app.config["MAX_CONTENT_LENGTH"])})
+    r = boss.post(
+        "/studio/validate",
+        data={
+            "csrf_token": csrf_token(boss, "/account"),
+            "source": "x" * (app.config["MAX_CONTENT_LENGTH"]),
+        },
+    )
     assert r.status_code in (400, 413)

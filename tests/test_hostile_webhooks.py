@@ -22,34 +22,90 @@ from ivr import models as ivr_models
 from ivr.twilio_auth import sign
 from tests.ivr_support import WORKDAY_MORNING, set_clock
 
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 SIDS = ["CA" + c * 32 for c in "abc"]
 
 # Field values: plausible ones, junk, huge, control and non-BMP characters.
 junk_text = st.one_of(
-    st.sampled_from(["", "1", "0", "*", "#", "12", "99999999999999", "-1", "NaN", "1e309",
-                     "true", "completed", "in-progress", "busy", "no-answer", "failed",
-                     "canceled", "hangup", "bridged", "leave", "redirected", "queue-full",
-                     "machine_start", "human", "https://api.twilio.com/x", "../../etc/passwd",
-                     "<Response><Hangup/></Response>", "'; DROP TABLE calls; --"]),
+    st.sampled_from(
+        [
+            "",
+            "1",
+            "0",
+            "*",
+            "#",
+            "12",
+            "99999999999999",
+            "-1",
+            "NaN",
+            "1e309",
+            "true",
+            "completed",
+            "in-progress",
+            "busy",
+            "no-answer",
+            "failed",
+            "canceled",
+            "hangup",
+            "bridged",
+            "leave",
+            "redirected",
+            "queue-full",
+            "machine_start",
+            "human",
+            "https://api.twilio.com/x",
+            "../../etc/passwd",
+            "<Response><Hangup/></Response>",
+            "'; DROP TABLE calls; --",
+        ]
+    ),
     st.text(max_size=40),
-    st.builds(lambda c, n: c * n, st.sampled_from(["9", "供", "\U0001f4de", "\x00", "%"]),
-              st.sampled_from([1000, 20_000])),
+    st.builds(
+        lambda c, n: c * n,
+        st.sampled_from(["9", "供", "\U0001f4de", "\x00", "%"]),
+        st.sampled_from([1000, 20_000]),
+    ),
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
 )
-FIELDS = ["CallSid", "From", "To", "Digits", "SpeechResult", "Confidence", "CallStatus",
-          "RecordingUrl", "RecordingSid", "RecordingDuration", "QueueTime", "QueuePosition",
-          "QueueResult", "DialCallStatus", "AnsweredBy", "Direction", "ErrorCode",
-          "CallDuration", "SequenceNumber", "CurrentQueueSize"]
+FIELDS = [
+    "CallSid",
+    "From",
+    "To",
+    "Digits",
+    "SpeechResult",
+    "Confidence",
+    "CallStatus",
+    "RecordingUrl",
+    "RecordingSid",
+    "RecordingDuration",
+    "QueueTime",
+    "QueuePosition",
+    "QueueResult",
+    "DialCallStatus",
+    "AnsweredBy",
+    "Direction",
+    "ErrorCode",
+    "CallDuration",
+    "SequenceNumber",
+    "CurrentQueueSize",
+]
 forms = st.dictionaries(st.sampled_from(FIELDS), junk_text, max_size=10)
 call_sids = st.one_of(st.sampled_from(SIDS), junk_text)
 IVR_PATHS = ["/ivr/voice", "/ivr/step", "/ivr/queue/wait", "/ivr/status", "/ivr/fallback"]
-CALLBACK_PATHS = ["/callbacks/voice/{id}", "/callbacks/voice/{id}/key",
-                  "/callbacks/voice/{id}/spoken", "/callbacks/voice/{id}/heard",
-                  "/callbacks/voice/{id}/silence", "/callbacks/voice/{id}/comment",
-                  "/callbacks/status/{id}"]
+CALLBACK_PATHS = [
+    "/callbacks/voice/{id}",
+    "/callbacks/voice/{id}/key",
+    "/callbacks/voice/{id}/spoken",
+    "/callbacks/voice/{id}/heard",
+    "/callbacks/voice/{id}/silence",
+    "/callbacks/voice/{id}/comment",
+    "/callbacks/status/{id}",
+]
 queries = st.one_of(
     st.just(""),
     st.builds(lambda n: f"s={n}", st.integers(-3, 12)),
@@ -70,8 +126,9 @@ def post_signed(client, app, path: str, form: dict, query: str = ""):
     """POST a form signed with the auth token, as Twilio would."""
     url = app.config["PUBLIC_BASE_URL"] + path + (f"?{query}" if query else "")
     signature = sign(url, form, app.config["TWILIO_AUTH_TOKEN"])
-    return client.post(path, query_string=query or None, data=form,
-                       headers={"X-Twilio-Signature": signature})
+    return client.post(
+        path, query_string=query or None, data=form, headers={"X-Twilio-Signature": signature}
+    )
 
 
 def post_raw_signed(client, app, path: str, body: bytes):
@@ -79,8 +136,12 @@ def post_raw_signed(client, app, path: str, body: bytes):
     decoded = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     url = app.config["PUBLIC_BASE_URL"] + path
     signature = sign(url, decoded, app.config["TWILIO_AUTH_TOKEN"])
-    return client.post(path, data=body, content_type="application/x-www-form-urlencoded",
-                       headers={"X-Twilio-Signature": signature})
+    return client.post(
+        path,
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": signature},
+    )
 
 
 def assert_twiml_or_4xx(resp) -> None:
@@ -98,9 +159,18 @@ def assert_twiml_or_4xx(resp) -> None:
 
 
 def start_call(client, app, sid: str):
-    resp = post_signed(client, app, "/ivr/voice", {
-        "CallSid": sid, "From": "+8613812345678", "To": "+8605460012345",
-        "Direction": "inbound", "CallStatus": "ringing"})
+    resp = post_signed(
+        client,
+        app,
+        "/ivr/voice",
+        {
+            "CallSid": sid,
+            "From": "+8613812345678",
+            "To": "+8605460012345",
+            "Direction": "inbound",
+            "CallStatus": "ringing",
+        },
+    )
     assert resp.status_code == 200
     return resp
 
@@ -113,8 +183,9 @@ def test_ivr_webhooks_survive_random_fields(fuzz_app, path, sid, form, query):
     assert_twiml_or_4xx(resp)
 
 
-@given(steps=st.lists(st.tuples(st.sampled_from(IVR_PATHS), forms, queries),
-                      min_size=1, max_size=8))
+@given(
+    steps=st.lists(st.tuples(st.sampled_from(IVR_PATHS), forms, queries), min_size=1, max_size=8)
+)
 @FUZZ
 def test_repeated_and_out_of_order_callbacks_on_a_live_call(fuzz_app, steps):
     """A real call is started; then any webhook, in any order, any number of times."""
@@ -127,13 +198,18 @@ def test_repeated_and_out_of_order_callbacks_on_a_live_call(fuzz_app, steps):
     for path, form, query in steps:
         assert_twiml_or_4xx(post_signed(client, fuzz_app, path, {**form, "CallSid": sid}, query))
     with fuzz_app.app_context(), get_db(fuzz_app).session() as s:
-        calls = s.scalar(select(func.count()).select_from(ivr_models.Call)
-                         .where(ivr_models.Call.call_sid == sid))
+        calls = s.scalar(
+            select(func.count()).select_from(ivr_models.Call).where(ivr_models.Call.call_sid == sid)
+        )
     assert calls == 1  # one call record, however often Twilio repeats itself
 
 
-@given(path=st.sampled_from(CALLBACK_PATHS), attempt=st.integers(-5, 2**40), form=forms,
-       query=st.one_of(st.just(""), st.text(alphabet="a=&n0123456789", max_size=12)))
+@given(
+    path=st.sampled_from(CALLBACK_PATHS),
+    attempt=st.integers(-5, 2**40),
+    form=forms,
+    query=st.one_of(st.just(""), st.text(alphabet="a=&n0123456789", max_size=12)),
+)
 @FUZZ
 def test_callback_webhooks_survive_random_fields(fuzz_app, path, attempt, form, query):
     client = fuzz_app.test_client()
@@ -145,8 +221,10 @@ def test_callback_webhooks_survive_random_fields(fuzz_app, path, attempt, form, 
         assert_twiml_or_4xx(resp)
 
 
-@given(path=st.sampled_from(IVR_PATHS + ["/callbacks/status/1", "/callbacks/voice/1/key"]),
-       body=st.binary(max_size=300))
+@given(
+    path=st.sampled_from(IVR_PATHS + ["/callbacks/status/1", "/callbacks/voice/1/key"]),
+    body=st.binary(max_size=300),
+)
 @FUZZ
 def test_bodies_that_are_not_utf8(fuzz_app, path, body):
     client = fuzz_app.test_client()
@@ -157,8 +235,11 @@ def test_latin1_and_gbk_encoded_fields_on_a_live_call(fuzz_app):
     client = fuzz_app.test_client()
     start_call(client, fuzz_app, SIDS[2])
     for raw in ("供暖".encode("gbk"), "Müller".encode("latin-1"), b"\xed\xa0\x80"):
-        body = urlencode({"CallSid": SIDS[2], "Digits": "1"}).encode() + b"&SpeechResult=" + \
-            b"".join(b"%%%02X" % b for b in raw)
+        body = (
+            urlencode({"CallSid": SIDS[2], "Digits": "1"}).encode()
+            + b"&SpeechResult="
+            + b"".join(b"%%%02X" % b for b in raw)
+        )
         assert_twiml_or_4xx(post_raw_signed(client, fuzz_app, "/ivr/step?s=1", body))
 
 
@@ -167,8 +248,8 @@ def test_forged_signature_is_refused_and_writes_nothing(fuzz_app):
     form = {"CallSid": SIDS[0], "From": "+8613812345678", "To": "+8605460012345"}
     url = fuzz_app.config["PUBLIC_BASE_URL"] + "/ivr/voice"
     forged = [
-        "",                                           # no signature
-        sign(url, form, "not-the-auth-token"),        # another account's token
+        "",  # no signature
+        sign(url, form, "not-the-auth-token"),  # another account's token
         sign(url, {**form, "From": "+8613900000000"}, fuzz_app.config["TWILIO_AUTH_TOKEN"]),
         sign("http://evil.example/ivr/voice", form, fuzz_app.config["TWILIO_AUTH_TOKEN"]),
         "A" * 10_000,
@@ -189,9 +270,12 @@ def test_signature_replayed_on_another_url_or_form_is_refused(fuzz_app):
     base = fuzz_app.config["PUBLIC_BASE_URL"]
     form = {"CallSid": SIDS[0], "Digits": "1"}
     captured = sign(base + "/ivr/step?s=1", form, fuzz_app.config["TWILIO_AUTH_TOKEN"])
-    replays = [("/ivr/step?s=2", form), ("/ivr/status", form),
-               ("/ivr/step?s=1", {**form, "Digits": "9"}),
-               ("/ivr/step?s=1", {**form, "CallSid": SIDS[1]})]
+    replays = [
+        ("/ivr/step?s=2", form),
+        ("/ivr/status", form),
+        ("/ivr/step?s=1", {**form, "Digits": "9"}),
+        ("/ivr/step?s=1", {**form, "CallSid": SIDS[1]}),
+    ]
     for target, data in replays:
         resp = client.post(target, data=data, headers={"X-Twilio-Signature": captured})
         assert resp.status_code == 403, target
@@ -201,13 +285,13 @@ def test_replaying_the_same_signed_request_changes_nothing(fuzz_app):
     """A genuine request replayed (Twilio retry or attacker) answers the stored TwiML."""
     client = fuzz_app.test_client()
     start_call(client, fuzz_app, SIDS[0])
-    first = post_signed(client, fuzz_app, "/ivr/step", {"CallSid": SIDS[0], "Digits": "1"},
-                        "s=1")
+    first = post_signed(client, fuzz_app, "/ivr/step", {"CallSid": SIDS[0], "Digits": "1"}, "s=1")
     with fuzz_app.app_context(), get_db(fuzz_app).session() as s:
         step = s.get(ivr_models.CallSession, SIDS[0]).step
     for _ in range(5):
-        again = post_signed(client, fuzz_app, "/ivr/step", {"CallSid": SIDS[0], "Digits": "1"},
-                            "s=1")
+        again = post_signed(
+            client, fuzz_app, "/ivr/step", {"CallSid": SIDS[0], "Digits": "1"}, "s=1"
+        )
         assert again.get_data() == first.get_data()
     with fuzz_app.app_context(), get_db(fuzz_app).session() as s:
         assert s.get(ivr_models.CallSession, SIDS[0]).step == step

@@ -20,8 +20,10 @@ APOLOGY = "非常抱歉，系统暂时出现问题，正在为您转接人工服
 
 def counts(app) -> tuple[int, int, int, int]:
     with get_db(app).session() as s:
-        return tuple(s.scalar(select(func.count()).select_from(m))
-                     for m in (Call, CallSession, Ticket, SpeechJob))
+        return tuple(
+            s.scalar(select(func.count()).select_from(m))
+            for m in (Call, CallSession, Ticket, SpeechJob)
+        )
 
 
 @pytest.fixture
@@ -43,13 +45,24 @@ def test_bad_signature_is_403_and_writes_nothing(store_app, phone, forge):
     headers = {
         "missing": {},
         "wrong_token": {"X-Twilio-Signature": sign(base + "/ivr/voice", form, "not-the-token")},
-        "other_url": {"X-Twilio-Signature": sign("http://evil.test/ivr/voice", form,
-                                                 store_app.config["TWILIO_AUTH_TOKEN"])},
-        "changed_form": {"X-Twilio-Signature": sign(base + "/ivr/voice", {**form, "From": "+1"},
-                                                    store_app.config["TWILIO_AUTH_TOKEN"])},
+        "other_url": {
+            "X-Twilio-Signature": sign(
+                "http://evil.test/ivr/voice", form, store_app.config["TWILIO_AUTH_TOKEN"]
+            )
+        },
+        "changed_form": {
+            "X-Twilio-Signature": sign(
+                base + "/ivr/voice", {**form, "From": "+1"}, store_app.config["TWILIO_AUTH_TOKEN"]
+            )
+        },
     }[forge]
-    for path in ("/ivr/voice", "/ivr/step?s=1", "/ivr/status", "/ivr/fallback",
-                 "/ivr/queue/wait?s=1"):
+    for path in (
+        "/ivr/voice",
+        "/ivr/step?s=1",
+        "/ivr/status",
+        "/ivr/fallback",
+        "/ivr/queue/wait?s=1",
+    ):
         resp = phone.client.post(path, data=form, headers=headers)
         assert resp.status_code == 403, path
     assert counts(store_app) == (0, 0, 0, 0)
@@ -60,7 +73,8 @@ def test_signature_checked_against_public_url_behind_proxy(store_app, phone):
     store_app.config["PUBLIC_BASE_URL"] = "https://hotline.example.gov.cn/front"
     phone.dial()
     assert phone.find("Gather").get("action") == (
-        "https://hotline.example.gov.cn/front/ivr/step?s=1")
+        "https://hotline.example.gov.cn/front/ivr/step?s=1"
+    )
     assert counts(store_app)[:2] == (1, 1)
 
 
@@ -71,9 +85,22 @@ def test_restart_mid_call_continues_from_database(store_app, phone, tmp_path):
     phone.press("1")  # self-service menu, waiting for a key
     config = dict(store_app.config)
     store_app.extensions["db"].dispose()
-    fresh = create_app({k: config[k] for k in (
-        "TESTING", "DATABASE_URL", "SECRET_KEY", "TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID",
-        "PUBLIC_BASE_URL", "AUDIO_DIR", "RECORDINGS_DIR", "TELEPHONY")})
+    fresh = create_app(
+        {
+            k: config[k]
+            for k in (
+                "TESTING",
+                "DATABASE_URL",
+                "SECRET_KEY",
+                "TWILIO_AUTH_TOKEN",
+                "TWILIO_ACCOUNT_SID",
+                "PUBLIC_BASE_URL",
+                "AUDIO_DIR",
+                "RECORDINGS_DIR",
+                "TELEPHONY",
+            )
+        }
+    )
     try:
         set_clock(fresh, WORKDAY_MORNING)
         other = Phone(fresh.test_client(), fresh, call_sid=SID)
@@ -82,7 +109,11 @@ def test_restart_mid_call_continues_from_database(store_app, phone, tmp_path):
         assert other.said()[0].startswith("按照有关规定，除大型载客汽车以外的机动车")
         with get_db(fresh).session() as s:
             assert s.get(CallSession, SID).data["path"] == [
-                "greeting", "self_service", "vehicle_inspection", "after_self_service"]
+                "greeting",
+                "self_service",
+                "vehicle_inspection",
+                "after_self_service",
+            ]
     finally:
         fresh.extensions["db"].dispose()
 
@@ -93,8 +124,11 @@ def test_retried_step_replays_and_creates_one_ticket(store_app, phone):
     phone.queue_result("leave", 15)
     phone.press("1")
     record_action = phone.action("Record")
-    form = {"RecordingUrl": "https://api.twilio.com/rec/RE9", "RecordingSid": "RE" + "9" * 32,
-            "RecordingDuration": "30"}
+    form = {
+        "RecordingUrl": "https://api.twilio.com/rec/RE9",
+        "RecordingSid": "RE" + "9" * 32,
+        "RecordingDuration": "30",
+    }
     first = phone.post(record_action, **form)
     second = phone.post(record_action, **form)  # Twilio retried: same CallSid, same step
     assert first.status_code == second.status_code == 200
@@ -166,8 +200,11 @@ def test_concurrent_retries_create_one_ticket(store_app, phone):
     phone.queue_result("leave", 15)
     phone.press("1")
     action = phone.action("Record")
-    form = {"RecordingUrl": "https://api.twilio.com/rec/RE8", "RecordingSid": "RE" + "8" * 32,
-            "RecordingDuration": "30"}
+    form = {
+        "RecordingUrl": "https://api.twilio.com/rec/RE8",
+        "RecordingSid": "RE" + "8" * 32,
+        "RecordingDuration": "30",
+    }
     clients = [Phone(store_app.test_client(), store_app, call_sid=SID) for _ in range(4)]
     with ThreadPoolExecutor(max_workers=4) as pool:
         answers = list(pool.map(lambda p: p.post(action, **form), clients))

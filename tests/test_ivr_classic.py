@@ -45,10 +45,16 @@ CONSULTATION = [
 
 ENGLISH_COMPLAINT = [
     ("dial", ["您好，欢迎致电12345政务服务便民热线。", DEMAND], ["Gather", "Redirect"]),
-    ("press 8", ["For a question press 1, a complaint press 2, a suggestion press 3, an "
-                 "operator press 0."], ["Gather", "Redirect"]),
-    ("press 2", ["After the tone, please describe your complaint, the place and how to reach "
-                 "you."], ["Say", "Record", "Redirect"]),
+    (
+        "press 8",
+        ["For a question press 1, a complaint press 2, a suggestion press 3, an operator press 0."],
+        ["Gather", "Redirect"],
+    ),
+    (
+        "press 2",
+        ["After the tone, please describe your complaint, the place and how to reach you."],
+        ["Say", "Record", "Redirect"],
+    ),
     ("record", ["*readback", "Thank you for calling. Goodbye."], ["Say", "Say", "Hangup"]),
 ]
 
@@ -92,14 +98,16 @@ def test_english_complaint_is_a_ticket_read_back_in_english(phone):
     run(phone, [(a, list(s), v) for a, s, v in ENGLISH_COMPLAINT])
     with get_db(phone.app).session() as s:
         ticket = s.scalar(select(Ticket))
-    assert phone.said()[0] == (f"Your ticket number is {', '.join(ticket.number)}. "
-                               "We will call you back.")
+    assert phone.said()[0] == (
+        f"Your ticket number is {', '.join(ticket.number)}. We will call you back."
+    )
     assert phone.find("Say").get("language") == "en-US"
 
 
 def test_prompt_audio_replaces_say(phone):
     phone.app.extensions["prompt_audio"] = (
-        lambda text, lang: "https://hotline.test/audio/w.wav" if lang == "zh-CN" else None)
+        lambda text, lang: "https://hotline.test/audio/w.wav" if lang == "zh-CN" else None
+    )
     phone.dial()
     gather = phone.find("Gather")
     assert [e.tag for e in gather] == ["Play", "Play"]

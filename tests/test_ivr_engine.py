@@ -64,11 +64,17 @@ def texts(turn):
 
 def test_shipped_flow_straight_to_queue_with_notice():
     flow = load_flow(ROOT / "flows.yaml")
-    turns = play(flow, FixedServices(notices=["因台风影响，全市公交停运。"]),
-                 [ev.Timeout(), ev.QueueResult("bridged", 40)])
+    turns = play(
+        flow,
+        FixedServices(notices=["因台风影响，全市公交停运。"]),
+        [ev.Timeout(), ev.QueueResult("bridged", 40)],
+    )
     assert isinstance(turns[0].wait, ev.GatherDigits)
-    assert texts(turns[1]) == ["请注意以下近期通知：", "因台风影响，全市公交停运。",
-                               "正在为您转接人工服务，请稍候。"]
+    assert texts(turns[1]) == [
+        "请注意以下近期通知：",
+        "因台风影响，全市公交停运。",
+        "正在为您转接人工服务，请稍候。",
+    ]
     assert turns[1].wait == ev.Enqueue("agents", "agent_queue", 15, True)
     assert turns[2].ended and turns[2].session["outcome"] == "agent"
     assert turns[2].session["path"] == ["greeting", "notices", "opening_hours", "agent_queue"]
@@ -79,8 +85,14 @@ def test_menu_counts_invalid_and_timeouts_separately():
     services = FixedServices()
     # Two invalid keys and two silences (each silence goes through the spoken-keyword try):
     # neither counter reaches three, so the caller is still in the menu.
-    inputs = [ev.Digits("7"), ev.Timeout(), ev.Timeout(), ev.Digits("5"), ev.Timeout(),
-              ev.Timeout()]
+    inputs = [
+        ev.Digits("7"),
+        ev.Timeout(),
+        ev.Timeout(),
+        ev.Digits("5"),
+        ev.Timeout(),
+        ev.Timeout(),
+    ]
     turns = play(flow, services, inputs)
     assert turns[-1].session["node"] == "demand_menu"
     assert turns[-1].session["tries"] == {"invalid": 2, "timeout": 2}
@@ -92,8 +104,11 @@ def test_menu_counts_invalid_and_timeouts_separately():
 
 def test_spoken_keyword_after_keypad_timeout():
     flow = load_flow(ROOT / "examples" / "classic_menu.yaml")
-    turns = play(flow, FixedServices(articles={"heating-season": "供暖期为11月15日至次年3月15日。"}),
-                 [ev.Digits("1"), ev.Timeout(), ev.Speech("我家暖气不热", 0.8)])
+    turns = play(
+        flow,
+        FixedServices(articles={"heating-season": "供暖期为11月15日至次年3月15日。"}),
+        [ev.Digits("1"), ev.Timeout(), ev.Speech("我家暖气不热", 0.8)],
+    )
     listen = turns[2].wait
     assert isinstance(listen, ev.RecordAudio) and listen.purpose == "listen"
     assert "暖气" in listen.words
@@ -121,8 +136,9 @@ def test_language_switch():
     turns = play(flow, FixedServices(), [ev.Digits("8")])
     assert turns[1].session["language"] == "en-US"
     assert turns[1].events[0] == ev.Say(
-        "For a question press 1, a complaint press 2, a suggestion press 3, an operator "
-        "press 0.", "en-US")
+        "For a question press 1, a complaint press 2, a suggestion press 3, an operator press 0.",
+        "en-US",
+    )
 
 
 def test_voice_message_reads_ticket_number_digit_by_digit():
@@ -130,8 +146,9 @@ def test_voice_message_reads_ticket_number_digit_by_digit():
     services = FixedServices(workday=False)
     turns = play(flow, services, [ev.Timeout(), ev.RecordingDone("https://rec/1", "RE1", 30)])
     assert texts(turns[1])[0].startswith("现在是非工作时间")
-    assert texts(turns[2])[0] == ("您的工单编号是：二 零 二 六 幺 幺 二 六 零 零 零 零 零 七。"
-                                  "我们会尽快处理并回复您。")
+    assert texts(turns[2])[0] == (
+        "您的工单编号是：二 零 二 六 幺 幺 二 六 零 零 零 零 零 七。我们会尽快处理并回复您。"
+    )
     assert services.messages == [{"url": "https://rec/1", "sid": "RE1"}]
     assert turns[2].ended and turns[2].session["outcome"] == "voice_message"
 

@@ -25,13 +25,19 @@ def test_active_filters_by_expiry_district_and_topic(store_app):
     with get_db(store_app).session() as s:
         everywhere = add_notice(s, text="全市停水通知", now=NOW)
         district = add_notice(s, text="东营区燃气检修", district="东营区", now=NOW)
-        add_notice(s, text="供暖管网抢修", topic="heating", now=NOW,
-                   expires_at=NOW + timedelta(hours=2))
+        add_notice(
+            s, text="供暖管网抢修", topic="heating", now=NOW, expires_at=NOW + timedelta(hours=2)
+        )
     with get_db(store_app).session() as s:
         assert [n.text for n in active_notices(s, now=NOW)] == [
-            "全市停水通知", "东营区燃气检修", "供暖管网抢修"]
+            "全市停水通知",
+            "东营区燃气检修",
+            "供暖管网抢修",
+        ]
         assert [n.id for n in active_notices(s, now=NOW, district="东营区", topic="water")] == [
-            everywhere.id, district.id]
+            everywhere.id,
+            district.id,
+        ]
         later = NOW + timedelta(hours=3)
         assert [n.text for n in active_notices(s, now=later)] == ["全市停水通知", "东营区燃气检修"]
         expire_notice(s, district.id, now=NOW)
@@ -40,12 +46,15 @@ def test_active_filters_by_expiry_district_and_topic(store_app):
         assert len(list_notices(s, include_expired=True)) == 3
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"text": "  "}, "a notice needs text"),
-    ({"text": "长" * (NOTICE_MAX_CHARS + 1)}, "at most 300 characters"),
-    ({"text": "x", "expires_at": NOW - timedelta(minutes=1)}, "in the past"),
-    ({"text": "x", "expires_at": NOW + timedelta(days=31)}, "at most 30 days"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"text": "  "}, "a notice needs text"),
+        ({"text": "长" * (NOTICE_MAX_CHARS + 1)}, "at most 300 characters"),
+        ({"text": "x", "expires_at": NOW - timedelta(minutes=1)}, "in the past"),
+        ({"text": "x", "expires_at": NOW + timedelta(days=31)}, "at most 30 days"),
+    ],
+)
 def test_bad_notices_are_refused(store_app, kwargs, message):
     with get_db(store_app).session() as s, pytest.raises(NoticeError, match=message):
         add_notice(s, now=NOW, **kwargs)

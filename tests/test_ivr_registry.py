@@ -77,8 +77,9 @@ def test_invalid_change_keeps_running_flow_and_shows_in_healthz(setup):
     assert phone.said() == ["旧版本，请按1"]
     health = client.get("/healthz").json["checks"]["flow"]
     assert health["version"] == good and health["stale"] is True
-    assert health["errors"] == ["flows.yaml:11 nodes.menu.options[0]: target 'by' is not a "
-                                "node (did you mean 'bye'?)"]
+    assert health["errors"] == [
+        "flows.yaml:11 nodes.menu.options[0]: target 'by' is not a node (did you mean 'bye'?)"
+    ]
 
 
 def test_version_restored_from_database_after_restart(setup, make_app):

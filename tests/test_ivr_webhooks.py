@@ -24,8 +24,10 @@ GREETING = "您好，欢迎致电12345政务服务便民热线。查询工单进
 CONNECTING = "正在为您转接人工服务，请稍候。"
 OVERFLOW = "当前来电较多。留言请按1，我们将尽快给您回电；继续等待请按2。"
 LEAVE_MESSAGE = "请在提示音后说出您的诉求、所在区县和联系方式，说完请挂机或按井号键。"
-SELF_SERVICE = ("查询工单办理进度请按1；住房公积金请按2；供暖问题请按3；异地车辆年检请按4；"
-                "人工服务请按0；重听请按星号键。")
+SELF_SERVICE = (
+    "查询工单办理进度请按1；住房公积金请按2；供暖问题请按3；异地车辆年检请按4；"
+    "人工服务请按0；重听请按星号键。"
+)
 AFTER_SELF_SERVICE = "返回自助服务请按1，转人工服务请按0，结束通话请按9。"
 GOODBYE = "感谢您的来电，再见。"
 
@@ -86,15 +88,28 @@ def test_overflow_to_voice_message(app, phone):
     assert phone.said() == [f"您的工单编号是：{digits}。我们会尽快处理并回复您。", GOODBYE]
     assert phone.verbs() == ["Say", "Say", "Hangup"]
     assert (ticket.channel, ticket.caller_number, ticket.call_sid) == (
-        "voice_message", CALLER, phone.call_sid)
+        "voice_message",
+        CALLER,
+        phone.call_sid,
+    )
     assert [(j.kind, j.ticket_id) for j in jobs] == [("transcribe", ticket.id)]
 
     assert phone.hang_up().status_code == 200
     call = call_record(app)
     assert (call.outcome, call.needs_return_call, call.ticket_number) == (
-        "voice_message", False, ticket.number)
-    assert call.nodes == ["greeting", "notices", "opening_hours", "agent_queue",
-                          "overflow_offer", "leave_message", "goodbye"]
+        "voice_message",
+        False,
+        ticket.number,
+    )
+    assert call.nodes == [
+        "greeting",
+        "notices",
+        "opening_hours",
+        "agent_queue",
+        "overflow_offer",
+        "leave_message",
+        "goodbye",
+    ]
     assert call.ended_at is not None and call.caller == CALLER
 
 
@@ -102,8 +117,12 @@ def test_notice_after_greeting_then_agent(app, phone):
     with get_db(app).session() as s:
         add_notice(s, text="受台风影响，今日全市公交停运。", now=WORKDAY_MORNING)
     phone.dial()
-    step(phone, phone.silence, ["请注意以下近期通知：", "受台风影响，今日全市公交停运。",
-                                CONNECTING], ["Say", "Say", "Say", "Enqueue"])
+    step(
+        phone,
+        phone.silence,
+        ["请注意以下近期通知：", "受台风影响，今日全市公交停运。", CONNECTING],
+        ["Say", "Say", "Say", "Enqueue"],
+    )
     step(phone, lambda: phone.queue_result("bridged", 8), [], ["Hangup"])
     phone.hang_up()
     call = call_record(app)
@@ -114,9 +133,15 @@ def test_notice_after_greeting_then_agent(app, phone):
 def test_closed_line_takes_a_voice_message(app, phone, moment):
     set_clock(app, moment)
     phone.dial()
-    step(phone, phone.silence, [
-        "现在是非工作时间，人工服务时间为工作日早八点至晚八点。请留言，我们将在工作时间给您回电。",
-        LEAVE_MESSAGE], ["Say", "Say", "Record", "Redirect"])
+    step(
+        phone,
+        phone.silence,
+        [
+            "现在是非工作时间，人工服务时间为工作日早八点至晚八点。请留言，我们将在工作时间给您回电。",
+            LEAVE_MESSAGE,
+        ],
+        ["Say", "Say", "Record", "Redirect"],
+    )
 
 
 def test_abandoned_in_queue_is_marked_for_return_call(app, phone):
@@ -134,19 +159,26 @@ def test_abandoned_at_overflow_offer(app, phone):
     phone.queue_result("leave", 15)
     phone.hang_up()
     assert (call_record(app).outcome, call_record(app).needs_return_call) == (
-        "abandoned_queue", True)
+        "abandoned_queue",
+        True,
+    )
 
 
 def test_self_service_ticket_progress(app, phone):
     from tickets.service import create_ticket
 
     with get_db(app).session() as s:
-        number = create_ticket(s, channel="phone", caller_number=CALLER,
-                               description="路灯不亮").number
+        number = create_ticket(
+            s, channel="phone", caller_number=CALLER, description="路灯不亮"
+        ).number
     phone.dial()
     step(phone, lambda: phone.press("5"), [SELF_SERVICE], ["Gather", "Redirect"])
-    step(phone, lambda: phone.press("1"), ["请输入十四位工单编号，以井号键结束。"],
-         ["Gather", "Redirect"])
+    step(
+        phone,
+        lambda: phone.press("1"),
+        ["请输入十四位工单编号，以井号键结束。"],
+        ["Gather", "Redirect"],
+    )
     assert phone.find("Gather").get("numDigits") == "14"
     phone.press(number)
     status, menu = phone.said()
@@ -161,21 +193,30 @@ def test_self_service_unknown_ticket_and_knowledge_answer(app, phone):
     phone.dial()
     phone.press("#")
     phone.press("1")
-    step(phone, lambda: phone.press("20990101000001"), [
-        "没有查询到该工单，请核对工单编号。", AFTER_SELF_SERVICE], ["Gather", "Redirect"])
+    step(
+        phone,
+        lambda: phone.press("20990101000001"),
+        ["没有查询到该工单，请核对工单编号。", AFTER_SELF_SERVICE],
+        ["Gather", "Redirect"],
+    )
     phone.press("1")
     phone.press("4")
     answer, menu = phone.said()
-    assert answer.startswith("按照有关规定，除大型载客汽车以外的机动车") and menu == AFTER_SELF_SERVICE
+    assert (
+        answer.startswith("按照有关规定，除大型载客汽车以外的机动车") and menu == AFTER_SELF_SERVICE
+    )
 
 
 def test_wrong_ticket_number_is_reprompted(app, phone):
     phone.dial()
     phone.press("1")
     phone.press("1")
-    step(phone, lambda: phone.press("123#"), ["您的输入有误，请重新选择。",
-                                              "请输入十四位工单编号，以井号键结束。"],
-         ["Gather", "Redirect"])
+    step(
+        phone,
+        lambda: phone.press("123#"),
+        ["您的输入有误，请重新选择。", "请输入十四位工单编号，以井号键结束。"],
+        ["Gather", "Redirect"],
+    )
 
 
 def test_spoken_keyword_through_grammar_job(app, phone):
@@ -183,8 +224,12 @@ def test_spoken_keyword_through_grammar_job(app, phone):
 
     phone.dial()
     phone.press("1")
-    step(phone, phone.silence, ["您也可以在提示音后直接说出您要办理的业务。"],
-         ["Say", "Record", "Redirect"])
+    step(
+        phone,
+        phone.silence,
+        ["您也可以在提示音后直接说出您要办理的业务。"],
+        ["Say", "Record", "Redirect"],
+    )
     assert phone.find("Record").get("maxLength") == "4"
     step(phone, lambda: phone.leave_recording(duration=2), [], ["Pause", "Redirect"])
     step(phone, phone.poll, [], ["Pause", "Redirect"])  # the worker has not answered yet
@@ -238,7 +283,8 @@ def test_hangup_in_self_service_menu_is_abandoned_menu(app, phone):
 
 def test_known_caller_branch(app, phone, tmp_path):
     flow = tmp_path / "flows.yaml"
-    flow.write_text("""
+    flow.write_text(
+        """
 flow: {name: known, start: check}
 nodes:
   check:
@@ -254,14 +300,17 @@ nodes:
   agents:
     kind: transfer
     dial: "sip:agents@pbx.example.gov.cn"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     from ivr.registry import FlowRegistry
 
     app.extensions["ivr.flows"] = FlowRegistry(str(flow))
     first = Phone(phone.client, app, call_sid="CA" + "3" * 32)
     first.dial()
     assert first.said() == [] and first.find("Dial").find("Sip").text == (
-        "sip:agents@pbx.example.gov.cn")
+        "sip:agents@pbx.example.gov.cn"
+    )
     second = Phone(phone.client, app, call_sid="CA" + "4" * 32)
     second.dial()
     assert second.said() == ["欢迎您再次来电。"]

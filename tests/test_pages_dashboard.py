@@ -33,8 +33,9 @@ def test_only_supervisors_see_dashboard_and_report(site):
         for path in ("/dashboard/", "/report/", "/report/report.csv"):
             assert c.get(path).status_code == 403, (user, path)
         token = csrf_token(c, "/account")
-        assert c.post("/dashboard/notices", data={"text": "x", "csrf_token": token}
-                      ).status_code == 403
+        assert (
+            c.post("/dashboard/notices", data={"text": "x", "csrf_token": token}).status_code == 403
+        )
     anonymous = app.test_client()
     assert anonymous.get("/dashboard/").headers["Location"].startswith("/login")
 
@@ -57,9 +58,16 @@ def test_surge_alert_offers_a_notice_and_publishing_it_reaches_the_phone_line(si
     # 55 social-security tickets from 利津县 today against no history: a surge.
     assert "突发集中诉求" in page and "社会保障 · 利津县" in page and "55 件" in page
     text = "近期利津县社保卡补办咨询较多，可通过爱山东APP在线办理。"
-    r = c.post("/dashboard/notices", data={"text": text, "hours": "6", "topic": "social_security",
-                                           "district": "利津县",
-                                           "csrf_token": csrf_token(c, "/account")})
+    r = c.post(
+        "/dashboard/notices",
+        data={
+            "text": text,
+            "hours": "6",
+            "topic": "social_security",
+            "district": "利津县",
+            "csrf_token": csrf_token(c, "/account"),
+        },
+    )
     assert r.status_code == 302
     with app.app_context(), get_db(app).session() as s:
         active = notices.active_notices(s, district="利津县")
@@ -93,8 +101,10 @@ def test_period_report_in_the_seed_shape(site):
     assert "12345电话受理 57 件，网上民声受理 2 件" in page
     assert "居前6位" in page and "社会保障" in page
     assert "工作日日均受理量" in page
-    page = c.get(f"/report/?from={(today - timedelta(days=380)).isoformat()}"
-                 f"&to={(today - timedelta(days=366)).isoformat()}").get_data(as_text=True)
+    page = c.get(
+        f"/report/?from={(today - timedelta(days=380)).isoformat()}"
+        f"&to={(today - timedelta(days=366)).isoformat()}"
+    ).get_data(as_text=True)
     assert "<b>3</b> 件（上一周期无数据" in page
     r = c.get("/report/report.csv" + args)
     text = r.get_data(as_text=True)

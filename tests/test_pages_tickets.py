@@ -19,8 +19,9 @@ pytestmark = pytest.mark.store
 
 @pytest.fixture
 def site(store_app):
-    numbers = populate(store_app, recordings_dir=__import__("pathlib").Path(
-        store_app.config["RECORDINGS_DIR"]))
+    numbers = populate(
+        store_app, recordings_dir=__import__("pathlib").Path(store_app.config["RECORDINGS_DIR"])
+    )
     return store_app, numbers
 
 
@@ -38,12 +39,19 @@ def post(client, path, **data):
 def test_anonymous_is_sent_to_login_everywhere(site):
     app, n = site
     client = app.test_client()
-    for path in ("/tickets/", "/inbox/", "/kb/", f"/tickets/{n['heat']}",
-                 f"/tickets/{n['heat']}/recording", "/tickets/export.csv"):
+    for path in (
+        "/tickets/",
+        "/inbox/",
+        "/kb/",
+        f"/tickets/{n['heat']}",
+        f"/tickets/{n['heat']}/recording",
+        "/tickets/export.csv",
+    ):
         r = client.get(path)
         assert r.status_code == 302 and r.headers["Location"].startswith("/login?next="), path
-    r = client.post(f"/tickets/{n['heat']}/resolve", data={"reply": "x",
-                                                           "csrf_token": csrf_token(client)})
+    r = client.post(
+        f"/tickets/{n['heat']}/resolve", data={"reply": "x", "csrf_token": csrf_token(client)}
+    )
     assert r.status_code == 302 and r.headers["Location"].startswith("/login")
 
 
@@ -114,7 +122,8 @@ def test_recording_is_served_only_to_roles_that_may_hear_it(site):
     assert housing.get(f"/tickets/{n['heat']}").status_code == 200  # its own ticket
     assert housing.get(f"/tickets/{n['heat']}/recording").status_code == 403
     assert "录音 <small>Recording" not in housing.get(f"/tickets/{n['heat']}").get_data(
-        as_text=True)
+        as_text=True
+    )
     # No recording / a URL outside Twilio's API: 404, never a fetch.
     boss = client_as(app, "boss")
     assert boss.get(f"/tickets/{n['noise']}/recording").status_code == 404
@@ -192,8 +201,14 @@ def test_agent_dispatches_but_cannot_do_supervisor_things(site):
 def test_supervisor_overrides_classification_and_closes(site):
     app, n = site
     c = client_as(app, "boss")
-    post(c, f"/tickets/{n['vm']}/classify", demand_type="complaint", topic="noise",
-         district="广饶县", location="广饶县乐安街道")
+    post(
+        c,
+        f"/tickets/{n['vm']}/classify",
+        demand_type="complaint",
+        topic="noise",
+        district="广饶县",
+        location="广饶县乐安街道",
+    )
     post(c, f"/tickets/{n['pork']}/close")
     with app.app_context(), get_db(app).session() as s:
         vm = find_by_number(s, n["vm"])
@@ -224,9 +239,13 @@ def test_agent_creates_a_ticket_which_is_classified(site):
     c = client_as(app, "agent1")
     page = c.get("/tickets/new").get_data(as_text=True)
     key = __import__("re").search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
-    form = {"channel": "phone", "caller_number": "13912345678", "district": "东营区",
-            "description": "小区楼下饭店夜里烧烤油烟大、噪音扰民，希望有关部门管一管。",
-            "idempotency_key": key}
+    form = {
+        "channel": "phone",
+        "caller_number": "13912345678",
+        "district": "东营区",
+        "description": "小区楼下饭店夜里烧烤油烟大、噪音扰民，希望有关部门管一管。",
+        "idempotency_key": key,
+    }
     r = post(c, "/tickets/new", **form)
     assert r.status_code == 302
     number = r.headers["Location"].rsplit("/", 1)[1]
@@ -254,8 +273,9 @@ def test_pending_transcription_is_shown_as_such(site):
     app, n = site
     with app.app_context(), get_db(app).session() as s:
         t = find_by_number(s, n["vm"])
-        jobs.enqueue_transcription(s, ticket_id=t.id, recording_url=t.recording_url,
-                                   recording_sid=None)
+        jobs.enqueue_transcription(
+            s, ticket_id=t.id, recording_url=t.recording_url, recording_sid=None
+        )
     page = client_as(app, "agent1").get(f"/tickets/{n['vm']}").get_data(as_text=True)
     assert "正在转写" in page and "暂无转写" not in page
 
@@ -271,5 +291,7 @@ def test_department_returns_a_misrouted_ticket(site):
         assert t.department.code == "hotline_office" and t.status == "dispatched"
         assert t.events[-1].detail["note"] == "退回 returned: 供暖属城管局"
     assert c.get(f"/tickets/{n['heat']}").status_code == 404  # no longer its ticket
-    assert post(client_as(app, "agent1"), f"/tickets/{n['noise']}/return",
-                reason="x").status_code == 403
+    assert (
+        post(client_as(app, "agent1"), f"/tickets/{n['noise']}/return", reason="x").status_code
+        == 403
+    )

@@ -44,17 +44,24 @@ TWILIO_WEBHOOK_TIMEOUT = 15  # seconds Twilio waits for a webhook before its own
 def is_apology_and_transfer(root: ET.Element) -> bool:
     verbs = [el.tag for el in root]
     dial = root.find("Dial")
-    return (verbs[-1:] == ["Dial"] and dial is not None and (dial.text or "").strip() == OPERATOR
-            and verbs[0] in ("Say", "Play"))
+    return (
+        verbs[-1:] == ["Dial"]
+        and dial is not None
+        and (dial.text or "").strip() == OPERATOR
+        and verbs[0] in ("Say", "Play")
+    )
 
 
 def counts(app) -> dict:
     with app.app_context(), get_db(app).session() as s:
-        return {"tickets": s.scalar(select(func.count()).select_from(Ticket)),
-                "calls": s.scalar(select(func.count()).select_from(ivr_models.Call))}
+        return {
+            "tickets": s.scalar(select(func.count()).select_from(Ticket)),
+            "calls": s.scalar(select(func.count()).select_from(ivr_models.Call)),
+        }
 
 
 # -- the database goes away ----------------------------------------------------------------
+
 
 @pytest.fixture
 def own_pg():
@@ -72,8 +79,13 @@ def own_pg():
         with admin.connect() as conn:
             conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(not down).lower()}'))
             if down:
-                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :n AND pid <> pg_backend_pid()"
+                    ),
+                    {"n": name},
+                )
 
     yield url, outage
     with admin.connect() as conn:
@@ -143,6 +155,7 @@ def test_database_gone_while_a_voice_message_is_saved(make_app, own_pg):
 
 
 # -- speech faults ------------------------------------------------------------------------
+
 
 def test_audio_cache_that_cannot_be_created_falls_back_to_say(make_app, tmp_path):
     blocker = tmp_path / "not-a-dir"
@@ -223,6 +236,7 @@ def test_missing_or_broken_speech_model_keeps_messages_waiting(make_app, tmp_pat
 
 # -- a broken flows.yaml ------------------------------------------------------------------
 
+
 def test_broken_flows_file_keeps_the_old_flow_serving(make_app, tmp_path):
     flows = tmp_path / "flows.yaml"
     shutil.copy(Path(__file__).parents[1] / "flows.yaml", flows)
@@ -269,8 +283,13 @@ def dispatch(make_app):
             port._http.timeout = http_timeout
         made.append(port)
         clock = Clock(THURSDAY_10)
-        disp = Dispatcher(get_db(app), port, Policy.from_config(app.config),
-                          app.config["PUBLIC_BASE_URL"], clock=clock)
+        disp = Dispatcher(
+            get_db(app),
+            port,
+            Policy.from_config(app.config),
+            app.config["PUBLIC_BASE_URL"],
+            clock=clock,
+        )
         return app, disp, clock
 
     yield build
@@ -283,10 +302,16 @@ def due_attempts(app, n: int) -> list[int]:
     with app.app_context(), get_db(app).session() as s:
         for i in range(n):
             number = f"+86139{i:08d}"
-            req = cb.CallbackRequest(kind=cb.SATISFACTION, ticket_id=5000 + i, resolution_no=1,
-                                     number=number, script={})
-            att = cb.CallbackAttempt(request=req, attempt_no=1, number=number,
-                                     due_at=THURSDAY_10.astimezone(UTC), state=cb.DUE)
+            req = cb.CallbackRequest(
+                kind=cb.SATISFACTION, ticket_id=5000 + i, resolution_no=1, number=number, script={}
+            )
+            att = cb.CallbackAttempt(
+                request=req,
+                attempt_no=1,
+                number=number,
+                due_at=THURSDAY_10.astimezone(UTC),
+                state=cb.DUE,
+            )
             s.add_all([req, att])
             s.flush()
             ids.append(att.id)

@@ -1,6 +1,6 @@
 """The soak (bench/soak.py) from pytest: only with --soak (tests/reliability_plugin.py).
 
-    .venv/bin/python -m pytest tests/test_reliability_soak.py --soak --soak-minutes 30
+.venv/bin/python -m pytest tests/test_reliability_soak.py --soak --soak-minutes 30
 """
 
 from __future__ import annotations

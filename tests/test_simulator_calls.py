@@ -40,12 +40,18 @@ def place(app, base: str, script: str) -> Phone:
     public = cfg["PUBLIC_BASE_URL"]
     with HttpTransport(base, public) as transport:
         phone = Phone.inbound(
-            transport, cfg["TWILIO_AUTH_TOKEN"], voice_url=public + VOICE_PATH, from_=CALLER,
-            to="12345", account_sid=cfg["TWILIO_ACCOUNT_SID"],
+            transport,
+            cfg["TWILIO_AUTH_TOKEN"],
+            voice_url=public + VOICE_PATH,
+            from_=CALLER,
+            to="12345",
+            account_sid=cfg["TWILIO_ACCOUNT_SID"],
             status_callback=public + STATUS_PATH,
-            recordings=AppRecordings(transport, public, cfg["TWILIO_ACCOUNT_SID"],
-                                     cfg["TWILIO_AUTH_TOKEN"]),
-            prompt_text=PromptIndex.for_app(app))
+            recordings=AppRecordings(
+                transport, public, cfg["TWILIO_ACCOUNT_SID"], cfg["TWILIO_AUTH_TOKEN"]
+            ),
+            prompt_text=PromptIndex.for_app(app),
+        )
         return run_call(phone, ScriptedCaller(parse_script(script)))
 
 
@@ -61,8 +67,11 @@ def call_record(app, phone: Phone) -> Call:
 def assert_clean(phone: Phone) -> None:
     kinds = [e["kind"] for e in phone.events]
     assert "application-error" not in kinds and "http-error" not in kinds, phone.events
-    assert all(e["status"] == 200 for e in phone.events if e["kind"] == "request"
-               and "/ivr/status" not in e["url"]), phone.events
+    assert all(
+        e["status"] == 200
+        for e in phone.events
+        if e["kind"] == "request" and "/ivr/status" not in e["url"]
+    ), phone.events
     assert phone.ended
 
 
@@ -112,8 +121,9 @@ def test_after_hours_goes_to_voice_message(live):
 
 def test_cli_script_prints_the_transcript(live):
     app, base = live
-    result = app.test_cli_runner().invoke(args=["ivr", "call", "--url", base, "--script",
-                                                "5,3,wait:1,9"])
+    result = app.test_cli_runner().invoke(
+        args=["ivr", "call", "--url", base, "--script", "5,3,wait:1,9"]
+    )
     assert result.exit_code == 0, result.output
     assert "查询工单办理进度请按1" in result.output
     assert "pressed 3" in result.output
@@ -124,7 +134,6 @@ def test_cli_script_prints_the_transcript(live):
 
 def test_cli_interactive_keys_from_the_keyboard(live):
     app, base = live
-    result = app.test_cli_runner().invoke(args=["ivr", "call", "--url", base],
-                                          input="5\n9\n")
+    result = app.test_cli_runner().invoke(args=["ivr", "call", "--url", base], input="5\n9\n")
     assert result.exit_code == 0, result.output
     assert "[gather]" in result.output and "pressed 9" in result.output

@@ -27,8 +27,9 @@ def twiml_app(seen: list):
     @app.before_request
     def check_signature():
         url = PUBLIC + request.full_path.rstrip("?")
-        ok = RequestValidator(TOKEN).validate(url, request.form.to_dict(),
-                                              request.headers.get("X-Twilio-Signature", ""))
+        ok = RequestValidator(TOKEN).validate(
+            url, request.form.to_dict(), request.headers.get("X-Twilio-Signature", "")
+        )
         if not ok:
             abort(403)
         seen.append((request.path, request.form.to_dict()))
@@ -122,9 +123,16 @@ def transport(seen):
 
 
 def call(transport, script, path="/voice", recordings=None):
-    phone = Phone.inbound(transport, TOKEN, voice_url=PUBLIC + path, from_="+8613800001111",
-                          to="12345", account_sid="AC" + "1" * 32,
-                          status_callback=PUBLIC + "/status", recordings=recordings)
+    phone = Phone.inbound(
+        transport,
+        TOKEN,
+        voice_url=PUBLIC + path,
+        from_="+8613800001111",
+        to="12345",
+        account_sid="AC" + "1" * 32,
+        status_callback=PUBLIC + "/status",
+        recordings=recordings,
+    )
     return run_call(phone, ScriptedCaller(parse_script(script)))
 
 
@@ -158,8 +166,9 @@ def test_record_uploads_audio_to_fake_twilio_and_posts_recording(transport, seen
         form = dict(seen)["/message"]
         url = form["RecordingUrl"]
         assert url.startswith(fake.base_url) and form["RecordingSid"] in url
-        audio = requests.get(url + ".wav", auth=(fake.account_sid, fake.auth_token),
-                             timeout=5).content
+        audio = requests.get(
+            url + ".wav", auth=(fake.account_sid, fake.auth_token), timeout=5
+        ).content
         with wave.open(io.BytesIO(audio)) as w:
             assert w.getframerate() == 8000 and w.getnframes() > 4000
         assert int(form["RecordingDuration"]) >= 1
@@ -192,8 +201,9 @@ def test_queue_hangup_reports_hangup(transport, seen):
     assert seen[-1][0] == "/status"
 
 
-@pytest.mark.parametrize(("step", "status"), [("agent:5", "completed"), ("busy", "busy"),
-                                              ("no-answer", "no-answer")])
+@pytest.mark.parametrize(
+    ("step", "status"), [("agent:5", "completed"), ("busy", "busy"), ("no-answer", "no-answer")]
+)
 def test_dial_outcomes(transport, seen, step, status):
     phone = call(transport, f"9,{step}")
     assert dict(seen)["/dial-done"]["DialCallStatus"] == status
@@ -203,9 +213,16 @@ def test_dial_outcomes(transport, seen, step, status):
 def test_bad_signature_or_500_is_an_application_error(transport, seen):
     phone = call(transport, "", path="/broken")
     assert phone.events[-1]["kind"] == "application-error" or any(
-        e["kind"] == "application-error" for e in phone.events)
-    wrong = Phone.inbound(transport, "wrong-token", voice_url=PUBLIC + "/voice", from_="+1",
-                          to="12345", account_sid="AC" + "1" * 32)
+        e["kind"] == "application-error" for e in phone.events
+    )
+    wrong = Phone.inbound(
+        transport,
+        "wrong-token",
+        voice_url=PUBLIC + "/voice",
+        from_="+1",
+        to="12345",
+        account_sid="AC" + "1" * 32,
+    )
     wrong.start()
     assert "HTTP 403" in wrong.events[-1]["detail"]
 
@@ -213,8 +230,14 @@ def test_bad_signature_or_500_is_an_application_error(transport, seen):
 def test_state_round_trips_through_json(transport, seen):
     import json
 
-    phone = Phone.inbound(transport, TOKEN, voice_url=PUBLIC + "/voice", from_="+8613800001111",
-                          to="12345", account_sid="AC" + "1" * 32)
+    phone = Phone.inbound(
+        transport,
+        TOKEN,
+        voice_url=PUBLIC + "/voice",
+        from_="+8613800001111",
+        to="12345",
+        account_sid="AC" + "1" * 32,
+    )
     need = phone.start()
     assert need.kind == "gather" and need.attrs["numDigits"] == 1
     again = Phone.resume_from(json.loads(json.dumps(phone.state)), transport, TOKEN)
@@ -225,18 +248,31 @@ def test_state_round_trips_through_json(transport, seen):
 
 
 def test_outbound_answer_and_not_answered(transport, seen):
-    phone = Phone.outbound(transport, TOKEN, url=PUBLIC + "/voice", from_="12345",
-                           to="+8613800001111", account_sid="AC" + "1" * 32,
-                           call_sid="CA" + "2" * 32, status_callback=PUBLIC + "/status",
-                           status_events=["answered", "completed"])
+    phone = Phone.outbound(
+        transport,
+        TOKEN,
+        url=PUBLIC + "/voice",
+        from_="12345",
+        to="+8613800001111",
+        account_sid="AC" + "1" * 32,
+        call_sid="CA" + "2" * 32,
+        status_callback=PUBLIC + "/status",
+        status_events=["answered", "completed"],
+    )
     run_call(phone, ScriptedCaller(parse_script("hangup")))
     assert seen[0][1]["CallStatus"] == "in-progress"  # Twilio reports the answered state
     first_voice = next(f for p, f in seen if p == "/voice")
     assert first_voice["Direction"] == "outbound-api" and first_voice["CallSid"] == "CA" + "2" * 32
     seen.clear()
-    missed = Phone.outbound(transport, TOKEN, url=PUBLIC + "/voice", from_="12345",
-                            to="+8613800001111", account_sid="AC" + "1" * 32,
-                            status_callback=PUBLIC + "/status")
+    missed = Phone.outbound(
+        transport,
+        TOKEN,
+        url=PUBLIC + "/voice",
+        from_="12345",
+        to="+8613800001111",
+        account_sid="AC" + "1" * 32,
+        status_callback=PUBLIC + "/status",
+    )
     missed.not_answered("no-answer")
     assert seen == [("/status", seen[0][1])] and seen[0][1]["CallStatus"] == "no-answer"
 

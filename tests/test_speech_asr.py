@@ -24,8 +24,10 @@ def model():
 
 def test_one_model_per_process_shared_by_threads(model):
     got = []
-    threads = [threading.Thread(target=lambda: got.append(asr.holder(korean_model_path()).get()))
-               for _ in range(4)]
+    threads = [
+        threading.Thread(target=lambda: got.append(asr.holder(korean_model_path()).get()))
+        for _ in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -38,8 +40,9 @@ def test_grammar_picks_the_word_said_out_of_eight(model):
     results = []
     for voice in VOICES:
         for word in KEYWORDS:
-            heard, confidence = asr.recognize_grammar(model, decode_wav(espeak_wav(word, voice)),
-                                                      KEYWORDS)
+            heard, confidence = asr.recognize_grammar(
+                model, decode_wav(espeak_wav(word, voice)), KEYWORDS
+            )
             results.append((word, heard, confidence))
     right = sum(word == heard for word, heard, _ in results)
     print(f"grammar: {right}/{len(results)} right out of {len(KEYWORDS)} candidates")

@@ -24,20 +24,39 @@ def sox_wav(*fmt: str, seconds: float = 0.5, freq: int = 440, channels: int = 1)
     # Through a file, not stdout: sox can only write a correct header where it can seek.
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "tone.wav"
-        subprocess.run(["sox", "-n", "-c", str(channels), *fmt, str(path),
-                        "synth", str(seconds), "sine", str(freq), "vol", "0.5"],
-                       check=True, capture_output=True, timeout=30)
+        subprocess.run(
+            [
+                "sox",
+                "-n",
+                "-c",
+                str(channels),
+                *fmt,
+                str(path),
+                "synth",
+                str(seconds),
+                "sine",
+                str(freq),
+                "vol",
+                "0.5",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
         return path.read_bytes()
 
 
-@pytest.mark.parametrize("fmt", [
-    ("-r", "8000", "-e", "signed", "-b", "16"),
-    ("-r", "8000", "-e", "mu-law", "-b", "8"),
-    ("-r", "8000", "-e", "a-law", "-b", "8"),
-    ("-r", "44100", "-e", "signed", "-b", "24"),
-    ("-r", "16000", "-e", "float", "-b", "32"),
-    ("-r", "22050", "-e", "unsigned", "-b", "8"),
-])
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        ("-r", "8000", "-e", "signed", "-b", "16"),
+        ("-r", "8000", "-e", "mu-law", "-b", "8"),
+        ("-r", "8000", "-e", "a-law", "-b", "8"),
+        ("-r", "44100", "-e", "signed", "-b", "24"),
+        ("-r", "16000", "-e", "float", "-b", "32"),
+        ("-r", "22050", "-e", "unsigned", "-b", "8"),
+    ],
+)
 def test_decodes_every_telephone_encoding_to_the_same_tone(fmt):
     decoded = audio.decode_wav(sox_wav(*fmt))
     assert decoded.rate == int(fmt[1])
@@ -51,8 +70,12 @@ def test_decodes_every_telephone_encoding_to_the_same_tone(fmt):
 
 def test_mulaw_matches_sox_exactly():
     mulaw = sox_wav("-r", "8000", "-e", "mu-law", "-b", "8")
-    pcm = subprocess.run(["sox", "-t", "wav", "-", "-t", "wav", "-e", "signed", "-b", "16", "-"],
-                         input=mulaw, check=True, capture_output=True).stdout
+    pcm = subprocess.run(
+        ["sox", "-t", "wav", "-", "-t", "wav", "-e", "signed", "-b", "16", "-"],
+        input=mulaw,
+        check=True,
+        capture_output=True,
+    ).stdout
     np.testing.assert_array_equal(audio.decode_wav(mulaw).samples, audio.decode_wav(pcm).samples)
 
 
@@ -82,12 +105,15 @@ def test_round_trip_and_loudness():
     assert audio.rms_dbfs(audio.normalize_loudness(quiet)) == pytest.approx(-16, abs=0.1)
 
 
-@pytest.mark.parametrize("data, error, message", [
-    (b"", EmptyAudioError, "no data"),
-    (b"<html>Not Found</html>", NotAudioError, "not a WAV"),
-    (b"RIFF\x24\x00\x00\x00WAVEjunk\x00\x00\x00\x00", CorruptAudioError, "no fmt chunk"),
-    (b"RIFX" + b"\x00" * 4 + b"WAVE", UnsupportedAudioError, "big-endian"),
-])
+@pytest.mark.parametrize(
+    "data, error, message",
+    [
+        (b"", EmptyAudioError, "no data"),
+        (b"<html>Not Found</html>", NotAudioError, "not a WAV"),
+        (b"RIFF\x24\x00\x00\x00WAVEjunk\x00\x00\x00\x00", CorruptAudioError, "no fmt chunk"),
+        (b"RIFX" + b"\x00" * 4 + b"WAVE", UnsupportedAudioError, "big-endian"),
+    ],
+)
 def test_bad_input_gets_a_clear_error(data, error, message):
     with pytest.raises(error, match=message):
         audio.decode_wav(data)

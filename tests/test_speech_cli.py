@@ -74,8 +74,9 @@ def test_download_rejects_zip_slip_and_non_models(make_app, served, tmp_path):
     dest = tmp_path / "models" / "m"
     runner = make_app(VOSK_MODEL_PATH=str(dest)).test_cli_runner()
     for name, message in (("evil.zip", "unsafe path"), ("empty.zip", "does not hold a Vosk")):
-        result = runner.invoke(args=["speech", "download-model", "m", "--allow-unpinned",
-                                     "--url", f"{base}/{name}"])
+        result = runner.invoke(
+            args=["speech", "download-model", "m", "--allow-unpinned", "--url", f"{base}/{name}"]
+        )
         assert result.exit_code == 1 and message in result.output
     assert not (tmp_path / "evil.txt").exists() and not dest.exists()
 
@@ -84,8 +85,15 @@ def test_download_offline_fails_at_once_with_instructions(make_app, tmp_path):
     dest = tmp_path / "models" / "vosk-model-small-cn-0.22"
     runner = make_app(VOSK_MODEL_PATH=str(dest)).test_cli_runner()
     # Port 9 on localhost: nothing listens, the connection is refused like a cut-off network.
-    result = runner.invoke(args=["speech", "download-model", "--allow-unpinned",
-                                 "--url", "http://127.0.0.1:9/vosk-model-small-cn-0.22.zip"])
+    result = runner.invoke(
+        args=[
+            "speech",
+            "download-model",
+            "--allow-unpinned",
+            "--url",
+            "http://127.0.0.1:9/vosk-model-small-cn-0.22.zip",
+        ]
+    )
     assert result.exit_code == 1
     assert "cannot reach" in result.output
     assert "https://alphacephei.com/vosk/models/vosk-model-small-cn-0.22.zip" in result.output
@@ -103,10 +111,18 @@ def test_transcribe_pending_without_then_with_a_model(make_app, tmp_path):
             ids = []
             for i in range(3):
                 url = fake.add_recording(f"RE{i}", espeak_wav("안녕하세요", "ko+f2"))
-                ticket = create_ticket(s, channel="voice_message", caller_number=None,
-                                       recording_url=url, recording_sid=f"RE{i}")
-                ids.append(jobs.enqueue_transcription(s, ticket_id=ticket.id, recording_url=url,
-                                                      recording_sid=f"RE{i}"))
+                ticket = create_ticket(
+                    s,
+                    channel="voice_message",
+                    caller_number=None,
+                    recording_url=url,
+                    recording_sid=f"RE{i}",
+                )
+                ids.append(
+                    jobs.enqueue_transcription(
+                        s, ticket_id=ticket.id, recording_url=url, recording_sid=f"RE{i}"
+                    )
+                )
         result = app.test_cli_runner().invoke(args=["speech", "status"])
         assert "model: missing" in result.output and "pending 3; due now 3" in result.output
         result = app.test_cli_runner().invoke(args=["speech", "transcribe-pending"])
@@ -131,16 +147,43 @@ def test_worker_process_serves_jobs_and_stops_on_sigterm(sqlite_url, tmp_path):
     with FakeTwilio("AC" + "0" * 32, "worker-token") as fake:
         db = Database(sqlite_url)
         with db.session() as s:
-            job_id = jobs.enqueue_grammar(s, call_sid="CA1", words=["병원", "학교", "버스"],
-                                          recording_url=fake.add_recording(
-                                              "RE1", espeak_wav("병원", "ko+f2")))
-        env = {**os.environ, "DATABASE_URL": sqlite_url, "TWILIO_API_BASE": fake.base_url,
-               "TWILIO_AUTH_TOKEN": "worker-token", "VOSK_MODEL_PATH": str(korean_model_path()),
-               "RECORDINGS_DIR": str(tmp_path / "rec"), "AUDIO_DIR": str(tmp_path / "audio")}
+            job_id = jobs.enqueue_grammar(
+                s,
+                call_sid="CA1",
+                words=["병원", "학교", "버스"],
+                recording_url=fake.add_recording("RE1", espeak_wav("병원", "ko+f2")),
+            )
+        env = {
+            **os.environ,
+            "DATABASE_URL": sqlite_url,
+            "TWILIO_API_BASE": fake.base_url,
+            "TWILIO_AUTH_TOKEN": "worker-token",
+            "VOSK_MODEL_PATH": str(korean_model_path()),
+            "RECORDINGS_DIR": str(tmp_path / "rec"),
+            "AUDIO_DIR": str(tmp_path / "audio"),
+        }
         process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "ivr", "speech", "worker", "--threads", "0",
-             "--grammar-threads", "1", "--poll", "0.2"], cwd=root, env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True)
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "ivr",
+                "speech",
+                "worker",
+                "--threads",
+                "0",
+                "--grammar-threads",
+                "1",
+                "--poll",
+                "0.2",
+            ],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             deadline = time.monotonic() + 60
             result = None
@@ -163,11 +206,18 @@ def test_worker_without_model_waits_instead_of_taking_the_service_down(make_app,
     result = runner.invoke(args=["speech", "worker", "--exit-without-model"])
     assert result.exit_code == 1 and "no Vosk model" in result.output
 
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
-           "VOSK_MODEL_PATH": str(tmp_path / "none")}
-    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "ivr", "speech",
-                                "worker"], cwd=Path(__file__).resolve().parent.parent, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+        "VOSK_MODEL_PATH": str(tmp_path / "none"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "ivr", "speech", "worker"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     seen = b""
     deadline = time.monotonic() + 60
     # Raw reads of the pipe: a buffered readline would hide lines from select().

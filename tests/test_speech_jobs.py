@@ -31,8 +31,10 @@ def test_transcription_round_trip(db):
     with db.session() as s:
         job_id = jobs.enqueue_transcription(s, ticket_id=7, recording_url=URL, recording_sid="RE1")
         # A webhook retry must not queue the same message twice.
-        assert jobs.enqueue_transcription(s, ticket_id=7, recording_url=URL,
-                                          recording_sid="RE1") == job_id
+        assert (
+            jobs.enqueue_transcription(s, ticket_id=7, recording_url=URL, recording_sid="RE1")
+            == job_id
+        )
         assert jobs.transcript_state(s, 7) == "pending"
     with db.session() as s:
         job = jobs.claim(s, "w1")
@@ -85,7 +87,7 @@ def test_failures_back_off_then_fail_for_good(db):
             # Not due before its backoff has passed.
             assert jobs.claim(s, "w1", now=now) is None
             now = next_try
-    assert delays == [jobs.BACKOFF_FIRST * 2 ** i for i in range(len(delays))]
+    assert delays == [jobs.BACKOFF_FIRST * 2**i for i in range(len(delays))]
     with db.session() as s:
         job = s.get(SpeechJob, job_id)
         assert (job.status, job.attempts) == (FAILED, jobs.MAX_ATTEMPTS["transcribe"])
@@ -142,8 +144,10 @@ def test_release_hands_back_without_counting(db):
 
 def test_concurrent_workers_never_share_a_job(db):
     with db.session() as s:
-        ids = {jobs.enqueue_transcription(s, ticket_id=i, recording_url=URL, recording_sid=None)
-               for i in range(40)}
+        ids = {
+            jobs.enqueue_transcription(s, ticket_id=i, recording_url=URL, recording_sid=None)
+            for i in range(40)
+        }
     taken: dict[str, list[int]] = {}
     errors = []
 

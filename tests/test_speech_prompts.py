@@ -36,8 +36,9 @@ def test_audio_url_serves_a_cached_twilio_wav(prompts_app):
     assert decode_wav(response.data).rate == 8000
     assert "immutable" in response.headers["Cache-Control"]
     assert "max-age=31536000" in response.headers["Cache-Control"]
-    again = client.get(url.removeprefix("http://hotline.test"),
-                       headers={"If-None-Match": response.headers["ETag"]})
+    again = client.get(
+        url.removeprefix("http://hotline.test"), headers={"If-None-Match": response.headers["ETag"]}
+    )
     assert again.status_code == 304
     response.close()
     again.close()
@@ -66,9 +67,16 @@ def test_key_depends_on_voice_rate_and_engine(prompts_app, monkeypatch):
     assert prompts.key("你好", "zh-CN") != base
 
 
-@pytest.mark.parametrize("path", ["/audio/../hotline.db", "/audio/..%2fsecret-key",
-                                  "/audio/" + "0" * 40 + ".wav", "/audio/ABC.wav",
-                                  "/audio/.locks"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/audio/../hotline.db",
+        "/audio/..%2fsecret-key",
+        "/audio/" + "0" * 40 + ".wav",
+        "/audio/ABC.wav",
+        "/audio/.locks",
+    ],
+)
 def test_only_cache_keys_are_served(prompts_app, path):
     app, _ = prompts_app
     assert app.test_client().get(path).status_code == 404
@@ -84,8 +92,13 @@ def test_failure_means_say_fallback(make_app, synth, caplog):
 
 def test_presynthesize_fills_the_cache(prompts_app):
     app, prompts = prompts_app
-    texts = [("欢迎致电", "zh-CN"), ("普通话请按1", "zh-CN"), ("Press 2 for English", "en-US"),
-             ("欢迎致电", "zh-CN"), ("", "zh-CN")]
+    texts = [
+        ("欢迎致电", "zh-CN"),
+        ("普通话请按1", "zh-CN"),
+        ("Press 2 for English", "en-US"),
+        ("欢迎致电", "zh-CN"),
+        ("", "zh-CN"),
+    ]
     assert app.extensions["prompt_presynthesize"](texts) is None  # nothing asked for audio yet
     assert not any(prompts.cache.directory.glob("*.wav"))
     thread = prompts._start_background()  # what the first audio_url() of a call does
@@ -95,14 +108,20 @@ def test_presynthesize_fills_the_cache(prompts_app):
 
 
 def test_two_workers_share_one_file(tmp_path, synth):
-    config = {"AUDIO_DIR": str(tmp_path / "audio"), "PUBLIC_BASE_URL": "http://h",
-              "TTS_VOICE": "cmn", "TTS_RATE": "165"}
+    config = {
+        "AUDIO_DIR": str(tmp_path / "audio"),
+        "PUBLIC_BASE_URL": "http://h",
+        "TTS_VOICE": "cmn",
+        "TTS_RATE": "165",
+    }
     others = [tts.Synthesizer(), tts.Synthesizer()]
     try:
         workers = [Prompts(config, s) for s in others]
         urls = []
-        threads = [threading.Thread(target=lambda p=p: urls.append(p.audio_url("同时", "zh-CN")))
-                   for p in workers]
+        threads = [
+            threading.Thread(target=lambda p=p: urls.append(p.audio_url("同时", "zh-CN")))
+            for p in workers
+        ]
         for t in threads:
             t.start()
         for t in threads:

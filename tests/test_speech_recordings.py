@@ -19,21 +19,24 @@ TOKEN = "secret-token"
 BASE = "https://api.twilio.com"
 
 
-@pytest.mark.parametrize("url, ok", [
-    (f"{BASE}/2010-04-01/Accounts/{SID}/Recordings/RE1", True),
-    (f"https://API.twilio.com:443/2010-04-01/Accounts/{SID}/Recordings/RE1", True),
-    (f"http://api.twilio.com/2010-04-01/Accounts/{SID}/Recordings/RE1", False),
-    ("https://api.twilio.com.evil.example/2010-04-01/Recordings/RE1", False),
-    (f"https://evil.example/2010-04-01/Accounts/{SID}/Recordings/RE1", False),
-    ("https://api.twilio.com@evil.example/2010-04-01/Recordings/RE1", False),
-    ("https://user:pw@api.twilio.com/2010-04-01/Recordings/RE1", False),
-    ("https://api.twilio.com:8443/2010-04-01/Recordings/RE1", False),
-    ("https://api.twilio.com", False),
-    ("file:///etc/passwd", False),
-    ("gopher://api.twilio.com/x", False),
-    ("https://api.twilio.com:bad/x", False),
-    ("https://api.twilio.com\\@evil.example/x", False),
-])
+@pytest.mark.parametrize(
+    "url, ok",
+    [
+        (f"{BASE}/2010-04-01/Accounts/{SID}/Recordings/RE1", True),
+        (f"https://API.twilio.com:443/2010-04-01/Accounts/{SID}/Recordings/RE1", True),
+        (f"http://api.twilio.com/2010-04-01/Accounts/{SID}/Recordings/RE1", False),
+        ("https://api.twilio.com.evil.example/2010-04-01/Recordings/RE1", False),
+        (f"https://evil.example/2010-04-01/Accounts/{SID}/Recordings/RE1", False),
+        ("https://api.twilio.com@evil.example/2010-04-01/Recordings/RE1", False),
+        ("https://user:pw@api.twilio.com/2010-04-01/Recordings/RE1", False),
+        ("https://api.twilio.com:8443/2010-04-01/Recordings/RE1", False),
+        ("https://api.twilio.com", False),
+        ("file:///etc/passwd", False),
+        ("gopher://api.twilio.com/x", False),
+        ("https://api.twilio.com:bad/x", False),
+        ("https://api.twilio.com\\@evil.example/x", False),
+    ],
+)
 def test_is_under(url, ok):
     assert recordings.is_under(url, BASE) is ok
 
@@ -54,8 +57,9 @@ def fake():
 
 
 def _fetch(fake, url, **kw):
-    return recordings.fetch(url, base=fake.base_url, account_sid=SID, auth_token=TOKEN,
-                            sleep=lambda _s: None, **kw)
+    return recordings.fetch(
+        url, base=fake.base_url, account_sid=SID, auth_token=TOKEN, sleep=lambda _s: None, **kw
+    )
 
 
 def test_downloads_with_basic_auth_after_404s(fake):
@@ -75,8 +79,9 @@ def test_gives_up_when_never_stored(fake):
 def test_wrong_token_is_an_error_not_a_retry(fake):
     url = fake.add_recording("RE3", b"RIFF")
     with pytest.raises(RecordingError, match="HTTP 401"):
-        recordings.fetch(url, base=fake.base_url, account_sid=SID, auth_token="wrong",
-                         sleep=lambda _s: None)
+        recordings.fetch(
+            url, base=fake.base_url, account_sid=SID, auth_token="wrong", sleep=lambda _s: None
+        )
     assert len(fake.requests) == 1
 
 
@@ -91,8 +96,12 @@ def test_forged_url_on_another_host_is_never_requested(fake):
         forged = elsewhere.add_recording("RE5", b"RIFF")
         with pytest.raises(RecordingRefusedError, match="not under TWILIO_API_BASE"):
             _fetch(fake, forged)
-        config = {"TWILIO_API_BASE": fake.base_url, "TWILIO_ACCOUNT_SID": SID,
-                  "TWILIO_AUTH_TOKEN": TOKEN, "RECORDINGS_DIR": "/nonexistent"}
+        config = {
+            "TWILIO_API_BASE": fake.base_url,
+            "TWILIO_ACCOUNT_SID": SID,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "RECORDINGS_DIR": "/nonexistent",
+        }
         with pytest.raises(RecordingRefusedError):
             recordings.fetch_for_app(config, forged, "RE5")
         assert elsewhere.requests == [] and fake.requests == []
@@ -101,8 +110,12 @@ def test_forged_url_on_another_host_is_never_requested(fake):
 def test_fetch_for_app_keeps_a_local_copy(fake, tmp_path):
     wav = espeak_wav("감사합니다")
     url = fake.add_recording("RE6", wav)
-    config = {"TWILIO_API_BASE": fake.base_url, "TWILIO_ACCOUNT_SID": SID,
-              "TWILIO_AUTH_TOKEN": TOKEN, "RECORDINGS_DIR": str(tmp_path)}
+    config = {
+        "TWILIO_API_BASE": fake.base_url,
+        "TWILIO_ACCOUNT_SID": SID,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "RECORDINGS_DIR": str(tmp_path),
+    }
     assert recordings.fetch_for_app(config, url, "RE6") == wav
     assert recordings.fetch_for_app(config, url, "RE6") == wav
     assert (tmp_path / "RE6.wav").read_bytes() == wav and len(fake.requests) == 1

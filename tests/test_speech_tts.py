@@ -14,8 +14,10 @@ from speech.audio import Audio, decode_wav, encode_wav, rms_dbfs
 from speech.errors import SynthesisError
 
 ZH = tts.Voice("cmn", 165)
-LONG_ZH = ("您好，欢迎致电12345政务服务便民热线。咨询供暖问题请说供暖或者暖气，"
-           "查询工单进度请按2，其他问题请按0转人工服务。")
+LONG_ZH = (
+    "您好，欢迎致电12345政务服务便民热线。咨询供暖问题请说供暖或者暖气，"
+    "查询工单进度请按2，其他问题请按0转人工服务。"
+)
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +100,16 @@ def test_output_checks(tmp_path):
         tts.check_output(path, "你好")
 
 
-PHRASES = ["지하철 소음", "버스 주차", "병원 학교", "쓰레기 난방", "학교 버스", "소음 병원",
-           "난방 지하철", "주차 쓰레기"]
+PHRASES = [
+    "지하철 소음",
+    "버스 주차",
+    "병원 학교",
+    "쓰레기 난방",
+    "학교 버스",
+    "소음 병원",
+    "난방 지하철",
+    "주차 쓰레기",
+]
 WORDS = ["난방", "소음", "주차", "버스", "지하철", "병원", "학교", "쓰레기"]
 
 
@@ -112,8 +122,9 @@ def test_pyttsx3_to_vosk_round_trip(synth):
         wav = synth.synthesize(phrase, voice, rate=model.rate)
         heard.append(asr.recognize_grammar(model, decode_wav(wav), PHRASES)[0])
     right = sum(h == p for h, p in zip(heard, PHRASES, strict=True))
-    words_right = sum(w in (h or "").split() for p, h in zip(PHRASES, heard, strict=True)
-                      for w in p.split())
+    words_right = sum(
+        w in (h or "").split() for p, h in zip(PHRASES, heard, strict=True) for w in p.split()
+    )
     print(f"round trip: {right}/{len(PHRASES)} phrases, {words_right}/{2 * len(PHRASES)} words")
     assert right / len(PHRASES) > 0.5, list(zip(PHRASES, heard, strict=True))
 
@@ -121,8 +132,12 @@ def test_pyttsx3_to_vosk_round_trip(synth):
 def test_pyttsx3_grammar_keywords(synth):
     """Single keywords said by the wrapper, picked out of eight by grammar recognition."""
     model = korean_model()
-    heard = [asr.recognize_grammar(model, decode_wav(
-        synth.synthesize(w, tts.Voice("ko+f2", 150), rate=model.rate)), WORDS)[0] for w in WORDS]
+    heard = [
+        asr.recognize_grammar(
+            model, decode_wav(synth.synthesize(w, tts.Voice("ko+f2", 150), rate=model.rate)), WORDS
+        )[0]
+        for w in WORDS
+    ]
     right = sum(h == w for h, w in zip(heard, WORDS, strict=True))
     print(f"pyttsx3 keywords: {right}/{len(WORDS)}")
     assert right / len(WORDS) > 0.5

@@ -25,18 +25,24 @@ def fake():
 
 @pytest.fixture
 def speech_app(store_app, fake):
-    store_app.config.update(TWILIO_API_BASE=fake.base_url,
-                            VOSK_MODEL_PATH=str(korean_model_path()))
+    store_app.config.update(TWILIO_API_BASE=fake.base_url, VOSK_MODEL_PATH=str(korean_model_path()))
     return store_app
 
 
 def _ticket(s, url, sid="RE1"):
     from tickets.service import create_ticket
 
-    ticket = create_ticket(s, channel="voice_message", caller_number="+8613800000000",
-                           recording_url=url, recording_sid=sid, call_sid="CA1")
-    return ticket, jobs.enqueue_transcription(s, ticket_id=ticket.id, recording_url=url,
-                                              recording_sid=sid)
+    ticket = create_ticket(
+        s,
+        channel="voice_message",
+        caller_number="+8613800000000",
+        recording_url=url,
+        recording_sid=sid,
+        call_sid="CA1",
+    )
+    return ticket, jobs.enqueue_transcription(
+        s, ticket_id=ticket.id, recording_url=url, recording_sid=sid
+    )
 
 
 def _worker(app, worker="test", **kw):
@@ -70,12 +76,15 @@ def test_voice_message_gets_its_transcript(speech_app, fake):
 def test_grammar_job_answers_the_call(speech_app, fake):
     url = fake.add_recording("RE2", espeak_wav("병원", "ko+f2"))
     with get_db(speech_app).session() as s:
-        job_id = jobs.enqueue_grammar(s, call_sid="CA2", recording_url=url,
-                                      words=["병원", "학교", "버스"])
+        job_id = jobs.enqueue_grammar(
+            s, call_sid="CA2", recording_url=url, words=["병원", "학교", "버스"]
+        )
     assert _worker(speech_app).run_once().status == "done"
     with get_db(speech_app).session() as s:
         word, confidence = jobs.grammar_result(s, job_id)
-    assert word == "병원" and confidence >= float(speech_app.config["SPEECH_GRAMMAR_MIN_CONFIDENCE"])
+    assert word == "병원" and confidence >= float(
+        speech_app.config["SPEECH_GRAMMAR_MIN_CONFIDENCE"]
+    )
 
 
 def test_bad_audio_fails_for_good_and_missing_recording_is_retried(speech_app, fake):
@@ -84,9 +93,16 @@ def test_bad_audio_fails_for_good_and_missing_recording_is_retried(speech_app, f
     with get_db(speech_app).session() as s:
         _, bad = _ticket(s, not_wav, "RE3")
         _, later = _ticket(s, missing, "RE4")
-    worker = _worker(speech_app, fetch=lambda url, sid: recordings.fetch(
-        url, base=fake.base_url, account_sid=SID, auth_token=TEST_AUTH_TOKEN,
-        sleep=lambda _s: None))
+    worker = _worker(
+        speech_app,
+        fetch=lambda url, sid: recordings.fetch(
+            url,
+            base=fake.base_url,
+            account_sid=SID,
+            auth_token=TEST_AUTH_TOKEN,
+            sleep=lambda _s: None,
+        ),
+    )
     outcomes = {o.job_id: o for o in (worker.run_once(), worker.run_once())}
     assert outcomes[bad].status == "failed" and "NotAudioError" in outcomes[bad].detail
     assert outcomes[later].status == "retry" and "RecordingNotReadyError" in outcomes[later].detail
@@ -120,9 +136,15 @@ def test_without_a_model_jobs_wait_untouched(speech_app, fake, tmp_path):
 
 def test_threads_share_one_model_and_drain_the_queue(speech_app, fake):
     with get_db(speech_app).session() as s:
-        ids = [jobs.enqueue_grammar(s, call_sid=f"CA{i}", words=["병원", "학교"],
-                                    recording_url=fake.add_recording(f"RG{i}", espeak_wav("학교")))
-               for i in range(4)]
+        ids = [
+            jobs.enqueue_grammar(
+                s,
+                call_sid=f"CA{i}",
+                words=["병원", "학교"],
+                recording_url=fake.add_recording(f"RG{i}", espeak_wav("학교")),
+            )
+            for i in range(4)
+        ]
     stop = threading.Event()
     workers = [_worker(speech_app, worker=f"t{i}") for i in range(2)]
 
@@ -149,8 +171,12 @@ def test_grammar_only_worker_leaves_voice_messages_alone(speech_app, fake):
     grammar_only = _worker(speech_app, kinds=("grammar",))
     assert grammar_only.run_once() is None
     with get_db(speech_app).session() as s:
-        gid = jobs.enqueue_grammar(s, call_sid="CA7", words=["병원", "학교"],
-                                   recording_url=fake.add_recording("RG7", espeak_wav("병원")))
+        gid = jobs.enqueue_grammar(
+            s,
+            call_sid="CA7",
+            words=["병원", "학교"],
+            recording_url=fake.add_recording("RG7", espeak_wav("병원")),
+        )
     assert grammar_only.run_once().job_id == gid
     with get_db(speech_app).session() as s:
         assert s.get(SpeechJob, transcription).status == PENDING
@@ -163,8 +189,12 @@ def test_stale_grammar_job_is_dropped_unprocessed(speech_app, fake):
     from speech.worker import GRAMMAR_MAX_AGE
 
     with get_db(speech_app).session() as s:
-        gid = jobs.enqueue_grammar(s, call_sid="CA8", words=["병원"],
-                                   recording_url=fake.add_recording("RG8", espeak_wav("병원")))
+        gid = jobs.enqueue_grammar(
+            s,
+            call_sid="CA8",
+            words=["병원"],
+            recording_url=fake.add_recording("RG8", espeak_wav("병원")),
+        )
         s.get(SpeechJob, gid).created_at = utcnow() - GRAMMAR_MAX_AGE - timedelta(seconds=1)
     outcome = _worker(speech_app).run_once()
     assert (outcome.job_id, outcome.status, outcome.detail) == (gid, "failed", "expired")

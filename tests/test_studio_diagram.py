@@ -16,8 +16,9 @@ def test_every_node_and_exit_is_drawn():
     root = ET.fromstring(render_svg(flow))
     nodes = {g.get("data-node"): g for g in root.iter(f"{SVG}g") if g.get("data-node")}
     assert set(nodes) == set(flow.nodes)
-    edges = {(g.get("data-from"), g.get("data-to")) for g in root.iter(f"{SVG}g")
-             if g.get("data-from")}
+    edges = {
+        (g.get("data-from"), g.get("data-to")) for g in root.iter(f"{SVG}g") if g.get("data-from")
+    }
     expected = {(nid, t) for nid, node in flow.nodes.items() for t, _ in labelled_exits(node)}
     assert edges == expected
     assert "start" in nodes[flow.start].get("class")
@@ -30,5 +31,8 @@ def test_exit_labels_name_keys_and_conditions():
     labels = dict(labelled_exits(flow.nodes["self_service"]))
     assert labels["heating"] == "按3"
     branch = labelled_exits(flow.nodes["opening_hours"])
-    assert branch == [("after_hours", "节假日"), ("agent_queue", "08:00-20:00"),
-                      ("after_hours", "否则")]
+    assert branch == [
+        ("after_hours", "节假日"),
+        ("agent_queue", "08:00-20:00"),
+        ("after_hours", "否则"),
+    ]

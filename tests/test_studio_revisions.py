@@ -31,17 +31,20 @@ def test_publish_restore_history(db, flows):
     changed = original.replace("再见。", "再会。")
     with db.session() as s:
         first = revisions.sync_with_disk(s, flows)
-        rev = revisions.publish(s, flows, changed, author="lead", message="m",
-                                base_revision_id=first.id)
+        rev = revisions.publish(
+            s, flows, changed, author="lead", message="m", base_revision_id=first.id
+        )
         assert rev.version == revisions.text_version(changed)
     assert flows.read_text(encoding="utf-8") == changed
     with db.session() as s:
         with pytest.raises(revisions.PublishConflict):
-            revisions.publish(s, flows, original + "\n", author="other", message="late",
-                              base_revision_id=first.id)
+            revisions.publish(
+                s, flows, original + "\n", author="other", message="late", base_revision_id=first.id
+            )
         with pytest.raises(revisions.StudioError, match="nothing to publish"):
-            revisions.publish(s, flows, changed, author="lead", message="again",
-                              base_revision_id=None)
+            revisions.publish(
+                s, flows, changed, author="lead", message="again", base_revision_id=None
+            )
     with db.session() as s:
         back = revisions.restore(s, flows, first.id, author="lead")
         assert back.restored_from == first.id and back.text == original
@@ -53,8 +56,9 @@ def test_invalid_text_is_not_published(db, flows):
     with db.session() as s:
         first = revisions.sync_with_disk(s, flows)
         with pytest.raises(revisions.InvalidFlow) as info:
-            revisions.publish(s, flows, "flow: {}\n", author="lead", message="m",
-                              base_revision_id=first.id)
+            revisions.publish(
+                s, flows, "flow: {}\n", author="lead", message="m", base_revision_id=first.id
+            )
     assert info.value.issues and str(info.value.issues[0]).startswith("flows.yaml")
 
 
@@ -62,8 +66,14 @@ def test_draft_and_phone_state(db, flows):
     with db.session() as s:
         revisions.save_draft(s, "lead", "text 1", None)
         revisions.save_draft(s, "lead", "text 2", None)
-        s.add(PhoneCall(username="lead", mode="draft", flow_version="abc",
-                        state={"events": [{"kind": "say", "text": "你好"}], "clock": 1.5}))
+        s.add(
+            PhoneCall(
+                username="lead",
+                mode="draft",
+                flow_version="abc",
+                state={"events": [{"kind": "say", "text": "你好"}], "clock": 1.5},
+            )
+        )
     with db.session() as s:
         assert revisions.get_draft(s, "lead").text == "text 2"
         call = s.query(PhoneCall).one()

@@ -69,8 +69,9 @@ def test_validate_reports_file_line_path_message(sup, flows_file):
     assert issue["line"] == line
     assert issue["text"].startswith(f"flows.yaml:{line} nodes.greeting.next:")
     assert "did you mean 'notices'" in issue["text"]
-    ok = sup.post("/studio/validate", json={"text": flows_file.read_text()},
-                  headers={"X-CSRFToken": token}).get_json()
+    ok = sup.post(
+        "/studio/validate", json={"text": flows_file.read_text()}, headers={"X-CSRFToken": token}
+    ).get_json()
     assert ok["ok"] and ok["svg"].startswith("<svg")
 
 
@@ -84,14 +85,25 @@ def test_publish_writes_file_stores_revision_and_diff(sup, studio_app, flows_fil
     token = csrf_token(sup, "/studio/")
     old = flows_file.read_text()
     new = old.replace("感谢您的来电，再见。", "感谢来电，祝您生活愉快。")
-    resp = sup.post("/studio/publish", data={"text": new, "message": "friendlier goodbye",
-                                             "base_revision_id": "1", "csrf_token": token})
+    resp = sup.post(
+        "/studio/publish",
+        data={
+            "text": new,
+            "message": "friendlier goodbye",
+            "base_revision_id": "1",
+            "csrf_token": token,
+        },
+    )
     assert resp.status_code == 302
     assert flows_file.read_text() == new  # comments and key order: the supervisor's bytes
     with studio_app.app_context(), get_db().session() as s:
         rev = revisions.latest(s)
-        assert (rev.id, rev.action, rev.author, rev.message) == (2, "publish", "lead",
-                                                                 "friendlier goodbye")
+        assert (rev.id, rev.action, rev.author, rev.message) == (
+            2,
+            "publish",
+            "lead",
+            "friendlier goodbye",
+        )
         assert "-    say: 感谢您的来电，再见。" in rev.diff
         assert "+    say: 感谢来电，祝您生活愉快。" in rev.diff
         assert rev.version == revisions.text_version(new)
@@ -104,8 +116,10 @@ def test_invalid_publish_is_refused_and_kept_as_draft(sup, studio_app, flows_fil
     token = csrf_token(sup, "/studio/")
     old = flows_file.read_text()
     bad = old.replace("kind: record", "kind: recrod", 1)
-    sup.post("/studio/publish", data={"text": bad, "message": "oops", "base_revision_id": "1",
-                                      "csrf_token": token})
+    sup.post(
+        "/studio/publish",
+        data={"text": bad, "message": "oops", "base_revision_id": "1", "csrf_token": token},
+    )
     assert flows_file.read_text() == old
     page = sup.get("/studio/").get_data(as_text=True)
     assert "recrod" in page and "草稿 draft" in page
@@ -118,11 +132,15 @@ def test_publish_conflict_and_restore(sup, studio_app, flows_file):
     token = csrf_token(sup, "/studio/")
     original = flows_file.read_text()
     first = original.replace("请稍候。", "请稍等。")
-    sup.post("/studio/publish", data={"text": first, "message": "a", "base_revision_id": "1",
-                                      "csrf_token": token})
+    sup.post(
+        "/studio/publish",
+        data={"text": first, "message": "a", "base_revision_id": "1", "csrf_token": token},
+    )
     stale = original.replace("再见。", "再会。")
-    sup.post("/studio/publish", data={"text": stale, "message": "b", "base_revision_id": "1",
-                                      "csrf_token": token})
+    sup.post(
+        "/studio/publish",
+        data={"text": stale, "message": "b", "base_revision_id": "1", "csrf_token": token},
+    )
     assert flows_file.read_text() == first  # the stale draft did not overwrite revision 2
     resp = sup.post("/studio/revisions/1/restore", data={"csrf_token": token})
     assert resp.status_code == 302
@@ -153,11 +171,15 @@ def test_publish_applies_to_new_calls_only(sup, studio_app, flows_file):
 
     def ring():
         transport = FlaskTransport(studio_app.test_client(), cfg["PUBLIC_BASE_URL"])
-        phone = Phone.inbound(transport, cfg["TWILIO_AUTH_TOKEN"],
-                              voice_url=cfg["PUBLIC_BASE_URL"] + "/ivr/voice",
-                              from_="+8613800001111", to="12345",
-                              account_sid=cfg["TWILIO_ACCOUNT_SID"],
-                              prompt_text=PromptIndex.for_app(studio_app))
+        phone = Phone.inbound(
+            transport,
+            cfg["TWILIO_AUTH_TOKEN"],
+            voice_url=cfg["PUBLIC_BASE_URL"] + "/ivr/voice",
+            from_="+8613800001111",
+            to="12345",
+            account_sid=cfg["TWILIO_ACCOUNT_SID"],
+            prompt_text=PromptIndex.for_app(studio_app),
+        )
         phone.start()
         return phone
 
@@ -172,8 +194,15 @@ def test_publish_applies_to_new_calls_only(sup, studio_app, flows_file):
     original = flows_file.read_text()
     in_progress = ring()
     text = original.replace(old_menu, new_menu)
-    sup.post("/studio/publish", data={"text": text, "message": "shorter menu",
-                                      "base_revision_id": "1", "csrf_token": token})
+    sup.post(
+        "/studio/publish",
+        data={
+            "text": text,
+            "message": "shorter menu",
+            "base_revision_id": "1",
+            "csrf_token": token,
+        },
+    )
     studio_app.extensions["ivr.flows"].reload()  # what the next webhook does within 1 s
     fresh = ring()
     in_progress.resume(Action("keys", "5"))

@@ -95,9 +95,12 @@ def test_voice_message_with_uploaded_audio(studio):
         else:
             view = post(client, token, f"/studio/phone/{call}", kind="wait")
     assert view["need"]["kind"] == "record"
-    resp = client.post(f"/studio/phone/{call}", data={"audio": (
-        io.BytesIO(speak("路灯坏了")), "speech.wav")},
-        headers={"X-CSRFToken": token}, content_type="multipart/form-data")
+    resp = client.post(
+        f"/studio/phone/{call}",
+        data={"audio": (io.BytesIO(speak("路灯坏了")), "speech.wav")},
+        headers={"X-CSRFToken": token},
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 200, resp.data
     view = resp.get_json()
     assert any(e["kind"] == "recorded" for e in view["events"])
@@ -106,9 +109,11 @@ def test_voice_message_with_uploaded_audio(studio):
 
 def test_path_from_prompts_heard():
     flow = load_flow(ROOT / "flows.yaml")
-    events = [{"kind": "say", "text": flow.nodes["greeting"].prompt.say["zh-CN"]},
-              {"kind": "keys", "digits": "5"},
-              {"kind": "say", "text": flow.nodes["self_service"].prompt.say["zh-CN"]}]
+    events = [
+        {"kind": "say", "text": flow.nodes["greeting"].prompt.say["zh-CN"]},
+        {"kind": "keys", "digits": "5"},
+        {"kind": "say", "text": flow.nodes["self_service"].prompt.say["zh-CN"]},
+    ]
     assert path_through(flow, events) == ["greeting", "self_service"]
 
 
@@ -119,6 +124,9 @@ def test_other_users_cannot_drive_my_call(studio):
     other = app.test_client()
     login(other, "lead2")
     t2 = csrf_token(other, "/studio/")
-    resp = other.post(f"/studio/phone/{view['id']}", json={"kind": "keys", "value": "1"},
-                      headers={"X-CSRFToken": t2})
+    resp = other.post(
+        f"/studio/phone/{view['id']}",
+        json={"kind": "keys", "value": "1"},
+        headers={"X-CSRFToken": t2},
+    )
     assert resp.status_code == 404

@@ -26,10 +26,14 @@ def _client(fake) -> Client:
 
 def test_create_call_through_twilio_library(fake):
     call = _client(fake).calls.create(
-        to="+8613812345678", from_="+8605460000000", url="http://hotline.test/cb/1",
+        to="+8613812345678",
+        from_="+8605460000000",
+        url="http://hotline.test/cb/1",
         status_callback="http://hotline.test/cb/status",
         status_callback_event=["initiated", "answered", "completed"],
-        machine_detection="Enable", timeout=25)
+        machine_detection="Enable",
+        timeout=25,
+    )
     assert call.sid.startswith("CA") and call.status == "queued"
     (recorded,) = fake.calls
     assert recorded.sid == call.sid and recorded.to == "+8613812345678"
@@ -40,12 +44,14 @@ def test_create_call_through_twilio_library(fake):
 def test_failures_surface_as_twilio_errors(fake):
     fake.fail_next(1, status=503)
     with pytest.raises(TwilioRestException) as err:
-        _client(fake).calls.create(to="+8613812345678", from_="+8605460000000",
-                                   url="http://hotline.test/cb/1")
+        _client(fake).calls.create(
+            to="+8613812345678", from_="+8605460000000", url="http://hotline.test/cb/1"
+        )
     assert err.value.status == 503
     assert fake.calls == []
-    _client(fake).calls.create(to="+8613812345678", from_="+8605460000000",
-                               url="http://hotline.test/cb/1")
+    _client(fake).calls.create(
+        to="+8613812345678", from_="+8605460000000", url="http://hotline.test/cb/1"
+    )
     assert len(fake.calls) == 1
 
 

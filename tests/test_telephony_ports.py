@@ -31,16 +31,25 @@ def fake():
 
 def simulator_port(app, callee="answer:1", recordings=None) -> SimulatorPort:
     transport = FlaskTransport(app.test_client(), app.config["PUBLIC_BASE_URL"])
-    return SimulatorPort(transport, auth_token=TEST_AUTH_TOKEN, account_sid=SID,
-                         caller_id="+8605460000000", callee=callee, recordings=recordings,
-                         run_async=False)
+    return SimulatorPort(
+        transport,
+        auth_token=TEST_AUTH_TOKEN,
+        account_sid=SID,
+        caller_id="+8605460000000",
+        callee=callee,
+        recordings=recordings,
+        run_async=False,
+    )
 
 
 @pytest.fixture(params=["twilio", "simulator"])
 def port(request, make_app, fake):
     app = make_app(TELEPHONY=request.param, TWILIO_API_BASE=fake.base_url)
-    port = (TwilioPort.from_config(app.config) if request.param == "twilio"
-            else simulator_port(app, callee="no-answer"))
+    port = (
+        TwilioPort.from_config(app.config)
+        if request.param == "twilio"
+        else simulator_port(app, callee="no-answer")
+    )
     with app.app_context():
         yield port
     port.close()
@@ -48,8 +57,11 @@ def port(request, make_app, fake):
 
 def test_port_contract_place_and_find(port):
     before = utcnow() - timedelta(seconds=1)
-    call = OutgoingCall(to=NUMBER, url="http://hotline.test/callbacks/voice/999999",
-                        status_callback="http://hotline.test/callbacks/status/999999")
+    call = OutgoingCall(
+        to=NUMBER,
+        url="http://hotline.test/callbacks/voice/999999",
+        status_callback="http://hotline.test/callbacks/status/999999",
+    )
     placed = port.place_call(call)
     assert placed.sid.startswith("CA") and len(placed.sid) == 34 and placed.to == NUMBER
     assert [c.sid for c in port.calls_to(NUMBER, before)] == [placed.sid]
@@ -88,28 +100,41 @@ def test_make_port_by_setting(make_app, fake):
         Callee.parse("answer-later")
 
 
-@pytest.mark.parametrize("callee, outcome, result", [
-    ("answer:1", "answered", m.SATISFIED),
-    ("answer:3", "answered", m.DISSATISFIED),
-    ("answer:9", "opted_out", None),
-    ("silent", "unanswered", None),
-    ("machine", "machine", None),
-    ("busy", "busy", None),
-    ("no-answer", "no-answer", None),
-    ("failed", "failed", None),
-])
-def test_simulated_citizen_through_the_callback_webhooks(make_app, fake, callee, outcome,
-                                                         result):
+@pytest.mark.parametrize(
+    "callee, outcome, result",
+    [
+        ("answer:1", "answered", m.SATISFIED),
+        ("answer:3", "answered", m.DISSATISFIED),
+        ("answer:9", "opted_out", None),
+        ("silent", "unanswered", None),
+        ("machine", "machine", None),
+        ("busy", "busy", None),
+        ("no-answer", "no-answer", None),
+        ("failed", "failed", None),
+    ],
+)
+def test_simulated_citizen_through_the_callback_webhooks(make_app, fake, callee, outcome, result):
     app = make_app(CALLING_DAYS="all", CALLING_WINDOW="00:00-23:59")
     port = simulator_port(app, callee=callee, recordings=fake)
     with app.app_context(), get_db().session() as s:
-        req = m.CallbackRequest(kind=m.SATISFACTION, ticket_id=None, resolution_no=1,
-                                number=NUMBER, script={"reported_on": "11月3日",
-                                                       "topic": "供暖", "reply": "已修复"})
-        s.add_all([req, m.CallbackAttempt(request=req, attempt_no=1, number=NUMBER,
-                                          due_at=utcnow(), state=m.DUE)])
-    disp = Dispatcher(get_db(app), port, Policy.from_config(app.config),
-                      app.config["PUBLIC_BASE_URL"])
+        req = m.CallbackRequest(
+            kind=m.SATISFACTION,
+            ticket_id=None,
+            resolution_no=1,
+            number=NUMBER,
+            script={"reported_on": "11月3日", "topic": "供暖", "reply": "已修复"},
+        )
+        s.add_all(
+            [
+                req,
+                m.CallbackAttempt(
+                    request=req, attempt_no=1, number=NUMBER, due_at=utcnow(), state=m.DUE
+                ),
+            ]
+        )
+    disp = Dispatcher(
+        get_db(app), port, Policy.from_config(app.config), app.config["PUBLIC_BASE_URL"]
+    )
     with app.app_context():
         assert len(disp.tick().placed) == 1
     port.close()

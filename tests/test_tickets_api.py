@@ -25,16 +25,25 @@ def api(store_app):
 
 
 def _create(api, **fields):
-    body = {"channel": "web", "description": "小区物业不给修电梯，老人上下楼很困难，要求处理",
-            "caller_number": "13812345678", **fields}
+    body = {
+        "channel": "web",
+        "description": "小区物业不给修电梯，老人上下楼很困难，要求处理",
+        "caller_number": "13812345678",
+        **fields,
+    }
     return api.post("/api/tickets", json=body, headers=AUTH)
 
 
 def test_every_route_requires_a_token(api):
-    for method, path in [("get", "/api/tickets"), ("post", "/api/tickets"),
-                         ("get", "/api/tickets/20260101000001"), ("get", "/api/kb?q=x"),
-                         ("get", "/api/openapi.json"), ("get", "/api/tickets.csv"),
-                         ("post", "/api/tickets/20260101000001/resolve")]:
+    for method, path in [
+        ("get", "/api/tickets"),
+        ("post", "/api/tickets"),
+        ("get", "/api/tickets/20260101000001"),
+        ("get", "/api/kb?q=x"),
+        ("get", "/api/openapi.json"),
+        ("get", "/api/tickets.csv"),
+        ("post", "/api/tickets/20260101000001/resolve"),
+    ]:
         r = getattr(api, method)(path, headers={"Authorization": "Bearer wrong"})
         assert r.status_code == 401, path
 
@@ -60,14 +69,26 @@ def test_idempotent_create(api):
 
 
 def test_bad_input_gets_field_errors_and_writes_nothing(api, store_app):
-    r = api.post("/api/tickets", headers=AUTH, json={
-        "channel": "fax", "description": "", "topic": "unicorns", "caller_number": "abc",
-        "colour": "red", "demand_type": 3})
+    r = api.post(
+        "/api/tickets",
+        headers=AUTH,
+        json={
+            "channel": "fax",
+            "description": "",
+            "topic": "unicorns",
+            "caller_number": "abc",
+            "colour": "red",
+            "demand_type": 3,
+        },
+    )
     assert r.status_code == 400
     fields = r.get_json()["fields"]
     assert set(fields) >= {"channel", "description", "colour", "demand_type"}
-    r = api.post("/api/tickets", headers=AUTH, json={"channel": "fax", "description": "x",
-                                                     "topic": "unicorns", "caller_number": "abc"})
+    r = api.post(
+        "/api/tickets",
+        headers=AUTH,
+        json={"channel": "fax", "description": "x", "topic": "unicorns", "caller_number": "abc"},
+    )
     assert set(r.get_json()["fields"]) == {"channel", "topic", "caller_number"}
     r = api.post("/api/tickets", headers=AUTH, data="not json", content_type="application/json")
     assert r.status_code == 400 and "body" in r.get_json()["fields"]
@@ -81,28 +102,34 @@ def test_dispatch_resolve_and_callback_in_one_transaction(api, store_app):
     assert r.status_code == 200 and r.get_json()["department"] == "housing"
     r = api.post(f"/api/tickets/{number}/resolve", json={"reply": ""}, headers=AUTH)
     assert r.status_code == 400 and "reply" in r.get_json()["fields"]
-    r = api.post(f"/api/tickets/{number}/resolve", json={"reply": "已督促物业修复电梯。"},
-                 headers=AUTH)
+    r = api.post(
+        f"/api/tickets/{number}/resolve", json={"reply": "已督促物业修复电梯。"}, headers=AUTH
+    )
     assert r.status_code == 200 and r.get_json()["status"] == "resolved"
     from callbacks.models import CallbackRequest
 
     with store_app.app_context(), get_db().session() as s:
         ticket = s.scalar(select(Ticket).where(Ticket.number == number))
-        requests = s.scalars(select(CallbackRequest).where(
-            CallbackRequest.ticket_id == ticket.id)).all()
+        requests = s.scalars(
+            select(CallbackRequest).where(CallbackRequest.ticket_id == ticket.id)
+        ).all()
         assert len(requests) == 1 and requests[0].number == "+8613812345678"
     r = api.post(f"/api/tickets/{number}/resolve", json={"reply": "again"}, headers=AUTH)
     assert r.status_code == 409
     r = api.post(f"/api/tickets/{number}/dispatch", json={"department": "nope"}, headers=AUTH)
     assert r.status_code == 400 and "department" in r.get_json()["fields"]
-    assert api.post("/api/tickets/20200101000001/resolve", json={"reply": "x"},
-                    headers=AUTH).status_code == 404
+    assert (
+        api.post(
+            "/api/tickets/20200101000001/resolve", json={"reply": "x"}, headers=AUTH
+        ).status_code
+        == 404
+    )
 
 
 def test_list_filters_paging_and_csv(api, store_app):
     _create(api, description="暖气不热，室温只有十五度", district="河口区")
     _create(api, description="请问公积金怎么提取", channel="wechat")
-    _create(api, description="=HYPERLINK(\"http://x\") 楼上装修噪音", channel="wechat")
+    _create(api, description='=HYPERLINK("http://x") 楼上装修噪音', channel="wechat")
     r = api.get("/api/tickets?channel=wechat&per_page=1&page=2", headers=AUTH).get_json()
     assert (r["total"], r["pages"], len(r["items"])) == (2, 2, 1)
     assert r["items"][0]["description"] == "请问公积金怎么提取"
@@ -127,8 +154,14 @@ def test_kb_search_and_openapi(api):
     assert api.get("/api/kb/none", headers=AUTH).status_code == 404
     doc = api.get("/api/openapi.json", headers=AUTH).get_json()
     assert doc["openapi"].startswith("3.")
-    assert {"/api/tickets", "/api/tickets/{number}", "/api/tickets/{number}/resolve",
-            "/api/tickets/{number}/dispatch", "/api/tickets.csv", "/api/kb"} <= set(doc["paths"])
+    assert {
+        "/api/tickets",
+        "/api/tickets/{number}",
+        "/api/tickets/{number}/resolve",
+        "/api/tickets/{number}/dispatch",
+        "/api/tickets.csv",
+        "/api/kb",
+    } <= set(doc["paths"])
 
 
 def test_failed_resolve_leaves_no_audit(api, store_app):
@@ -157,15 +190,21 @@ def test_department_token_sees_and_resolves_only_its_own(api, store_app):
     listed = api.get("/api/tickets", headers=mine).get_json()
     assert [t["number"] for t in listed["items"]] == [heating]
     assert api.get(f"/api/tickets/{elevator}", headers=mine).status_code == 404
-    assert api.post(f"/api/tickets/{elevator}/resolve", json={"reply": "x"},
-                    headers=mine).status_code == 404
-    assert api.post(f"/api/tickets/{heating}/dispatch", json={},
-                    headers=mine).status_code == 403
+    assert (
+        api.post(f"/api/tickets/{elevator}/resolve", json={"reply": "x"}, headers=mine).status_code
+        == 404
+    )
+    assert api.post(f"/api/tickets/{heating}/dispatch", json={}, headers=mine).status_code == 403
     assert _create(api).status_code == 201  # the service token may create
-    assert api.post("/api/tickets", json={"channel": "web", "description": "x"},
-                    headers=mine).status_code == 403
-    r = api.post(f"/api/tickets/{heating}/resolve", json={"reply": "已联系热力公司上门处理。"},
-                 headers=mine)
+    assert (
+        api.post(
+            "/api/tickets", json={"channel": "web", "description": "x"}, headers=mine
+        ).status_code
+        == 403
+    )
+    r = api.post(
+        f"/api/tickets/{heating}/resolve", json={"reply": "已联系热力公司上门处理。"}, headers=mine
+    )
     assert r.status_code == 200
     events = api.get(f"/api/tickets/{heating}", headers=mine).get_json()["events"]
     assert events[-1]["actor"] == "heating-desk" and events[-1]["action"] == "resolved"

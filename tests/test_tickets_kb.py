@@ -22,8 +22,14 @@ def test_seed_is_idempotent(store_app):
             assert s.scalar(select(func.count(Article.id))) == first.articles
             assert s.scalar(select(func.count(Department.id))) == first.departments
             topics = s.scalars(select(Topic.code).order_by(Topic.sort_order)).all()
-    assert topics[:6] == ["rural_affairs", "property_management", "consumer_rights",
-                          "housing_fund", "heating", "noise"]
+    assert topics[:6] == [
+        "rural_affairs",
+        "property_management",
+        "consumer_rights",
+        "housing_fund",
+        "heating",
+        "noise",
+    ]
 
 
 def test_seed_report_articles_and_search(store_app):

@@ -17,9 +17,16 @@ pytestmark = pytest.mark.store
 def test_overdue_inbox_and_capped_count(store_app, monkeypatch):
     with store_app.app_context(), get_db().session() as s:
         seed(s)
-        tickets = [service.create_ticket(s, channel="phone", caller_number=None,
-                                         topic="heating", description=f"暖气 {i}% 不热")
-                   for i in range(5)]
+        tickets = [
+            service.create_ticket(
+                s,
+                channel="phone",
+                caller_number=None,
+                topic="heating",
+                description=f"暖气 {i}% 不热",
+            )
+            for i in range(5)
+        ]
         for t in tickets[:3]:
             routing.route(s, t, actor="sup")
         service.start(s, tickets[0], actor="dept")
@@ -28,7 +35,8 @@ def test_overdue_inbox_and_capped_count(store_app, monkeypatch):
         late = today + timedelta(days=40)  # every due date has passed by then
         overdue = queries.overdue(s, today=late)
         assert sorted(t.number for t in overdue.items) == sorted(
-            t.number for t in (tickets[0], tickets[2], tickets[3], tickets[4]))
+            t.number for t in (tickets[0], tickets[2], tickets[3], tickets[4])
+        )
         assert queries.overdue(s, today=today).total == 0
         inbox = queries.inbox(s, tickets[0].department_id)
         assert [t.number for t in inbox.items] == [tickets[2].number, tickets[0].number]

@@ -30,8 +30,12 @@ def test_purge_removes_media_keeps_ticket_and_audits(store_app, tmp_path):
     outside = tmp_path / "keep.wav"
     outside.write_bytes(b"RIFF")
     with store_app.app_context(), get_db().session() as s:
-        old = _ticket(s, NOW - timedelta(days=200), recording_sid="RE1",
-                      recording_url="https://api.twilio.com/RE1")
+        old = _ticket(
+            s,
+            NOW - timedelta(days=200),
+            recording_sid="RE1",
+            recording_url="https://api.twilio.com/RE1",
+        )
         old.recording_path = str(wav)
         old.transcript = "我家暖气不热"
         sneaky = _ticket(s, NOW - timedelta(days=200), recording_sid="RE2")
@@ -61,13 +65,14 @@ def test_surge_alert_with_its_tickets(store_app):
         for day in range(2, 29, 4):
             _ticket(s, NOW - timedelta(days=day), topic="environment", district="河口区")
         # Today: 9 of them within hours, and 4 ordinary heating tickets elsewhere.
-        burst = [_ticket(s, NOW - timedelta(hours=h), topic="environment", district="河口区")
-                 for h in range(1, 10)]
+        burst = [
+            _ticket(s, NOW - timedelta(hours=h), topic="environment", district="河口区")
+            for h in range(1, 10)
+        ]
         for h in range(1, 5):
             _ticket(s, NOW - timedelta(hours=h), topic="heating", district="东营区")
         s.flush()
-        alerts = surges.detect(s, surges.Thresholds(window_hours=24, min_count=5, ratio=3),
-                               now=NOW)
+        alerts = surges.detect(s, surges.Thresholds(window_hours=24, min_count=5, ratio=3), now=NOW)
         assert len(alerts) == 1
         alert = alerts[0]
         assert (alert.topic, alert.district, alert.count) == ("environment", "河口区", 9)
@@ -84,11 +89,13 @@ def test_cli_seed_report_purge_surges(store_app):
     out = runner.invoke(args=["tickets", "seed"])
     assert out.exit_code == 0 and "21 topics" in out.output
     with store_app.app_context(), get_db().session() as s:
-        number = service.create_ticket(s, channel="phone", caller_number=None,
-                                       topic="heating").number
+        number = service.create_ticket(
+            s, channel="phone", caller_number=None, topic="heating"
+        ).number
         today = service.local_today()
-    out = runner.invoke(args=["tickets", "report", "--from", f"{today:%Y-%m-01}",
-                              "--to", f"{today:%Y-%m-%d}"])
+    out = runner.invoke(
+        args=["tickets", "report", "--from", f"{today:%Y-%m-01}", "--to", f"{today:%Y-%m-%d}"]
+    )
     assert out.exit_code == 0 and "1 tickets" in out.output and "供暖问题 1" in out.output
     out = runner.invoke(args=["tickets", "show", number])
     assert out.exit_code == 0 and "created" in out.output

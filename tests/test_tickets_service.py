@@ -26,8 +26,9 @@ def _dept(s, code="heating_office", name="市供热办"):
 
 def test_create_assigns_dated_number_and_e164(store_app):
     with store_app.app_context(), get_db().session() as s:
-        first = service.create_ticket(s, channel="voice_message", caller_number="13812345678",
-                                      description="暖气不热")
+        first = service.create_ticket(
+            s, channel="voice_message", caller_number="13812345678", description="暖气不热"
+        )
         second = service.create_ticket(s, channel="phone", caller_number="0546-8888888")
         today = service.local_today()
         assert first.number == f"{today:%Y%m%d}000001"
@@ -42,10 +43,12 @@ def test_create_assigns_dated_number_and_e164(store_app):
 
 def test_idempotency_key_returns_existing_ticket(store_app):
     with store_app.app_context(), get_db().session() as s:
-        a = service.create_ticket(s, channel="voice_message", caller_number=None,
-                                  idempotency_key="RE123")
-        b = service.create_ticket(s, channel="voice_message", caller_number=None,
-                                  idempotency_key="RE123")
+        a = service.create_ticket(
+            s, channel="voice_message", caller_number=None, idempotency_key="RE123"
+        )
+        b = service.create_ticket(
+            s, channel="voice_message", caller_number=None, idempotency_key="RE123"
+        )
         assert a.id == b.id
         assert s.scalar(select(func.count(Ticket.id))) == 1
 
@@ -90,8 +93,9 @@ def test_numbers_unique_under_concurrent_creation(store_app):
         made = []
         for _ in range(per_thread):
             with store_app.app_context(), db.session() as s:
-                made.append(service.create_ticket(s, channel="phone",
-                                                  caller_number="13800000000").number)
+                made.append(
+                    service.create_ticket(s, channel="phone", caller_number="13800000000").number
+                )
         return made
 
     numbers = _in_threads(threads_n, create)
@@ -108,8 +112,11 @@ def test_concurrent_retries_of_one_webhook_make_one_ticket(store_app):
 
     def create():
         with store_app.app_context(), db.session() as s:
-            return [service.create_ticket(s, channel="voice_message", caller_number=None,
-                                          idempotency_key="CA123:7").number]
+            return [
+                service.create_ticket(
+                    s, channel="voice_message", caller_number=None, idempotency_key="CA123:7"
+                ).number
+            ]
 
     numbers = _in_threads(6, create)
     db.dispose()
@@ -121,15 +128,21 @@ def test_concurrent_retries_of_one_webhook_make_one_ticket(store_app):
 def test_full_life_cycle_with_audit(store_app):
     with store_app.app_context(), get_db().session() as s:
         dept = _dept(s)
-        t = service.create_ticket(s, channel="phone", caller_number="13812345678",
-                                  demand_type="complaint", topic="heating")
+        t = service.create_ticket(
+            s,
+            channel="phone",
+            caller_number="13812345678",
+            demand_type="complaint",
+            topic="heating",
+        )
         assert t.due_date == add_working_days(t.opened_on, 13)
         service.dispatch(s, t, dept, actor="supervisor:li")
         service.start(s, t, actor="department:heating")
         service.resolve(s, t, reply="已安排维修人员上门，暖气已恢复。", actor="department:heating")
         assert t.resolution_count == 1
-        service.record_satisfaction(s, t.id, result="dissatisfied", comment="还是不热",
-                                    attempt_id=1)
+        service.record_satisfaction(
+            s, t.id, result="dissatisfied", comment="还是不热", attempt_id=1
+        )
         assert t.status == "reopened"
         service.dispatch(s, t, dept, actor="supervisor:li")
         service.resolve(s, t, reply="更换了阀门。", actor="department:heating")
@@ -169,7 +182,9 @@ def test_transition_not_allowed(store_app):
 def test_spoken_status_reads_digits_and_reply(store_app):
     with store_app.app_context(), get_db().session() as s:
         dept = _dept(s)
-        t = service.create_ticket(s, channel="phone", caller_number=None, demand_type="consultation")
+        t = service.create_ticket(
+            s, channel="phone", caller_number=None, demand_type="consultation"
+        )
         text = service.spoken_status(t)
         assert " ".join(t.number) in text and "已受理" in text
         service.dispatch(s, t, dept, actor="sup")
@@ -181,8 +196,13 @@ def test_spoken_status_reads_digits_and_reply(store_app):
 def test_attach_transcript_and_override_audited(store_app):
     with store_app.app_context(), get_db().session() as s:
         t = service.create_ticket(s, channel="voice_message", caller_number=None)
-        service.attach_transcript(s, t.id, text="楼上装修噪音太大", confidence=0.8,
-                                  words=[{"word": "楼上", "start": 0.1, "end": 0.4}])
+        service.attach_transcript(
+            s,
+            t.id,
+            text="楼上装修噪音太大",
+            confidence=0.8,
+            words=[{"word": "楼上", "start": 0.1, "end": 0.4}],
+        )
         assert t.transcript == "楼上装修噪音太大"
         service.update_fields(s, t, actor="supervisor:li", demand_type="complaint")
         assert t.due_date == add_working_days(t.opened_on, 13)
@@ -206,10 +226,12 @@ def test_numbers_restart_each_local_day(store_app):
 def test_survey_comment_transcript_does_not_overwrite_the_message(store_app):
     with store_app.app_context(), get_db().session() as s:
         dept = _dept(s)
-        t = service.create_ticket(s, channel="voice_message", caller_number="13812345678",
-                                  recording_sid="RE1")
-        service.attach_transcript(s, t.id, text="暖气不热", confidence=0.9, words=[],
-                                  recording_sid="RE1")
+        t = service.create_ticket(
+            s, channel="voice_message", caller_number="13812345678", recording_sid="RE1"
+        )
+        service.attach_transcript(
+            s, t.id, text="暖气不热", confidence=0.9, words=[], recording_sid="RE1"
+        )
         service.dispatch(s, t, dept, actor="sup")
         service.resolve(s, t, reply="已修复", actor="dept")
         service.attach_transcript(s, t.id, text="还是有点凉", confidence=0.7, words=[])

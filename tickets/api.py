@@ -65,10 +65,14 @@ def _ticket_for_caller(s, number: str) -> Ticket:
 def create_ticket():
     payload = _json_body()
     with get_db().session() as s:
-        values = parse_create(payload, topics=set(s.scalars(select(Topic.code).where(Topic.active))))
+        values = parse_create(
+            payload, topics=set(s.scalars(select(Topic.code).where(Topic.active)))
+        )
         key = values["idempotency_key"]
-        retried = key is not None and s.scalar(
-            select(Ticket.id).where(Ticket.idempotency_key == key)) is not None
+        retried = (
+            key is not None
+            and s.scalar(select(Ticket.id).where(Ticket.idempotency_key == key)) is not None
+        )
         ticket = service.create_ticket(s, actor=current_actor(), **values)
         if not retried:
             classify.apply_suggestions(s, ticket)
@@ -95,8 +99,14 @@ def list_tickets():
     with get_db().session() as s:
         result = queries.list_tickets(s, f, page=page, per_page=per_page)
         items = [ticket_to_dict(t) for t in result.items]
-    return jsonify(items=items, page=result.page, per_page=result.per_page,
-                   total=result.total, total_exact=result.total_exact, pages=result.pages)
+    return jsonify(
+        items=items,
+        page=result.page,
+        per_page=result.per_page,
+        total=result.total,
+        total_exact=result.total_exact,
+        pages=result.pages,
+    )
 
 
 @bp.get("/tickets.csv")
@@ -109,8 +119,11 @@ def export_csv():
         with get_db().session() as s:
             yield from csv_rows(queries.iter_tickets(s, f))
 
-    return Response(stream_with_context(generate()), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=tickets.csv"})
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=tickets.csv"},
+    )
 
 
 @bp.post("/tickets/<number>/dispatch")
@@ -119,8 +132,13 @@ def dispatch_ticket(number: str):
     values = parse_body(_json_body(), DISPATCH_FIELDS)
     with get_db().session() as s:
         ticket = service.get_ticket(s, number)
-        routing.route(s, ticket, actor=current_actor(), department_code=values["department"],
-                      note=values["note"])
+        routing.route(
+            s,
+            ticket,
+            actor=current_actor(),
+            department_code=values["department"],
+            note=values["note"],
+        )
         return jsonify(ticket_to_dict(ticket))
 
 

@@ -56,7 +56,9 @@ def _keywords(path, section: str, name: str, entries) -> list[Keyword]:
         elif isinstance(entry, dict) and len(entry) == 1:
             text, weight = next(iter(entry.items()))
         else:
-            raise ConfigFileError(f"{path}: {section}.{name}[{i}]: expected 'word' or 'word: weight'")
+            raise ConfigFileError(
+                f"{path}: {section}.{name}[{i}]: expected 'word' or 'word: weight'"
+            )
         if not isinstance(weight, int | float):
             raise ConfigFileError(f"{path}: {section}.{name}[{i}]: weight must be a number")
         whole = text.startswith(WHOLE_WORD)
@@ -77,8 +79,10 @@ def load_rules(path=RULES_PATH) -> Rules:
         )
     unknown = set(sections["demand_types"][0]) - set(DEMAND_TYPES)
     if unknown:
-        raise ConfigFileError(f"{path}: demand_types: unknown type(s) {', '.join(sorted(unknown))}"
-                              f" (allowed: {', '.join(DEMAND_TYPES)})")
+        raise ConfigFileError(
+            f"{path}: demand_types: unknown type(s) {', '.join(sorted(unknown))}"
+            f" (allowed: {', '.join(DEMAND_TYPES)})"
+        )
     return Rules(*sections["demand_types"], *sections["topics"])
 
 
@@ -88,8 +92,7 @@ def _words(text: str) -> frozenset[str]:
 
 
 def _score(text: str, words: frozenset[str], keywords: list[Keyword]) -> float:
-    return sum(k.weight for k in keywords
-               if (k.text in words if k.whole_word else k.text in text))
+    return sum(k.weight for k in keywords if (k.text in words if k.whole_word else k.text in text))
 
 
 def _best(text: str, words, table: dict[str, list[Keyword]], default: str):
@@ -106,12 +109,14 @@ def classify(text: str, district: str | None = None, rules: Rules | None = None)
     demand, demand_scores = _best(text, words, rules.demand_types, rules.demand_default)
     topic, topic_scores = _best(text, words, rules.topics, rules.topic_default)
     department = load_routing().department_for(topic, district)
-    return Suggestion(demand, topic, department,
-                      {"demand_type": demand_scores, "topic": topic_scores})
+    return Suggestion(
+        demand, topic, department, {"demand_type": demand_scores, "topic": topic_scores}
+    )
 
 
-def apply_suggestions(s: Session, ticket: Ticket, text: str | None = None,
-                      actor: str = "classifier") -> Suggestion:
+def apply_suggestions(
+    s: Session, ticket: Ticket, text: str | None = None, actor: str = "classifier"
+) -> Suggestion:
     """Record the suggestion on the ticket and fill demand type/topic if still empty."""
     from tickets import service
 

@@ -32,8 +32,10 @@ def seed_command() -> None:
 
     with get_db().session() as s:
         result = seed(s)
-    click.echo(f"seeded {result.departments} departments, {result.topics} topics, "
-               f"{result.articles} articles")
+    click.echo(
+        f"seeded {result.departments} departments, {result.topics} topics, "
+        f"{result.articles} articles"
+    )
 
 
 @tickets_cli.command("classify")
@@ -44,8 +46,10 @@ def classify_command(text: str, district: str | None) -> None:
     from tickets.classify import classify
 
     suggestion = classify(text, district)
-    click.echo(f"demand type: {suggestion.demand_type}\ntopic: {suggestion.topic}\n"
-               f"department: {suggestion.department}")
+    click.echo(
+        f"demand type: {suggestion.demand_type}\ntopic: {suggestion.topic}\n"
+        f"department: {suggestion.department}"
+    )
     for field, scores in suggestion.scores.items():
         top = sorted(((v, k) for k, v in scores.items() if v), reverse=True)[:3]
         click.echo(f"  {field} scores: " + (", ".join(f"{k} {v:g}" for v, k in top) or "none"))
@@ -72,8 +76,10 @@ def surges_command() -> None:
     with get_db().session() as s:
         alerts = surges.detect(s, surges.Thresholds.from_config(current_app.config))
     for a in alerts:
-        click.echo(f"{a.topic_name or a.topic} {a.district or '-'}: {a.count} "
-                   f"(baseline {a.baseline}/window, x{a.ratio}) {' '.join(a.ticket_numbers[:10])}")
+        click.echo(
+            f"{a.topic_name or a.topic} {a.district or '-'}: {a.count} "
+            f"(baseline {a.baseline}/window, x{a.ratio}) {' '.join(a.ticket_numbers[:10])}"
+        )
     if not alerts:
         click.echo("no surges")
 
@@ -91,13 +97,16 @@ def report_command(start, end, as_csv: bool) -> None:
     if as_csv:
         click.echo(reports.report_csv(r).lstrip("\ufeff"), nl=False)
         return
-    click.echo(f"{r.start} - {r.end}: {r.total} tickets (previous period {r.previous_total}, "
-               f"growth {r.growth_pct}%)")
+    click.echo(
+        f"{r.start} - {r.end}: {r.total} tickets (previous period {r.previous_total}, "
+        f"growth {r.growth_pct}%)"
+    )
     click.echo("channels: " + ", ".join(f"{k} {v}" for k, v in r.channels.items()))
     click.echo("demand types %: " + ", ".join(f"{k} {v}" for k, v in r.demand_type_pct.items()))
     click.echo("top topics: " + ", ".join(f"{name} {n}" for _, name, n in r.top_topics))
-    click.echo(f"workday daily average: {r.workday_avg_start} at the start, "
-               f"{r.workday_avg_end} at the end")
+    click.echo(
+        f"workday daily average: {r.workday_avg_start} at the start, {r.workday_avg_end} at the end"
+    )
 
 
 def init_app(app) -> None:

@@ -16,7 +16,32 @@ from tickets.models import Article
 MAX_RESULTS = 20
 MAX_TERMS = 12
 # Particles and question words that match almost every article.
-STOPWORDS = frozenset(["的", "了", "吗", "呢", "是", "在", "我", "你", "我们", "请问", "怎么", "如何", "什么", "哪里", "可以", "需要", "有", "没有", "一下", "和", "与", "及"])
+STOPWORDS = frozenset(
+    [
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "是",
+        "在",
+        "我",
+        "你",
+        "我们",
+        "请问",
+        "怎么",
+        "如何",
+        "什么",
+        "哪里",
+        "可以",
+        "需要",
+        "有",
+        "没有",
+        "一下",
+        "和",
+        "与",
+        "及",
+    ]
+)
 WEIGHTS = {"keywords": 3.0, "question": 2.0, "answer": 0.5}
 
 
@@ -39,8 +64,9 @@ def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search(s: Session, query: str, *, topic: str | None = None,
-           limit: int = MAX_RESULTS) -> list[tuple[Article, float]]:
+def search(
+    s: Session, query: str, *, topic: str | None = None, limit: int = MAX_RESULTS
+) -> list[tuple[Article, float]]:
     """Articles matching the query, best first, with their scores."""
     found = terms(query)
     if not found:
@@ -48,24 +74,37 @@ def search(s: Session, query: str, *, topic: str | None = None,
     conditions = []
     for term in found:
         pattern = f"%{_escape_like(term)}%"
-        conditions += [Article.question.like(pattern, escape="\\"),
-                       Article.keywords.like(pattern, escape="\\"),
-                       Article.answer.like(pattern, escape="\\")]
+        conditions += [
+            Article.question.like(pattern, escape="\\"),
+            Article.keywords.like(pattern, escape="\\"),
+            Article.answer.like(pattern, escape="\\"),
+        ]
     stmt = select(Article).where(or_(*conditions))
     if topic:
         stmt = stmt.where(Article.topic == topic)
     ranked = []
     for article in s.scalars(stmt):
-        score = sum(weight for term in found for name, weight in WEIGHTS.items()
-                    if term in (getattr(article, name) or "").lower())
+        score = sum(
+            weight
+            for term in found
+            for name, weight in WEIGHTS.items()
+            if term in (getattr(article, name) or "").lower()
+        )
         ranked.append((article, score))
     ranked.sort(key=lambda pair: (-pair[1], pair[0].key))
     return ranked[:limit]
 
 
-def upsert_article(s: Session, *, key: str, question: str, answer: str,
-                   keywords: list[str] | str = "", topic: str | None = None,
-                   department: str | None = None) -> Article:
+def upsert_article(
+    s: Session,
+    *,
+    key: str,
+    question: str,
+    answer: str,
+    keywords: list[str] | str = "",
+    topic: str | None = None,
+    department: str | None = None,
+) -> Article:
     """Create or update the article with this key (seeding is idempotent)."""
     if isinstance(keywords, list):
         keywords = " ".join(keywords)

@@ -29,23 +29,50 @@ def can_transition(from_status: str, to_status: str) -> bool:
     return from_status in ALLOWED_FROM.get(to_status, ())
 
 
-def audit(s: Session, ticket: Ticket, *, actor: str, action: str,
-          from_status: str | None = None, to_status: str | None = None,
-          detail: dict | None = None) -> TicketEvent:
+def audit(
+    s: Session,
+    ticket: Ticket,
+    *,
+    actor: str,
+    action: str,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    detail: dict | None = None,
+) -> TicketEvent:
     """Append an entry to the ticket's audit trail (who, when, what, status change)."""
-    event = TicketEvent(ticket_id=ticket.id, actor=actor, action=action,
-                        from_status=from_status, to_status=to_status, detail=detail or None,
-                        at=utcnow())
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        detail=detail or None,
+        at=utcnow(),
+    )
     s.add(event)
     return event
 
 
-def transition(s: Session, ticket: Ticket, to_status: str, *, actor: str, action: str,
-               detail: dict | None = None) -> None:
+def transition(
+    s: Session,
+    ticket: Ticket,
+    to_status: str,
+    *,
+    actor: str,
+    action: str,
+    detail: dict | None = None,
+) -> None:
     """Move the ticket to `to_status` and audit it; TransitionError if not allowed."""
     from_status = ticket.status
     if not can_transition(from_status, to_status):
         raise TransitionError(ticket.number, from_status, to_status)
     ticket.status = to_status
-    audit(s, ticket, actor=actor, action=action, from_status=from_status, to_status=to_status,
-          detail={k: v for k, v in (detail or {}).items() if v is not None})
+    audit(
+        s,
+        ticket,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        detail={k: v for k, v in (detail or {}).items() if v is not None},
+    )

@@ -112,9 +112,15 @@ class Ticket(Base):
         # Text search (LIKE '%…%'): trigram GIN indexes on PostgreSQL. SQLite gets plain
         # B-trees of the same name (useless for LIKE, but one schema for both backends
         # keeps the migrations-match-models check simple); its search scans.
-        *[Index(f"ix_tickets_{name}_trgm", name, postgresql_using="gin",
-                postgresql_ops={name: "gin_trgm_ops"})
-          for name in TEXT_SEARCH_COLUMNS],
+        *[
+            Index(
+                f"ix_tickets_{name}_trgm",
+                name,
+                postgresql_using="gin",
+                postgresql_ops={name: "gin_trgm_ops"},
+            )
+            for name in TEXT_SEARCH_COLUMNS
+        ],
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -148,8 +154,9 @@ class Ticket(Base):
     suggested_topic: Mapped[str | None] = mapped_column(String(40))
     suggested_department: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
-                                                 onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Local date of the last resolution: on-time means resolved_on <= due_date.
     resolved_on: Mapped[date | None] = mapped_column(Date)
@@ -158,7 +165,8 @@ class Ticket(Base):
 
     department: Mapped[Department | None] = relationship(lazy="joined")
     events: Mapped[list[TicketEvent]] = relationship(
-        back_populates="ticket", order_by="TicketEvent.id", lazy="select")
+        back_populates="ticket", order_by="TicketEvent.id", lazy="select"
+    )
 
     @property
     def is_open(self) -> bool:
@@ -171,8 +179,7 @@ class TicketEvent(Base):
     __tablename__ = "ticket_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"),
-                                           index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(40))
@@ -195,5 +202,6 @@ class Article(Base):
     keywords: Mapped[str] = mapped_column(Text, default="")  # space-separated
     topic: Mapped[str | None] = mapped_column(String(40))
     department: Mapped[str | None] = mapped_column(String(40))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
-                                                 onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

@@ -31,8 +31,7 @@ def next_sequence(s: Session, day: date) -> int:
     stmt = (
         insert(table)
         .values(day=day, value=1)
-        .on_conflict_do_update(index_elements=[table.c.day],
-                               set_={"value": table.c.value + 1})
+        .on_conflict_do_update(index_elements=[table.c.day], set_={"value": table.c.value + 1})
         .returning(table.c.value)
     )
     value = s.execute(stmt).scalar_one()

@@ -37,8 +37,11 @@ def _json(schema: dict, description: str) -> dict:
 def _body_schema(spec: dict, overrides: dict) -> dict:
     props = {}
     for name, (max_len, required) in spec.items():
-        base = {"type": "string", "maxLength": max_len,
-                "pattern": TEXT_PATTERN if required else OPTIONAL_TEXT_PATTERN}
+        base = {
+            "type": "string",
+            "maxLength": max_len,
+            "pattern": TEXT_PATTERN if required else OPTIONAL_TEXT_PATTERN,
+        }
         base.update(overrides.get(name, {}))
         props[name] = base if required else _nullable(base)
     schema = {"type": "object", "additionalProperties": False, "properties": props}
@@ -55,20 +58,36 @@ ERRORS = {
 }
 NOT_FOUND = {"404": _json(_ref("Error"), "No such ticket (or not the caller's department)")}
 CONFLICT = {"409": _json(_ref("Error"), "Not allowed from the ticket's current status")}
-NUMBER_PARAM = {"name": "number", "in": "path", "required": True,
-                "schema": {"type": "string", "pattern": NUMBER_PATTERN},
-                "description": "Ticket number: local date + 6-digit daily sequence"}
+NUMBER_PARAM = {
+    "name": "number",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": NUMBER_PATTERN},
+    "description": "Ticket number: local date + 6-digit daily sequence",
+}
 
 
 def _filter_params() -> list[dict]:
     def q(name, schema, description):
-        return {"name": name, "in": "query", "required": False, "schema": schema,
-                "description": description}
+        return {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": schema,
+            "description": description,
+        }
 
     text = {"type": "string", "maxLength": 40}
     return [
-        {**q("status", {"type": "array", "items": {"type": "string", "enum": list(STATUSES)}},
-             "Statuses (repeat the parameter for several)"), "style": "form", "explode": True},
+        {
+            **q(
+                "status",
+                {"type": "array", "items": {"type": "string", "enum": list(STATUSES)}},
+                "Statuses (repeat the parameter for several)",
+            ),
+            "style": "form",
+            "explode": True,
+        },
         q("channel", {"type": "string", "enum": list(CHANNELS)}, "Channel"),
         q("demand_type", {"type": "string", "enum": list(DEMAND_TYPES)}, "Demand type"),
         q("topic", text, "Topic code"),
@@ -77,8 +96,11 @@ def _filter_params() -> list[dict]:
         q("date_from", {"type": "string", "format": "date"}, "Opened on or after"),
         q("date_to", {"type": "string", "format": "date"}, "Opened on or before"),
         q("overdue", {"type": "string", "enum": ["true", "false"]}, "Open and past due"),
-        q("q", {"type": "string", "maxLength": 200, "pattern": OPTIONAL_TEXT_PATTERN},
-          "Ticket number, or text in description, transcript or location"),
+        q(
+            "q",
+            {"type": "string", "maxLength": 200, "pattern": OPTIONAL_TEXT_PATTERN},
+            "Ticket number, or text in description, transcript or location",
+        ),
     ]
 
 
@@ -93,13 +115,20 @@ def _schemas() -> dict:
             "number": {"type": "string", "pattern": NUMBER_PATTERN},
             "opened_on": {"type": "string", "format": "date"},
             "channel": {"type": "string", "enum": list(CHANNELS)},
-            "caller_number": n, "demand_type": n, "topic": n, "district": n, "location": n,
-            "description": n, "transcript": n,
+            "caller_number": n,
+            "demand_type": n,
+            "topic": n,
+            "district": n,
+            "location": n,
+            "description": n,
+            "transcript": n,
             "transcript_confidence": _nullable({"type": "number"}),
             "has_recording": {"type": "boolean"},
             "status": {"type": "string", "enum": list(STATUSES)},
-            "department": n, "due_date": _nullable({"type": "string", "format": "date"}),
-            "overdue": {"type": "boolean"}, "reply": n,
+            "department": n,
+            "due_date": _nullable({"type": "string", "format": "date"}),
+            "overdue": {"type": "boolean"},
+            "reply": n,
             "resolution_count": {"type": "integer"},
             "satisfaction": _nullable({"type": "string", "enum": list(SATISFACTION_RESULTS)}),
             "suggested": {"type": "object"},
@@ -110,49 +139,91 @@ def _schemas() -> dict:
         },
         "required": ["number", "channel", "status", "opened_on"],
     }
-    article = {"type": "object", "required": ["key", "question", "answer"], "properties": {
-        "key": s, "question": s, "answer": s, "keywords": {"type": "array", "items": s},
-        "topic": n, "department": n, "score": {"type": "number"}}}
+    article = {
+        "type": "object",
+        "required": ["key", "question", "answer"],
+        "properties": {
+            "key": s,
+            "question": s,
+            "answer": s,
+            "keywords": {"type": "array", "items": s},
+            "topic": n,
+            "department": n,
+            "score": {"type": "number"},
+        },
+    }
     return {
         "Ticket": ticket,
-        "TicketCreate": _body_schema(CREATE_FIELDS, {
-            "channel": {"enum": list(CHANNELS)},
-            "demand_type": {"enum": list(DEMAND_TYPES)},
-            "topic": {"enum": topics},
-            "caller_number": {"pattern": CALLER_NUMBER_PATTERN,
-                              "description": "Mobile or landline with area code; stored as "
-                                             "E.164"},
-        }),
-        "Dispatch": _body_schema(DISPATCH_FIELDS, {
-            "department": {"enum": departments,
-                           "description": "Department code; default: the routing table's"}}),
-        "Resolve": _body_schema(RESOLVE_FIELDS, {"reply": {"description": "The department's reply"}}),
-        "TicketPage": {"type": "object", "required": ["items", "page", "per_page", "total"],
-                       "properties": {"items": {"type": "array", "items": _ref("Ticket")},
-                                      "page": {"type": "integer"},
-                                      "per_page": {"type": "integer"},
-                                      "total": {"type": "integer",
-                                                "description": "Matching tickets, counted up "
-                                                               "to 10000"},
-                                      "total_exact": {"type": "boolean",
-                                                      "description": "False when there are "
-                                                                     "more than `total`"},
-                                      "pages": {"type": "integer"}}},
+        "TicketCreate": _body_schema(
+            CREATE_FIELDS,
+            {
+                "channel": {"enum": list(CHANNELS)},
+                "demand_type": {"enum": list(DEMAND_TYPES)},
+                "topic": {"enum": topics},
+                "caller_number": {
+                    "pattern": CALLER_NUMBER_PATTERN,
+                    "description": "Mobile or landline with area code; stored as E.164",
+                },
+            },
+        ),
+        "Dispatch": _body_schema(
+            DISPATCH_FIELDS,
+            {
+                "department": {
+                    "enum": departments,
+                    "description": "Department code; default: the routing table's",
+                }
+            },
+        ),
+        "Resolve": _body_schema(
+            RESOLVE_FIELDS, {"reply": {"description": "The department's reply"}}
+        ),
+        "TicketPage": {
+            "type": "object",
+            "required": ["items", "page", "per_page", "total"],
+            "properties": {
+                "items": {"type": "array", "items": _ref("Ticket")},
+                "page": {"type": "integer"},
+                "per_page": {"type": "integer"},
+                "total": {
+                    "type": "integer",
+                    "description": "Matching tickets, counted up to 10000",
+                },
+                "total_exact": {
+                    "type": "boolean",
+                    "description": "False when there are more than `total`",
+                },
+                "pages": {"type": "integer"},
+            },
+        },
         "Article": article,
-        "ArticleList": {"type": "object", "properties": {
-            "items": {"type": "array", "items": _ref("Article")}}},
+        "ArticleList": {
+            "type": "object",
+            "properties": {"items": {"type": "array", "items": _ref("Article")}},
+        },
         "Error": {"type": "object", "required": ["error"], "properties": {"error": s}},
-        "ValidationError": {"type": "object", "required": ["error", "fields"], "properties": {
-            "error": s, "fields": {"type": "object", "additionalProperties": s}}},
+        "ValidationError": {
+            "type": "object",
+            "required": ["error", "fields"],
+            "properties": {"error": s, "fields": {"type": "object", "additionalProperties": s}},
+        },
     }
 
 
 def _paths() -> dict:
     paging = [
-        {"name": "page", "in": "query", "required": False,
-         "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000}},
-        {"name": "per_page", "in": "query", "required": False,
-         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}},
+        {
+            "name": "page",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+        },
+        {
+            "name": "per_page",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+        },
     ]
     body = {"required": True, "content": {"application/json": {"schema": None}}}
 
@@ -161,57 +232,130 @@ def _paths() -> dict:
 
     return {
         "/api/tickets": {
-            "post": {"summary": "Create a ticket (web, WeChat and other channels)",
-                     "operationId": "createTicket", "requestBody": with_body("TicketCreate"),
-                     "responses": {"201": _json(_ref("Ticket"), "Created"),
-                                   "200": _json(_ref("Ticket"), "Same idempotency_key: the "
-                                                "ticket created earlier"), **ERRORS}},
-            "get": {"summary": "List tickets with filters and paging", "operationId": "listTickets",
-                    "parameters": _filter_params() + paging,
-                    "responses": {"200": _json(_ref("TicketPage"), "A page of tickets"),
-                                  **ERRORS}},
+            "post": {
+                "summary": "Create a ticket (web, WeChat and other channels)",
+                "operationId": "createTicket",
+                "requestBody": with_body("TicketCreate"),
+                "responses": {
+                    "201": _json(_ref("Ticket"), "Created"),
+                    "200": _json(
+                        _ref("Ticket"), "Same idempotency_key: the ticket created earlier"
+                    ),
+                    **ERRORS,
+                },
+            },
+            "get": {
+                "summary": "List tickets with filters and paging",
+                "operationId": "listTickets",
+                "parameters": _filter_params() + paging,
+                "responses": {"200": _json(_ref("TicketPage"), "A page of tickets"), **ERRORS},
+            },
         },
-        "/api/tickets.csv": {"get": {
-            "summary": "Export the filtered tickets as CSV", "operationId": "exportTickets",
-            "parameters": _filter_params(),
-            "responses": {"200": {"description": "CSV (UTF-8 with BOM)",
-                                  "content": {"text/csv": {"schema": {"type": "string"}}}},
-                          **ERRORS}}},
-        "/api/tickets/{number}": {"get": {
-            "summary": "A ticket with its audit trail", "operationId": "getTicket",
-            "parameters": [NUMBER_PARAM],
-            "responses": {"200": _json(_ref("Ticket"), "The ticket"), **ERRORS, **NOT_FOUND}}},
-        "/api/tickets/{number}/dispatch": {"post": {
-            "summary": "Dispatch or reassign to a department's inbox",
-            "operationId": "dispatchTicket", "parameters": [NUMBER_PARAM],
-            "requestBody": with_body("Dispatch"),
-            "responses": {"200": _json(_ref("Ticket"), "Dispatched"), **ERRORS, **NOT_FOUND,
-                          **CONFLICT}}},
-        "/api/tickets/{number}/resolve": {"post": {
-            "summary": "Record the department's reply; schedules the satisfaction callback",
-            "operationId": "resolveTicket", "parameters": [NUMBER_PARAM],
-            "requestBody": with_body("Resolve"),
-            "responses": {"200": _json(_ref("Ticket"), "Resolved"), **ERRORS, **NOT_FOUND,
-                          **CONFLICT}}},
-        "/api/kb": {"get": {
-            "summary": "Search the knowledge base", "operationId": "searchKb",
-            "parameters": [
-                {"name": "q", "in": "query", "required": False,
-                 "schema": {"type": "string", "maxLength": 200, "pattern": OPTIONAL_TEXT_PATTERN}},
-                {"name": "topic", "in": "query", "required": False, "schema": {"type": "string"}}],
-            "responses": {"200": _json(_ref("ArticleList"), "Matching articles, best first"),
-                          **ERRORS}}},
-        "/api/kb/{key}": {"get": {
-            "summary": "One knowledge-base article", "operationId": "getKbArticle",
-            "parameters": [{"name": "key", "in": "path", "required": True,
-                            "schema": {"type": "string"}}],
-            "responses": {"200": _json(_ref("Article"), "The article"), **ERRORS,
-                          "404": _json(_ref("Error"), "No such article")}}},
-        "/api/openapi.json": {"get": {
-            "summary": "This document", "operationId": "openapi",
-            "responses": {"200": {"description": "OpenAPI 3 document",
-                                  "content": {"application/json": {"schema": {"type": "object"}}}},
-                          **ERRORS}}},
+        "/api/tickets.csv": {
+            "get": {
+                "summary": "Export the filtered tickets as CSV",
+                "operationId": "exportTickets",
+                "parameters": _filter_params(),
+                "responses": {
+                    "200": {
+                        "description": "CSV (UTF-8 with BOM)",
+                        "content": {"text/csv": {"schema": {"type": "string"}}},
+                    },
+                    **ERRORS,
+                },
+            }
+        },
+        "/api/tickets/{number}": {
+            "get": {
+                "summary": "A ticket with its audit trail",
+                "operationId": "getTicket",
+                "parameters": [NUMBER_PARAM],
+                "responses": {"200": _json(_ref("Ticket"), "The ticket"), **ERRORS, **NOT_FOUND},
+            }
+        },
+        "/api/tickets/{number}/dispatch": {
+            "post": {
+                "summary": "Dispatch or reassign to a department's inbox",
+                "operationId": "dispatchTicket",
+                "parameters": [NUMBER_PARAM],
+                "requestBody": with_body("Dispatch"),
+                "responses": {
+                    "200": _json(_ref("Ticket"), "Dispatched"),
+                    **ERRORS,
+                    **NOT_FOUND,
+                    **CONFLICT,
+                },
+            }
+        },
+        "/api/tickets/{number}/resolve": {
+            "post": {
+                "summary": "Record the department's reply; schedules the satisfaction callback",
+                "operationId": "resolveTicket",
+                "parameters": [NUMBER_PARAM],
+                "requestBody": with_body("Resolve"),
+                "responses": {
+                    "200": _json(_ref("Ticket"), "Resolved"),
+                    **ERRORS,
+                    **NOT_FOUND,
+                    **CONFLICT,
+                },
+            }
+        },
+        "/api/kb": {
+            "get": {
+                "summary": "Search the knowledge base",
+                "operationId": "searchKb",
+                "parameters": [
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "required": False,
+                        "schema": {
+                            "type": "string",
+                            "maxLength": 200,
+                            "pattern": OPTIONAL_TEXT_PATTERN,
+                        },
+                    },
+                    {
+                        "name": "topic",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "responses": {
+                    "200": _json(_ref("ArticleList"), "Matching articles, best first"),
+                    **ERRORS,
+                },
+            }
+        },
+        "/api/kb/{key}": {
+            "get": {
+                "summary": "One knowledge-base article",
+                "operationId": "getKbArticle",
+                "parameters": [
+                    {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": _json(_ref("Article"), "The article"),
+                    **ERRORS,
+                    "404": _json(_ref("Error"), "No such article"),
+                },
+            }
+        },
+        "/api/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "operationId": "openapi",
+                "responses": {
+                    "200": {
+                        "description": "OpenAPI 3 document",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    **ERRORS,
+                },
+            }
+        },
     }
 
 
@@ -219,12 +363,17 @@ def _paths() -> dict:
 def document() -> dict:
     return {
         "openapi": "3.0.3",
-        "info": {"title": "12345 hotline tickets API", "version": "1",
-                 "description": "Tickets, knowledge base and exports. Every route needs "
-                                "`Authorization: Bearer <token>`."},
+        "info": {
+            "title": "12345 hotline tickets API",
+            "version": "1",
+            "description": "Tickets, knowledge base and exports. Every route needs "
+            "`Authorization: Bearer <token>`.",
+        },
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
-        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-                       "schemas": _schemas()},
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "schemas": _schemas(),
+        },
         "paths": _paths(),
     }

@@ -64,14 +64,20 @@ def apply_filter(stmt: Select, f: TicketFilter) -> Select:
     """Add the filter's WHERE clauses to a statement selecting from tickets."""
     if f.statuses:
         stmt = stmt.where(Ticket.status.in_(f.statuses))
-    for column, value in ((Ticket.channel, f.channel), (Ticket.demand_type, f.demand_type),
-                          (Ticket.topic, f.topic), (Ticket.district, f.district),
-                          (Ticket.department_id, f.department_id)):
+    for column, value in (
+        (Ticket.channel, f.channel),
+        (Ticket.demand_type, f.demand_type),
+        (Ticket.topic, f.topic),
+        (Ticket.district, f.district),
+        (Ticket.department_id, f.department_id),
+    ):
         if value is not None:
             stmt = stmt.where(column == value)
     if f.department is not None:
-        stmt = stmt.where(Ticket.department_id == select(Department.id).where(
-            Department.code == f.department).scalar_subquery())
+        stmt = stmt.where(
+            Ticket.department_id
+            == select(Department.id).where(Department.code == f.department).scalar_subquery()
+        )
     if f.date_from is not None:
         stmt = stmt.where(Ticket.opened_on >= f.date_from)
     if f.date_to is not None:
@@ -92,12 +98,12 @@ def _text_condition(q: str):
         return Ticket.number == q
     pattern = f"%{_escape_like(q)}%"
     # Every column here has a trigram index on PostgreSQL (TEXT_SEARCH_COLUMNS).
-    return or_(*[getattr(Ticket, name).like(pattern, escape="\\")
-                 for name in TEXT_SEARCH_COLUMNS])
+    return or_(*[getattr(Ticket, name).like(pattern, escape="\\") for name in TEXT_SEARCH_COLUMNS])
 
 
-def list_tickets(s: Session, f: TicketFilter | None = None, *, page: int = 1,
-                 per_page: int = DEFAULT_PER_PAGE) -> Page:
+def list_tickets(
+    s: Session, f: TicketFilter | None = None, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+) -> Page:
     """One page of tickets matching the filter, newest first, with the total count."""
     f = f or TicketFilter()
     per_page = max(1, min(per_page, MAX_PER_PAGE))
@@ -106,8 +112,11 @@ def list_tickets(s: Session, f: TicketFilter | None = None, *, page: int = 1,
     total = count_tickets(s, f, COUNT_LIMIT)
     # opened_on first: the planner then walks the (…, opened_on) indexes backwards and stops
     # after a page, instead of scanning the primary key back to the filtered date range.
-    items = s.scalars(base.order_by(Ticket.opened_on.desc(), Ticket.id.desc()).limit(per_page)
-                      .offset((page - 1) * per_page)).all()
+    items = s.scalars(
+        base.order_by(Ticket.opened_on.desc(), Ticket.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
     return Page(list(items), min(total, COUNT_LIMIT), page, per_page, total <= COUNT_LIMIT)
 
 
@@ -117,8 +126,7 @@ def count_tickets(s: Session, f: TicketFilter, limit: int) -> int:
     return s.scalar(select(func.count()).select_from(capped.subquery())) or 0
 
 
-def iter_tickets(s: Session, f: TicketFilter | None = None,
-                 batch: int = 1000) -> Iterator[Ticket]:
+def iter_tickets(s: Session, f: TicketFilter | None = None, batch: int = 1000) -> Iterator[Ticket]:
     """Every matching ticket, oldest first, in batches (CSV export of any size)."""
     last_id = 0
     while True:
@@ -131,13 +139,15 @@ def iter_tickets(s: Session, f: TicketFilter | None = None,
         s.expunge_all()
 
 
-def overdue(s: Session, *, today: date | None = None, page: int = 1,
-            per_page: int = DEFAULT_PER_PAGE) -> Page:
+def overdue(
+    s: Session, *, today: date | None = None, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+) -> Page:
     return list_tickets(s, TicketFilter(overdue=True, today=today), page=page, per_page=per_page)
 
 
-def inbox(s: Session, department_id: int, *, page: int = 1,
-          per_page: int = DEFAULT_PER_PAGE) -> Page:
+def inbox(
+    s: Session, department_id: int, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+) -> Page:
     """The department's open tickets (dispatched to it, in progress, or reopened)."""
     f = TicketFilter(statuses=list(INBOX_STATUSES), department_id=department_id)
     return list_tickets(s, f, page=page, per_page=per_page)

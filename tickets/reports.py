@@ -57,8 +57,7 @@ def breakdown(s: Session, start: date, end: date) -> dict[str, dict[str, int]]:
     columns = [getattr(Ticket, name) for name in BREAKDOWN]
     stmt = _in_period(select(*columns, func.count(Ticket.id)), start, end).group_by(*columns)
     rows = s.execute(stmt).all()
-    return {name: _ranked((row[i], row[-1]) for row in rows)
-            for i, name in enumerate(BREAKDOWN)}
+    return {name: _ranked((row[i], row[-1]) for row in rows) for i, name in enumerate(BREAKDOWN)}
 
 
 def volume_per_day(s: Session, start: date, end: date) -> list[tuple[date, int]]:
@@ -80,8 +79,11 @@ def satisfaction(counts: dict[str, int]) -> dict:
     rows = {k: v for k, v in counts.items() if k != "unknown"}
     rated = sum(rows.values())
     good = sum(rows.get(k, 0) for k in SATISFIED)
-    return {"counts": rows, "rated": rated,
-            "rate": round(100.0 * good / rated, 2) if rated else None}
+    return {
+        "counts": rows,
+        "rated": rated,
+        "rate": round(100.0 * good / rated, 2) if rated else None,
+    }
 
 
 def on_time(s: Session, start: date, end: date, today: date) -> dict:
@@ -89,10 +91,14 @@ def on_time(s: Session, start: date, end: date, today: date) -> dict:
     last = min(end, today - timedelta(days=1))
     answered = case((Ticket.resolved_on <= Ticket.due_date, 1), else_=0)
     stmt = select(func.count(Ticket.id), func.coalesce(func.sum(answered), 0)).where(
-        Ticket.due_date >= start, Ticket.due_date <= last)
+        Ticket.due_date >= start, Ticket.due_date <= last
+    )
     due, in_time = s.execute(stmt).one()
-    return {"due": due, "on_time": int(in_time),
-            "rate": round(100.0 * int(in_time) / due, 2) if due else None}
+    return {
+        "due": due,
+        "on_time": int(in_time),
+        "rate": round(100.0 * int(in_time) / due, 2) if due else None,
+    }
 
 
 def topic_names(s: Session) -> dict[str, str]:
@@ -108,13 +114,17 @@ def dashboard(s: Session, start: date, end: date, *, today: date | None = None) 
     channels, demand, topics = counts["channel"], counts["demand_type"], counts["topic"]
     names = topic_names(s)
     return {
-        "start": start.isoformat(), "end": end.isoformat(),
+        "start": start.isoformat(),
+        "end": end.isoformat(),
         "total": sum(channels.values()),
         "volume_per_day": [(d.isoformat(), n) for d, n in volume_per_day(s, start, end)],
-        "channels": channels, "channel_shares": shares(channels),
-        "demand_types": demand, "demand_type_shares": shares(demand),
-        "top_topics": [{"topic": t, "name": names.get(t, t), "count": n}
-                       for t, n in list(topics.items())[:10]],
+        "channels": channels,
+        "channel_shares": shares(channels),
+        "demand_types": demand,
+        "demand_type_shares": shares(demand),
+        "top_topics": [
+            {"topic": t, "name": names.get(t, t), "count": n} for t, n in list(topics.items())[:10]
+        ],
         "satisfaction": satisfaction(counts["satisfaction"]),
         "on_time": on_time(s, start, end, today),
     }
@@ -142,8 +152,9 @@ def workday_average(s: Session, start: date, end: date) -> float | None:
     return round(sum(workdays) / len(workdays), 1) if workdays else None
 
 
-def period_report(s: Session, start: date, end: date,
-                  edge_days: int = EDGE_WINDOW_DAYS) -> PeriodReport:
+def period_report(
+    s: Session, start: date, end: date, edge_days: int = EDGE_WINDOW_DAYS
+) -> PeriodReport:
     """Totals and growth against the previous period of the same length, as the seed reports."""
     length = (end - start).days + 1
     prev_end = start - timedelta(days=1)
@@ -156,9 +167,13 @@ def period_report(s: Session, start: date, end: date,
     names = topic_names(s)
     edge = max(1, min(edge_days, length // 2 or 1))
     return PeriodReport(
-        start=start, end=end, total=total, previous_total=previous,
+        start=start,
+        end=end,
+        total=total,
+        previous_total=previous,
         growth_pct=round(100.0 * (total - previous) / previous, 2) if previous else None,
-        channels=channels, demand_type_pct=shares(demand),
+        channels=channels,
+        demand_type_pct=shares(demand),
         top_topics=[(t, names.get(t, t), n) for t, n in list(topics.items())[:TOP_TOPICS]],
         workday_avg_start=workday_average(s, start, start + timedelta(days=edge - 1)),
         workday_avg_end=workday_average(s, end - timedelta(days=edge - 1), end),

@@ -22,8 +22,14 @@ from tickets.models import Ticket
 
 log = logging.getLogger(__name__)
 PURGE_BATCH = 500
-MEDIA_FIELDS = ("transcript", "transcript_confidence", "transcript_words", "recording_sid",
-                "recording_url", "recording_path")
+MEDIA_FIELDS = (
+    "transcript",
+    "transcript_confidence",
+    "transcript_words",
+    "recording_sid",
+    "recording_url",
+    "recording_path",
+)
 
 
 @dataclass
@@ -48,22 +54,43 @@ def _delete_file(path: str | None, recordings_dir: str | None) -> bool:
         return False
 
 
-def purge_expired(s: Session, *, days: int, now: datetime | None = None,
-                  recordings_dir: str | None = None, batch: int = PURGE_BATCH,
-                  actor: str = "retention") -> PurgeResult:
+def purge_expired(
+    s: Session,
+    *,
+    days: int,
+    now: datetime | None = None,
+    recordings_dir: str | None = None,
+    batch: int = PURGE_BATCH,
+    actor: str = "retention",
+) -> PurgeResult:
     """Clear recordings and transcripts of tickets created more than `days` days ago."""
     cutoff = (now or utcnow()) - timedelta(days=days)
-    stmt = (select(Ticket)
-            .where(Ticket.created_at < cutoff, Ticket.media_purged_at.is_(None),
-                   or_(*[getattr(Ticket, f).is_not(None) for f in MEDIA_FIELDS]))
-            .order_by(Ticket.id).limit(batch))
+    stmt = (
+        select(Ticket)
+        .where(
+            Ticket.created_at < cutoff,
+            Ticket.media_purged_at.is_(None),
+            or_(*[getattr(Ticket, f).is_not(None) for f in MEDIA_FIELDS]),
+        )
+        .order_by(Ticket.id)
+        .limit(batch)
+    )
     result = PurgeResult()
     for ticket in s.scalars(stmt):
         removed = [f for f in MEDIA_FIELDS if getattr(ticket, f) is not None]
         deleted = _delete_file(ticket.recording_path, recordings_dir)
-        audit(s, ticket, actor=actor, action="media_purged",
-              detail={"fields": removed, "file_deleted": deleted,
-                      "recording_sid": ticket.recording_sid, "retention_days": days})
+        audit(
+            s,
+            ticket,
+            actor=actor,
+            action="media_purged",
+            detail={
+                "fields": removed,
+                "file_deleted": deleted,
+                "recording_sid": ticket.recording_sid,
+                "retention_days": days,
+            },
+        )
         for name in MEDIA_FIELDS:
             setattr(ticket, name, None)
         ticket.media_purged_at = now or utcnow()
@@ -89,6 +116,7 @@ def scheduled_purge(app) -> PurgeResult:
         if done.tickets < PURGE_BATCH:
             break
     if total.tickets:
-        log.info("retention: purged media of %d tickets (%d files)", total.tickets,
-                 total.files_deleted)
+        log.info(
+            "retention: purged media of %d tickets (%d files)", total.tickets, total.files_deleted
+        )
     return total

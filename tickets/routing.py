@@ -36,16 +36,25 @@ def load_routing(path=ROUTING_PATH) -> Routing:
     data = load_yaml(path)
     if "default" not in data:
         raise ConfigFileError(f"{path}: 'default' department is required")
-    return Routing(default=str(data["default"]), topics=dict(data.get("topics") or {}),
-                   districts={k: dict(v or {}) for k, v in (data.get("districts") or {}).items()})
+    return Routing(
+        default=str(data["default"]),
+        topics=dict(data.get("topics") or {}),
+        districts={k: dict(v or {}) for k, v in (data.get("districts") or {}).items()},
+    )
 
 
 def department_by_code(s: Session, code: str) -> Department | None:
     return s.scalar(select(Department).where(Department.code == code))
 
 
-def route(s: Session, ticket: Ticket, *, actor: str, department_code: str | None = None,
-          note: str | None = None) -> Ticket:
+def route(
+    s: Session,
+    ticket: Ticket,
+    *,
+    actor: str,
+    department_code: str | None = None,
+    note: str | None = None,
+) -> Ticket:
     """Dispatch to the given department, or to the routing table's choice."""
     code = department_code or load_routing().department_for(ticket.topic, ticket.district)
     department = department_by_code(s, code)

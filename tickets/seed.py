@@ -41,9 +41,15 @@ def seed(s: Session, taxonomy_path=TAXONOMY_PATH, kb_path=KB_PATH) -> SeedResult
         _upsert(s, Topic, entry["code"], name=entry["name"], sort_order=order, active=True)
         result.topics += 1
     for entry in load_yaml(kb_path).get("articles") or []:
-        kb.upsert_article(s, key=entry["key"], question=entry["question"],
-                          answer=entry["answer"], keywords=entry.get("keywords") or [],
-                          topic=entry.get("topic"), department=entry.get("department"))
+        kb.upsert_article(
+            s,
+            key=entry["key"],
+            question=entry["question"],
+            answer=entry["answer"],
+            keywords=entry.get("keywords") or [],
+            topic=entry.get("topic"),
+            department=entry.get("department"),
+        )
         result.articles += 1
     s.flush()
     return result

@@ -9,9 +9,25 @@ from datetime import UTC, datetime
 
 from tickets.models import Article, Ticket
 
-CSV_COLUMNS = ("number", "opened_on", "channel", "demand_type", "topic", "district", "location",
-               "status", "department", "due_date", "overdue", "satisfaction", "description",
-               "reply", "created_at", "resolved_at", "closed_at")
+CSV_COLUMNS = (
+    "number",
+    "opened_on",
+    "channel",
+    "demand_type",
+    "topic",
+    "district",
+    "location",
+    "status",
+    "department",
+    "due_date",
+    "overdue",
+    "satisfaction",
+    "description",
+    "reply",
+    "created_at",
+    "resolved_at",
+    "closed_at",
+)
 
 
 def _iso(value):
@@ -46,26 +62,39 @@ def ticket_to_dict(ticket: Ticket, *, today=None, events: bool = False) -> dict:
         "reply": ticket.reply,
         "resolution_count": ticket.resolution_count,
         "satisfaction": ticket.satisfaction,
-        "suggested": {"demand_type": ticket.suggested_demand_type,
-                      "topic": ticket.suggested_topic,
-                      "department": ticket.suggested_department},
+        "suggested": {
+            "demand_type": ticket.suggested_demand_type,
+            "topic": ticket.suggested_topic,
+            "department": ticket.suggested_department,
+        },
         "created_at": _iso(ticket.created_at),
         "resolved_at": _iso(ticket.resolved_at),
         "closed_at": _iso(ticket.closed_at),
     }
     if events:
         data["events"] = [
-            {"at": _iso(e.at), "actor": e.actor, "action": e.action,
-             "from_status": e.from_status, "to_status": e.to_status, "detail": e.detail}
+            {
+                "at": _iso(e.at),
+                "actor": e.actor,
+                "action": e.action,
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "detail": e.detail,
+            }
             for e in ticket.events
         ]
     return data
 
 
 def article_to_dict(article: Article, score: float | None = None) -> dict:
-    data = {"key": article.key, "question": article.question, "answer": article.answer,
-            "keywords": article.keywords.split(), "topic": article.topic,
-            "department": article.department}
+    data = {
+        "key": article.key,
+        "question": article.question,
+        "answer": article.answer,
+        "keywords": article.keywords.split(),
+        "topic": article.topic,
+        "department": article.department,
+    }
     if score is not None:
         data["score"] = score
     return data

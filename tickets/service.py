@@ -32,9 +32,23 @@ DEFAULT_REGION = "CN"
 MAX_REOPEN_RESOLUTIONS = 2
 
 __all__ = [
-    "TicketError", "TicketNotFound", "ValidationError", "create_ticket", "find_by_number",
-    "get_ticket", "spoken_status", "attach_transcript", "record_satisfaction", "dispatch",
-    "start", "resolve", "close", "reopen", "update_fields", "normalize_number", "audit",
+    "TicketError",
+    "TicketNotFound",
+    "ValidationError",
+    "create_ticket",
+    "find_by_number",
+    "get_ticket",
+    "spoken_status",
+    "attach_transcript",
+    "record_satisfaction",
+    "dispatch",
+    "start",
+    "resolve",
+    "close",
+    "reopen",
+    "update_fields",
+    "normalize_number",
+    "audit",
 ]
 
 
@@ -65,12 +79,22 @@ def _check_choice(field: str, value: str | None, choices) -> None:
         raise ValidationError({field: f"must be one of {', '.join(choices)}"})
 
 
-def create_ticket(s: Session, *, channel: str, caller_number: str | None,
-                  description: str | None = None, demand_type: str | None = None,
-                  topic: str | None = None, district: str | None = None,
-                  call_sid: str | None = None, recording_sid: str | None = None,
-                  recording_url: str | None = None, actor: str = "ivr",
-                  idempotency_key: str | None = None, location: str | None = None) -> Ticket:
+def create_ticket(
+    s: Session,
+    *,
+    channel: str,
+    caller_number: str | None,
+    description: str | None = None,
+    demand_type: str | None = None,
+    topic: str | None = None,
+    district: str | None = None,
+    call_sid: str | None = None,
+    recording_sid: str | None = None,
+    recording_url: str | None = None,
+    actor: str = "ivr",
+    idempotency_key: str | None = None,
+    location: str | None = None,
+) -> Ticket:
     """Create a ticket with the next number; the same idempotency_key returns the first one."""
     _check_choice("channel", channel, CHANNELS)
     _check_choice("demand_type", demand_type, DEMAND_TYPES)
@@ -81,11 +105,21 @@ def create_ticket(s: Session, *, channel: str, caller_number: str | None,
     opened_on = local_today()
     ticket = Ticket(
         number=format_number(opened_on, next_sequence(s, opened_on)),
-        opened_on=opened_on, channel=channel, caller_number=normalize_number(caller_number),
-        demand_type=demand_type, topic=topic, district=district, location=location,
-        description=description, call_sid=call_sid, recording_sid=recording_sid,
-        recording_url=recording_url, idempotency_key=idempotency_key, status="new",
-        due_date=due_date_for(demand_type, opened_on), resolution_count=0,
+        opened_on=opened_on,
+        channel=channel,
+        caller_number=normalize_number(caller_number),
+        demand_type=demand_type,
+        topic=topic,
+        district=district,
+        location=location,
+        description=description,
+        call_sid=call_sid,
+        recording_sid=recording_sid,
+        recording_url=recording_url,
+        idempotency_key=idempotency_key,
+        status="new",
+        due_date=due_date_for(demand_type, opened_on),
+        resolution_count=0,
         created_at=utcnow(),
     )
     if idempotency_key:
@@ -102,10 +136,10 @@ def create_ticket(s: Session, *, channel: str, caller_number: str | None,
     else:
         s.add(ticket)
         s.flush()
-    audit(s, ticket, actor=actor, action="created", to_status="new",
-          detail={"channel": channel})
-    log.info("ticket %s created (%s) from %s", ticket.number, channel,
-             mask_number(ticket.caller_number))
+    audit(s, ticket, actor=actor, action="created", to_status="new", detail={"channel": channel})
+    log.info(
+        "ticket %s created (%s) from %s", ticket.number, channel, mask_number(ticket.caller_number)
+    )
     return ticket
 
 
@@ -153,9 +187,16 @@ def spoken_status(ticket: Ticket, language: str = "zh-CN") -> str:
     return text
 
 
-def attach_transcript(s: Session, ticket_id: int, *, text: str, confidence: float | None,
-                      words: list, actor: str = "speech",
-                      recording_sid: str | None = None) -> None:
+def attach_transcript(
+    s: Session,
+    ticket_id: int,
+    *,
+    text: str,
+    confidence: float | None,
+    words: list,
+    actor: str = "speech",
+    recording_sid: str | None = None,
+) -> None:
     """Store a recording's transcript and let the classifier fill what is still empty.
 
     The citizen's spoken comment in a satisfaction callback is transcribed onto the
@@ -168,24 +209,41 @@ def attach_transcript(s: Session, ticket_id: int, *, text: str, confidence: floa
     ticket = _load(s, ticket_id)
     is_comment = ticket.transcript is not None and (
         (recording_sid is not None and recording_sid != ticket.recording_sid)
-        or (recording_sid is None and ticket.resolution_count > 0))
+        or (recording_sid is None and ticket.resolution_count > 0)
+    )
     if is_comment:
         if not ticket.satisfaction_comment:
             ticket.satisfaction_comment = text
-        audit(s, ticket, actor=actor, action="comment_transcribed",
-              detail={"confidence": confidence, "chars": len(text),
-                      "recording_sid": recording_sid})
+        audit(
+            s,
+            ticket,
+            actor=actor,
+            action="comment_transcribed",
+            detail={"confidence": confidence, "chars": len(text), "recording_sid": recording_sid},
+        )
         return
     ticket.transcript = text
     ticket.transcript_confidence = confidence
     ticket.transcript_words = words
-    audit(s, ticket, actor=actor, action="transcribed",
-          detail={"confidence": confidence, "chars": len(text)})
+    audit(
+        s,
+        ticket,
+        actor=actor,
+        action="transcribed",
+        detail={"confidence": confidence, "chars": len(text)},
+    )
     classify.apply_suggestions(s, ticket, text)
 
 
-def record_satisfaction(s: Session, ticket_id: int, *, result: str, comment: str | None,
-                        attempt_id=None, actor: str = "callbacks") -> None:
+def record_satisfaction(
+    s: Session,
+    ticket_id: int,
+    *,
+    result: str,
+    comment: str | None,
+    attempt_id=None,
+    actor: str = "callbacks",
+) -> None:
     """Result of the satisfaction callback; not satisfied reopens (once)."""
     _check_choice("result", result, SATISFACTION_RESULTS)
     ticket = _load(s, ticket_id)
@@ -193,24 +251,32 @@ def record_satisfaction(s: Session, ticket_id: int, *, result: str, comment: str
     ticket.satisfaction_comment = comment
     detail = {"result": result, "attempt_id": attempt_id}
     if result == "dissatisfied" and ticket.resolution_count < MAX_REOPEN_RESOLUTIONS:
-        lifecycle.transition(s, ticket, "reopened", actor=actor, action="survey_reopened",
-                             detail=detail)
+        lifecycle.transition(
+            s, ticket, "reopened", actor=actor, action="survey_reopened", detail=detail
+        )
         ticket.resolved_on = None
         ticket.due_date = due_date_for(ticket.demand_type, local_today())
     else:
-        lifecycle.transition(s, ticket, "callback_done", actor=actor, action="survey",
-                             detail=detail)
+        lifecycle.transition(
+            s, ticket, "callback_done", actor=actor, action="survey", detail=detail
+        )
 
 
-def dispatch(s: Session, ticket: Ticket, department, *, actor: str,
-             note: str | None = None) -> Ticket:
+def dispatch(
+    s: Session, ticket: Ticket, department, *, actor: str, note: str | None = None
+) -> Ticket:
     """Send (or reassign) the ticket to a department's inbox."""
     previous = ticket.department.code if ticket.department else None
     ticket.department = department
     ticket.department_id = department.id
-    lifecycle.transition(s, ticket, "dispatched", actor=actor, action="dispatched",
-                         detail={"department": department.code, "from_department": previous,
-                                 "note": note})
+    lifecycle.transition(
+        s,
+        ticket,
+        "dispatched",
+        actor=actor,
+        action="dispatched",
+        detail={"department": department.code, "from_department": previous, "note": note},
+    )
     return ticket
 
 
@@ -227,8 +293,14 @@ def resolve(s: Session, ticket: Ticket, *, reply: str, actor: str) -> Ticket:
     ticket.resolved_at = utcnow()
     ticket.resolved_on = local_today()
     ticket.resolution_count += 1
-    lifecycle.transition(s, ticket, "resolved", actor=actor, action="resolved",
-                         detail={"resolution": ticket.resolution_count})
+    lifecycle.transition(
+        s,
+        ticket,
+        "resolved",
+        actor=actor,
+        action="resolved",
+        detail={"resolution": ticket.resolution_count},
+    )
     s.flush()
     request_callback = _callback_requester()
     if request_callback is not None:
@@ -252,8 +324,9 @@ def close(s: Session, ticket: Ticket, *, actor: str) -> Ticket:
 
 
 def reopen(s: Session, ticket: Ticket, *, actor: str, reason: str | None = None) -> Ticket:
-    lifecycle.transition(s, ticket, "reopened", actor=actor, action="reopened",
-                         detail={"reason": reason})
+    lifecycle.transition(
+        s, ticket, "reopened", actor=actor, action="reopened", detail={"reason": reason}
+    )
     ticket.closed_at = None
     ticket.resolved_on = None
     ticket.due_date = due_date_for(ticket.demand_type, local_today())

@@ -30,9 +30,11 @@ class Thresholds:
 
     @classmethod
     def from_config(cls, config) -> Thresholds:
-        return cls(window_hours=int(config.get("SURGE_WINDOW_HOURS") or 24),
-                   min_count=int(config.get("SURGE_MIN_COUNT") or 5),
-                   ratio=float(config.get("SURGE_RATIO") or 3))
+        return cls(
+            window_hours=int(config.get("SURGE_WINDOW_HOURS") or 24),
+            min_count=int(config.get("SURGE_MIN_COUNT") or 5),
+            ratio=float(config.get("SURGE_RATIO") or 3),
+        )
 
 
 @dataclass
@@ -53,19 +55,24 @@ class SurgeAlert:
         """A suggested IVR notice (supervisors edit it before publishing)."""
         where = self.district or "我市部分地区"
         what = self.topic_name or "相关"
-        return (f"近期{where}{what}问题反映较多，有关部门已在处理。"
-                f"如您来电反映同一问题，我们已经记录，无需重复反映，感谢您的理解。")
+        return (
+            f"近期{where}{what}问题反映较多，有关部门已在处理。"
+            f"如您来电反映同一问题，我们已经记录，无需重复反映，感谢您的理解。"
+        )
 
 
 def _counts(s: Session, start: datetime, end: datetime) -> dict[tuple, int]:
-    stmt = (select(Ticket.topic, Ticket.district, func.count(Ticket.id))
-            .where(Ticket.created_at >= start, Ticket.created_at < end)
-            .group_by(Ticket.topic, Ticket.district))
+    stmt = (
+        select(Ticket.topic, Ticket.district, func.count(Ticket.id))
+        .where(Ticket.created_at >= start, Ticket.created_at < end)
+        .group_by(Ticket.topic, Ticket.district)
+    )
     return {(topic, district): n for topic, district, n in s.execute(stmt)}
 
 
-def detect(s: Session, thresholds: Thresholds | None = None,
-           now: datetime | None = None) -> list[SurgeAlert]:
+def detect(
+    s: Session, thresholds: Thresholds | None = None, now: datetime | None = None
+) -> list[SurgeAlert]:
     """Current surges, largest ratio first."""
     t = thresholds or Thresholds()
     now = now or utcnow()
@@ -85,14 +92,30 @@ def detect(s: Session, thresholds: Thresholds | None = None,
     alerts = []
     for (topic, district), n, baseline in keys:
         same_topic = Ticket.topic.is_(None) if topic is None else Ticket.topic == topic
-        same_district = (Ticket.district.is_(None) if district is None
-                         else Ticket.district == district)
+        same_district = (
+            Ticket.district.is_(None) if district is None else Ticket.district == district
+        )
         rows = s.execute(
             select(Ticket.id, Ticket.number)
-            .where(Ticket.created_at >= window_start, Ticket.created_at < now,
-                   same_topic, same_district)
-            .order_by(Ticket.id.desc()).limit(MAX_TICKETS_PER_ALERT)).all()
-        alerts.append(SurgeAlert(topic, names.get(topic), district, n, round(baseline, 2),
-                                 [r.id for r in rows], [r.number for r in rows]))
+            .where(
+                Ticket.created_at >= window_start,
+                Ticket.created_at < now,
+                same_topic,
+                same_district,
+            )
+            .order_by(Ticket.id.desc())
+            .limit(MAX_TICKETS_PER_ALERT)
+        ).all()
+        alerts.append(
+            SurgeAlert(
+                topic,
+                names.get(topic),
+                district,
+                n,
+                round(baseline, 2),
+                [r.id for r in rows],
+                [r.number for r in rows],
+            )
+        )
     alerts.sort(key=lambda a: (-a.ratio, -a.count))
     return alerts

@@ -22,8 +22,20 @@ CREATE_FIELDS: dict[str, tuple[int, bool]] = {
 }
 DISPATCH_FIELDS = {"department": (40, False), "note": (1000, False)}
 RESOLVE_FIELDS = {"reply": (5000, True)}
-FILTER_PARAMS = ("status", "channel", "demand_type", "topic", "department", "district",
-                 "date_from", "date_to", "overdue", "q", "page", "per_page")
+FILTER_PARAMS = (
+    "status",
+    "channel",
+    "demand_type",
+    "topic",
+    "department",
+    "district",
+    "date_from",
+    "date_to",
+    "overdue",
+    "q",
+    "page",
+    "per_page",
+)
 # What the API accepts as a caller number: a mainland mobile or a landline with its area code.
 CALLER_NUMBER_PATTERN = r"^(\+86)?1[3-9][0-9]{9}$|^0[1-9][0-9]{8,10}$"
 FILTER_TEXT_MAX = 40
@@ -84,8 +96,7 @@ def parse_create(payload, *, topics: set[str]) -> dict[str, str | None]:
     if values.get("topic") and values["topic"] not in topics:
         errors["topic"] = "unknown topic (see the taxonomy)"
     number = values.get("caller_number")
-    if number and (not re.match(CALLER_NUMBER_PATTERN, number)
-                   or normalize_number(number) is None):
+    if number and (not re.match(CALLER_NUMBER_PATTERN, number) or normalize_number(number) is None):
         errors["caller_number"] = "not a valid phone number (mobile, or landline with area code)"
     if errors:
         raise ValidationError(errors)
@@ -137,9 +148,14 @@ def parse_filter(args) -> tuple[TicketFilter, int, int]:
         if overdue is None:
             errors["overdue"] = "expected true or false"
     f = TicketFilter(
-        statuses=statuses, channel=args.get("channel"), demand_type=args.get("demand_type"),
-        topic=args.get("topic") or None, department=args.get("department") or None,
-        district=args.get("district") or None, overdue=overdue, q=args.get("q") or None,
+        statuses=statuses,
+        channel=args.get("channel"),
+        demand_type=args.get("demand_type"),
+        topic=args.get("topic") or None,
+        department=args.get("department") or None,
+        district=args.get("district") or None,
+        overdue=overdue,
+        q=args.get("q") or None,
         date_from=_date(errors, "date_from", args.get("date_from")),
         date_to=_date(errors, "date_to", args.get("date_to")),
     )

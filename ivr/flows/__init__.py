@@ -10,5 +10,13 @@ from ivr.flows.builder import load_flow, load_text
 from ivr.flows.errors import FlowError, FlowGraphError, FlowIssue, FlowShapeError, FlowSyntaxError
 from ivr.flows.model import Flow
 
-__all__ = ["Flow", "FlowError", "FlowGraphError", "FlowIssue", "FlowShapeError",
-           "FlowSyntaxError", "load_flow", "load_text"]
+__all__ = [
+    "Flow",
+    "FlowError",
+    "FlowGraphError",
+    "FlowIssue",
+    "FlowShapeError",
+    "FlowSyntaxError",
+    "load_flow",
+    "load_text",
+]

@@ -55,33 +55,88 @@ LANGUAGE_DEFAULT = "zh-CN"
 COMMON = ("kind", "say", "audio")
 # kind -> (node class, readers by key, required keys)
 KINDS = {
-    "prompt": (PromptNode, {"next": target, "barge_in": target, "barge_in_timeout": seconds},
-               ("next",)),
-    "menu": (MenuNode, {"options": None, "timeout": seconds, "max_tries": count,
-                        "fallback": target, "repeat_key": boolean, "operator_key": boolean,
-                        "invalid": "prompt", "listen": "prompt"}, ("options",)),
-    "digits": (DigitsNode, {"next": target, "store": name, "length": count, "min_length": count,
-                            "max_length": count, "pattern": regex, "finish_on_key": keypad_key,
-                            "timeout": seconds, "max_tries": count, "fallback": target,
-                            "invalid": "prompt"}, ("next",)),
-    "record": (RecordNode, {"next": target, "max_length": seconds, "silence": seconds,
-                            "beep": boolean, "max_tries": count, "fallback": target,
-                            "confirm": "prompt"}, ("next",)),
-    "transfer": (TransferNode, {"queue": name, "dial": text, "hold": None, "position": "prompt",
-                                "overflow_after": seconds, "overflow": target}, ()),
+    "prompt": (
+        PromptNode,
+        {"next": target, "barge_in": target, "barge_in_timeout": seconds},
+        ("next",),
+    ),
+    "menu": (
+        MenuNode,
+        {
+            "options": None,
+            "timeout": seconds,
+            "max_tries": count,
+            "fallback": target,
+            "repeat_key": boolean,
+            "operator_key": boolean,
+            "invalid": "prompt",
+            "listen": "prompt",
+        },
+        ("options",),
+    ),
+    "digits": (
+        DigitsNode,
+        {
+            "next": target,
+            "store": name,
+            "length": count,
+            "min_length": count,
+            "max_length": count,
+            "pattern": regex,
+            "finish_on_key": keypad_key,
+            "timeout": seconds,
+            "max_tries": count,
+            "fallback": target,
+            "invalid": "prompt",
+        },
+        ("next",),
+    ),
+    "record": (
+        RecordNode,
+        {
+            "next": target,
+            "max_length": seconds,
+            "silence": seconds,
+            "beep": boolean,
+            "max_tries": count,
+            "fallback": target,
+            "confirm": "prompt",
+        },
+        ("next",),
+    ),
+    "transfer": (
+        TransferNode,
+        {
+            "queue": name,
+            "dial": text,
+            "hold": None,
+            "position": "prompt",
+            "overflow_after": seconds,
+            "overflow": target,
+        },
+        (),
+    ),
     "branch": (BranchNode, {"cases": None, "default": target}, ("cases", "default")),
     "notices": (NoticesNode, {"next": target, "district": text, "topic": text}, ("next",)),
     "kb": (KbNode, {"next": target, "article": text, "missing": "prompt"}, ("next", "article")),
-    "ticket_status": (TicketStatusNode, {"next": target, "number_from": name,
-                                         "not_found": "prompt"}, ("next",)),
+    "ticket_status": (
+        TicketStatusNode,
+        {"next": target, "number_from": name, "not_found": "prompt"},
+        ("next",),
+    ),
     "goto": (GotoNode, {"next": target}, ("next",)),
     "hangup": (HangupNode, {}, ()),
 }
 FLOW_KEYS = ("name", "start", "languages", "default_language", "operator", "messages")
 OPTION_KEYS = ("key", "keywords", "next", "language")
 CASE_KEYS = ("when", "next")
-CONDITIONS = {"hours": text, "workday": boolean, "holiday": boolean, "known_caller": boolean,
-              "incident_mode": boolean}
+CONDITIONS = {
+    "hours": text,
+    "workday": boolean,
+    "holiday": boolean,
+    "known_caller": boolean,
+    "incident_mode": boolean,
+}
 
 
 class _Builder:
@@ -106,9 +161,17 @@ class _Builder:
                 nodes[node.id] = node
         if c.issues:
             raise FlowShapeError(c.issues)
-        flow = Flow(name=self.name, version=self.version, file=self.doc.file, start=self.start,
-                    languages=self.languages, default_language=self.default_language,
-                    operator=self.operator, messages=self.messages, nodes=nodes)
+        flow = Flow(
+            name=self.name,
+            version=self.version,
+            file=self.doc.file,
+            start=self.start,
+            languages=self.languages,
+            default_language=self.default_language,
+            operator=self.operator,
+            messages=self.messages,
+            nodes=nodes,
+        )
         graph.check(flow, c)
         if c.issues:
             raise FlowGraphError(c.issues)
@@ -127,8 +190,12 @@ class _Builder:
         self.languages = tuple(langs)
         self.default_language = head.get("default_language", self.languages[0])
         if self.default_language not in self.languages:
-            c.error((*p, "default_language"), f"'{self.default_language}' is not in flow.languages"
-                    f"{did_you_mean(str(self.default_language), self.languages)}", "language")
+            c.error(
+                (*p, "default_language"),
+                f"'{self.default_language}' is not in flow.languages"
+                f"{did_you_mean(str(self.default_language), self.languages)}",
+                "language",
+            )
             self.default_language = self.languages[0]
         self.read_prompt = prompt_reader(self.languages, self.default_language)
         overrides = mapping(c, head.get("messages", {}), (*p, "messages"))
@@ -137,16 +204,21 @@ class _Builder:
         self.messages = {}
         for key, builtin in DEFAULT_MESSAGES.items():
             path = (*p, "messages", key)
-            raw = overrides.get(key, {lang: builtin[lang] for lang in self.languages
-                                      if lang in builtin})
+            raw = overrides.get(
+                key, {lang: builtin[lang] for lang in self.languages if lang in builtin}
+            )
             parsed = self.read_prompt(c, raw, path if key in overrides else (*p, "messages"))
             self.messages[key] = parsed if parsed is not INVALID else Prompt()
 
     def _node(self, node_id: str, raw) -> object | None:
         c, path = self.c, ("nodes", node_id)
         if not NODE_ID_RE.match(node_id):
-            c.error(path, f"node id '{node_id}' must be lowercase letters, digits and _ "
-                    "starting with a letter", "bad_id")
+            c.error(
+                path,
+                f"node id '{node_id}' must be lowercase letters, digits and _ "
+                "starting with a letter",
+                "bad_id",
+            )
         if mapping(c, raw, path) is INVALID:
             return None
         kind = raw.get("kind")
@@ -154,9 +226,12 @@ class _Builder:
             if kind is None:
                 c.error(path, "missing required key 'kind'", "missing_key")
             else:
-                c.error((*path, "kind"), f"unknown node kind '{kind}'"
-                        f"{did_you_mean(str(kind), KINDS)} (allowed: {', '.join(KINDS)})",
-                        "unknown_kind")
+                c.error(
+                    (*path, "kind"),
+                    f"unknown node kind '{kind}'"
+                    f"{did_you_mean(str(kind), KINDS)} (allowed: {', '.join(KINDS)})",
+                    "unknown_kind",
+                )
             return None
         cls, readers, required = KINDS[kind]
         c.keys(raw, path, (*COMMON, *readers), required, f"for a {kind} node ")
@@ -211,8 +286,11 @@ class _Builder:
             kw = words(c, raw["keywords"], (*p, "keywords")) if "keywords" in raw else ()
             lang = raw.get("language")
             if lang is not None and lang not in self.languages:
-                c.error((*p, "language"), f"'{lang}' is not in flow.languages"
-                        f"{did_you_mean(str(lang), self.languages)}", "language")
+                c.error(
+                    (*p, "language"),
+                    f"'{lang}' is not in flow.languages{did_you_mean(str(lang), self.languages)}",
+                    "language",
+                )
             nxt = target(c, raw.get("next", ""), (*p, "next"))
             if INVALID in (key, kw, nxt):
                 return INVALID
@@ -221,25 +299,35 @@ class _Builder:
 
     def _check_menu_keys(self, fields, path):
         c, seen = self.c, {}
-        reserved = {"*": ("repeat_key", "repeats the menu"),
-                    "0": ("operator_key", "reaches the operator")}
+        reserved = {
+            "*": ("repeat_key", "repeats the menu"),
+            "0": ("operator_key", "reaches the operator"),
+        }
         for i, option in enumerate(fields["options"]):
             p = (*path, "options", i, "key")
             if option.key is None:
                 continue
             if option.key in seen:
-                c.error(p, f"duplicate key '{option.key}' (already used by options"
-                        f"[{seen[option.key]}])", "duplicate_menu_key")
+                c.error(
+                    p,
+                    f"duplicate key '{option.key}' (already used by options[{seen[option.key]}])",
+                    "duplicate_menu_key",
+                )
             seen.setdefault(option.key, i)
             flag = reserved.get(option.key)
             if flag and fields.get(flag[0], True):
-                c.error(p, f"key '{option.key}' {flag[1]} in every menu (set {flag[0]}: false "
-                        "to use it)", "reserved_key")
+                c.error(
+                    p,
+                    f"key '{option.key}' {flag[1]} in every menu (set {flag[0]}: false to use it)",
+                    "reserved_key",
+                )
 
     def _hold(self, value, path):
         items = value if isinstance(value, list) else [value]
-        out = [self.read_prompt(self.c, v, (*path, i) if isinstance(value, list) else path)
-               for i, v in enumerate(items)]
+        out = [
+            self.read_prompt(self.c, v, (*path, i) if isinstance(value, list) else path)
+            for i, v in enumerate(items)
+        ]
         return INVALID if INVALID in out else tuple(out)
 
     def _cases(self, value, path):
@@ -256,14 +344,16 @@ class _Builder:
             if when is INVALID:
                 return INVALID
             c.keys(when, (*p, "when"), tuple(CONDITIONS))
-            tests = {k: CONDITIONS[k](c, v, (*p, "when", k)) for k, v in when.items()
-                     if k in CONDITIONS}
+            tests = {
+                k: CONDITIONS[k](c, v, (*p, "when", k)) for k, v in when.items() if k in CONDITIONS
+            }
             if "hours" in tests and tests["hours"] is not INVALID:
                 tests["hours"] = _window(c, tests["hours"], (*p, "when", "hours"))
             if INVALID in tests.values():
                 return INVALID
-            out.append(Case(when=Condition(**tests), next=target(c, raw.get("next", ""),
-                                                                 (*p, "next"))))
+            out.append(
+                Case(when=Condition(**tests), next=target(c, raw.get("next", ""), (*p, "next")))
+            )
         return tuple(out)
 
 
@@ -294,6 +384,7 @@ def load_flow(path: str | Path) -> Flow:
     except OSError as exc:
         from ivr.flows.errors import FlowIssue
 
-        raise FlowError([FlowIssue(Path(path).name, None, "", f"cannot read: {exc.strerror}",
-                                   "unreadable")]) from None
+        raise FlowError(
+            [FlowIssue(Path(path).name, None, "", f"cannot read: {exc.strerror}", "unreadable")]
+        ) from None
     return build(doc, source)

@@ -115,14 +115,32 @@ class Run:
         return self.flow.nodes[self.session["node"]]
 
 
-def new_session(flow: Flow, *, call_sid: str, caller: str | None = None,
-                called: str | None = None, language: str | None = None) -> dict:
+def new_session(
+    flow: Flow,
+    *,
+    call_sid: str,
+    caller: str | None = None,
+    called: str | None = None,
+    language: str | None = None,
+) -> dict:
     """A fresh session for a call (plain JSON data)."""
-    return {"v": SESSION_VERSION, "flow_version": flow.version,
-            "call": {"sid": call_sid, "caller": caller, "called": called},
-            "language": language or flow.default_language, "node": None, "wait": None,
-            "phase": None, "tries": {}, "vars": {}, "path": [], "outcome": None,
-            "needs_return_call": False, "overflowed": False, "ended": False, "turn": 0}
+    return {
+        "v": SESSION_VERSION,
+        "flow_version": flow.version,
+        "call": {"sid": call_sid, "caller": caller, "called": called},
+        "language": language or flow.default_language,
+        "node": None,
+        "wait": None,
+        "phase": None,
+        "tries": {},
+        "vars": {},
+        "path": [],
+        "outcome": None,
+        "needs_return_call": False,
+        "overflowed": False,
+        "ended": False,
+        "turn": 0,
+    }
 
 
 def start(flow: Flow, session: dict, services: Services) -> Turn:
@@ -167,8 +185,12 @@ def _caller_hung_up(session: dict) -> None:
 
 
 def _answered(value) -> bool:
-    return (isinstance(value, ev.QueueResult) and value.result == "bridged"
-            or isinstance(value, ev.DialResult) and value.status in ("completed", "answered"))
+    return (
+        isinstance(value, ev.QueueResult)
+        and value.result == "bridged"
+        or isinstance(value, ev.DialResult)
+        and value.status in ("completed", "answered")
+    )
 
 
 def valid_digits(value: str, *, min_length: int, max_length: int, pattern: str | None) -> bool:

@@ -33,8 +33,11 @@ def check(flow: Flow, c: Checker) -> None:
     nodes = flow.nodes
     refs_ok = True
     if flow.start not in nodes:
-        c.error(("flow", "start"), f"start node '{flow.start}' is not a node"
-                f"{did_you_mean(flow.start, nodes)}", "missing_target")
+        c.error(
+            ("flow", "start"),
+            f"start node '{flow.start}' is not a node{did_you_mean(flow.start, nodes)}",
+            "missing_target",
+        )
         return
     uses_operator = False
     for node in nodes.values():
@@ -43,12 +46,19 @@ def check(flow: Flow, c: Checker) -> None:
             # A missing operator is reported once, below, not at every default fallback.
             if tgt not in nodes and tgt != flow.operator:
                 refs_ok = False
-                c.error(("nodes", node.id, *suffix), f"target '{tgt}' is not a node"
-                        f"{did_you_mean(tgt, nodes)}", "missing_target")
+                c.error(
+                    ("nodes", node.id, *suffix),
+                    f"target '{tgt}' is not a node{did_you_mean(tgt, nodes)}",
+                    "missing_target",
+                )
     if uses_operator and flow.operator not in nodes:
-        c.error(("flow", "operator"), f"operator node '{flow.operator}' is not a node"
-                f"{did_you_mean(flow.operator, nodes)} (menus use it for key 0 and as the "
-                "default fallback)", "missing_operator")
+        c.error(
+            ("flow", "operator"),
+            f"operator node '{flow.operator}' is not a node"
+            f"{did_you_mean(flow.operator, nodes)} (menus use it for key 0 and as the "
+            "default fallback)",
+            "missing_operator",
+        )
         return
     if not refs_ok:
         return
@@ -61,11 +71,15 @@ def check(flow: Flow, c: Checker) -> None:
     can_end = _walk(ends, lambda n: incoming[n])
     for node in nodes.values():
         if node.id not in reachable:
-            c.error(("nodes", node.id), f"unreachable: no path from start node '{flow.start}' "
-                    "leads here", "unreachable")
+            c.error(
+                ("nodes", node.id),
+                f"unreachable: no path from start node '{flow.start}' leads here",
+                "unreachable",
+            )
         elif node.id not in can_end:
-            c.error(("nodes", node.id), "trap: no path from here ends in a hangup or transfer",
-                    "trap")
+            c.error(
+                ("nodes", node.id), "trap: no path from here ends in a hangup or transfer", "trap"
+            )
 
 
 def _walk(starts, step) -> set[str]:

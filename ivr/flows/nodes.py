@@ -79,8 +79,14 @@ class MenuHandler:
             if node.keywords and run.session.get("phase") == "dtmf":
                 run.session["phase"] = "listen"
                 run.message("listen")
-                run.wait(ev.RecordAudio(purpose="listen", max_length=LISTEN_MAX_SECONDS,
-                                        silence=LISTEN_SILENCE_SECONDS, words=node.keywords))
+                run.wait(
+                    ev.RecordAudio(
+                        purpose="listen",
+                        max_length=LISTEN_MAX_SECONDS,
+                        silence=LISTEN_SILENCE_SECONDS,
+                        words=node.keywords,
+                    )
+                )
                 return None
             return _failed_try(run, node, "timeout", reprompt)
         if isinstance(value, ev.RecordingDone):  # a listen recording the adapter did not decode
@@ -99,8 +105,11 @@ class DigitsHandler:
     def enter(run, node):
         run.say(node.prompt)
         fixed = node.max_length if node.min_length == node.max_length else None
-        run.wait(ev.GatherDigits(timeout=node.timeout, num_digits=fixed,
-                                 finish_on_key=node.finish_on_key))
+        run.wait(
+            ev.GatherDigits(
+                timeout=node.timeout, num_digits=fixed, finish_on_key=node.finish_on_key
+            )
+        )
         return None
 
     @classmethod
@@ -110,8 +119,9 @@ class DigitsHandler:
         reprompt = lambda: cls.enter(run, node)  # noqa: E731
         if isinstance(value, ev.Digits) and value.digits:
             digits = value.digits.rstrip(node.finish_on_key) if node.finish_on_key else value.digits
-            if valid_digits(digits, min_length=node.min_length, max_length=node.max_length,
-                            pattern=node.pattern):
+            if valid_digits(
+                digits, min_length=node.min_length, max_length=node.max_length, pattern=node.pattern
+            ):
                 run.session["vars"][node.store] = digits
                 return node.next
             return _failed_try(run, node, "invalid", reprompt)
@@ -124,16 +134,22 @@ class RecordHandler:
     @staticmethod
     def enter(run, node):
         run.say(node.prompt)
-        run.wait(ev.RecordAudio(purpose="message", max_length=node.max_length,
-                                silence=node.silence, beep=node.beep))
+        run.wait(
+            ev.RecordAudio(
+                purpose="message", max_length=node.max_length, silence=node.silence, beep=node.beep
+            )
+        )
         return None
 
     @classmethod
     def resume(cls, run, node, value):
         if isinstance(value, ev.RecordingDone) and value.url and value.duration > 0:
             number = run.services.leave_voice_message(
-                run.session, recording_url=value.url, recording_sid=value.sid,
-                duration=value.duration)
+                run.session,
+                recording_url=value.url,
+                recording_sid=value.sid,
+                duration=value.duration,
+            )
             run.session["vars"]["ticket_number"] = number
             run.set_outcome("voice_message")
             run.session["needs_return_call"] = False
@@ -158,9 +174,14 @@ class TransferHandler:
     def enter(run, node):
         run.say(node.prompt)
         if node.queue:
-            run.wait(ev.Enqueue(queue=node.queue, node=node.id,
-                                overflow_after=node.overflow_after,
-                                has_overflow=node.overflow is not None))
+            run.wait(
+                ev.Enqueue(
+                    queue=node.queue,
+                    node=node.id,
+                    overflow_after=node.overflow_after,
+                    has_overflow=node.overflow is not None,
+                )
+            )
         else:
             timeout = node.overflow_after if node.overflow else DIAL_TIMEOUT_DEFAULT
             run.wait(ev.Dial(target=node.dial, timeout=timeout))
@@ -217,15 +238,17 @@ def _holds(run, when) -> bool:
         "known_caller": lambda want: s.known_caller(run.session["call"]["caller"]) == want,
         "incident_mode": lambda want: s.incident_mode() == want,
     }
-    return all(fn(getattr(when, name)) for name, fn in checks.items()
-               if getattr(when, name) is not None)
+    return all(
+        fn(getattr(when, name)) for name, fn in checks.items() if getattr(when, name) is not None
+    )
 
 
 class NoticesHandler(PassThrough):
     @staticmethod
     def enter(run, node):
-        texts = run.services.active_notices(district=node.district, topic=node.topic,
-                                            language=run.language)
+        texts = run.services.active_notices(
+            district=node.district, topic=node.topic, language=run.language
+        )
         if texts:
             run.say(node.prompt)
             for text in texts:
@@ -280,7 +303,16 @@ class HangupHandler(PassThrough):
         return None
 
 
-HANDLERS = {"prompt": PromptHandler, "menu": MenuHandler, "digits": DigitsHandler,
-            "record": RecordHandler, "transfer": TransferHandler, "branch": BranchHandler,
-            "notices": NoticesHandler, "kb": KbHandler, "ticket_status": TicketStatusHandler,
-            "goto": GotoHandler, "hangup": HangupHandler}
+HANDLERS = {
+    "prompt": PromptHandler,
+    "menu": MenuHandler,
+    "digits": DigitsHandler,
+    "record": RecordHandler,
+    "transfer": TransferHandler,
+    "branch": BranchHandler,
+    "notices": NoticesHandler,
+    "kb": KbHandler,
+    "ticket_status": TicketStatusHandler,
+    "goto": GotoHandler,
+    "hangup": HangupHandler,
+}

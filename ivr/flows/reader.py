@@ -77,8 +77,13 @@ def _syntax_issue(file: str, exc: YAMLError) -> FlowIssue:
         first = exc.context_mark.line + 1 if exc.context_mark else None
         key = re.search(r'duplicate key "([^"]*)"', str(exc.problem))
         name = key.group(1) if key else "?"
-        return FlowIssue(file, line, "", f"duplicate key '{name}' (first defined at line {first})",
-                         "duplicate_key")
+        return FlowIssue(
+            file,
+            line,
+            "",
+            f"duplicate key '{name}' (first defined at line {first})",
+            "duplicate_key",
+        )
     problem = exc.problem if isinstance(exc, MarkedYAMLError) and exc.problem else str(exc)
     return FlowIssue(file, line, "", f"YAML syntax error: {problem}", "yaml_syntax")
 
@@ -88,9 +93,18 @@ def read_text(text: str, file: str = "flows.yaml") -> Document:
     for match in _DIRECTIVE_RE.finditer(text):
         if match.group(1) != "1.2":
             line = text.count("\n", 0, match.start()) + 1
-            raise FlowSyntaxError([FlowIssue(
-                file, line, "", f"%YAML {match.group(1)} directive not allowed: flows are YAML 1.2 "
-                "(yes/no/on/off are plain words, not booleans)", "yaml_version")])
+            raise FlowSyntaxError(
+                [
+                    FlowIssue(
+                        file,
+                        line,
+                        "",
+                        f"%YAML {match.group(1)} directive not allowed: flows are YAML 1.2 "
+                        "(yes/no/on/off are plain words, not booleans)",
+                        "yaml_version",
+                    )
+                ]
+            )
     yaml = YAML(typ="rt")
     try:
         raw = yaml.load(text)
@@ -99,8 +113,13 @@ def read_text(text: str, file: str = "flows.yaml") -> Document:
     lines: dict[Path_, int] = {(): 1}
     data = _plain(raw, (), lines)
     if not isinstance(data, dict):
-        raise FlowSyntaxError([FlowIssue(file, 1, "", "the file must be a mapping with "
-                                         "'flow' and 'nodes'", "not_mapping")])
+        raise FlowSyntaxError(
+            [
+                FlowIssue(
+                    file, 1, "", "the file must be a mapping with 'flow' and 'nodes'", "not_mapping"
+                )
+            ]
+        )
     return Document(file, data, lines)
 
 

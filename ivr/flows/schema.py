@@ -29,19 +29,29 @@ class Checker:
         self.issues: list[FlowIssue] = []
 
     def error(self, path: Path_, message: str, code: str) -> object:
-        self.issues.append(FlowIssue(self.doc.file, self.doc.line(path), format_path(path),
-                                     message, code))
+        self.issues.append(
+            FlowIssue(self.doc.file, self.doc.line(path), format_path(path), message, code)
+        )
         return INVALID
 
-    def keys(self, value: dict, path: Path_, allowed: tuple[str, ...],
-             required: tuple[str, ...] = (), what: str = "") -> None:
+    def keys(
+        self,
+        value: dict,
+        path: Path_,
+        allowed: tuple[str, ...],
+        required: tuple[str, ...] = (),
+        what: str = "",
+    ) -> None:
         """Reject unknown keys (listing the allowed ones) and report missing required ones."""
         for key in value:
             if key not in allowed:
                 hint = difflib.get_close_matches(str(key), allowed, n=1)
                 dym = f"did you mean '{hint[0]}'? " if hint else ""
-                self.error((*path, str(key)), f"unknown key '{key}' {what}({dym}allowed: "
-                           f"{', '.join(allowed)})", "unknown_key")
+                self.error(
+                    (*path, str(key)),
+                    f"unknown key '{key}' {what}({dym}allowed: {', '.join(allowed)})",
+                    "unknown_key",
+                )
         for key in required:
             if key not in value:
                 self.error(path, f"missing required key '{key}'", "missing_key")
@@ -64,8 +74,9 @@ def text(c: Checker, value, path: Path_):
 
 def name(c: Checker, value, path: Path_):
     if not isinstance(value, str) or not NAME_RE.match(value):
-        return c.error(path, f"expected a name of lowercase letters, digits and _, got "
-                       f"{value!r}", "type")
+        return c.error(
+            path, f"expected a name of lowercase letters, digits and _, got {value!r}", "type"
+        )
     return value
 
 
@@ -91,15 +102,21 @@ def boolean(c: Checker, value, path: Path_):
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in YAML11_BOOL_WORDS:
-        return c.error(path, f"expected true or false, got '{value}' (YAML 1.1 yes/no/on/off "
-                       "are not booleans here)", "yaml11_bool")
+        return c.error(
+            path,
+            f"expected true or false, got '{value}' (YAML 1.1 yes/no/on/off are not booleans here)",
+            "yaml11_bool",
+        )
     return c.error(path, f"expected true or false, got {value!r}", "type")
 
 
 def keypad_key(c: Checker, value, path: Path_):
     if not isinstance(value, str):
-        return c.error(path, f"keypad key must be a quoted string, e.g. \"1\" (got {_kind(value)} "
-                       f"{value!r})", "unquoted_key")
+        return c.error(
+            path,
+            f'keypad key must be a quoted string, e.g. "1" (got {_kind(value)} {value!r})',
+            "unquoted_key",
+        )
     if value not in KEYPAD_KEYS:
         return c.error(path, f"keypad key must be one of 0-9, * or # (got {value!r})", "bad_key")
     return value
@@ -129,21 +146,28 @@ def prompt_reader(languages: tuple[str, ...], default_language: str) -> Reader:
         if isinstance(value, str):
             value = {default_language: value}
         if not isinstance(value, dict):
-            return c.error(path, f"expected text or a mapping of language -> text, got "
-                           f"{_kind(value)}", "type")
+            return c.error(
+                path, f"expected text or a mapping of language -> text, got {_kind(value)}", "type"
+            )
         say = {}
         for lang, item in value.items():
             if lang not in languages:
-                c.error((*path, str(lang)), f"language '{lang}' is not declared in flow.languages "
-                        f"({', '.join(languages)})", "undeclared_language")
+                c.error(
+                    (*path, str(lang)),
+                    f"language '{lang}' is not declared in flow.languages ({', '.join(languages)})",
+                    "undeclared_language",
+                )
                 continue
             parsed = text(c, item, (*path, lang))
             if parsed is not INVALID:
                 say[lang] = parsed
         missing = [lang for lang in languages if lang not in value]
         for lang in missing:
-            c.error(path, f"no prompt for language '{lang}' (flow declares "
-                    f"{', '.join(languages)})", "missing_language")
+            c.error(
+                path,
+                f"no prompt for language '{lang}' (flow declares {', '.join(languages)})",
+                "missing_language",
+            )
         return Prompt(say=say) if not missing else INVALID
 
     return read
@@ -157,5 +181,11 @@ def did_you_mean(word: str, choices) -> str:
 def _kind(value) -> str:
     if value is None:
         return "nothing"
-    return {bool: "boolean", int: "integer", float: "number", str: "text", list: "list",
-            dict: "mapping"}.get(type(value), type(value).__name__)
+    return {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "text",
+        list: "list",
+        dict: "mapping",
+    }.get(type(value), type(value).__name__)

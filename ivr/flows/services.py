@@ -17,13 +17,15 @@ class Services(Protocol):
     def incident_mode(self) -> bool:
         """True while supervisors have at least one incident notice switched on."""
 
-    def active_notices(self, *, district: str | None, topic: str | None,
-                       language: str) -> list[str]: ...
+    def active_notices(
+        self, *, district: str | None, topic: str | None, language: str
+    ) -> list[str]: ...
 
     def kb_answer(self, article: str, language: str) -> str | None: ...
 
     def ticket_status(self, number: str, language: str) -> str | None: ...
 
-    def leave_voice_message(self, session: dict, *, recording_url: str,
-                            recording_sid: str | None, duration: int) -> str:
+    def leave_voice_message(
+        self, session: dict, *, recording_url: str, recording_sid: str | None, duration: int
+    ) -> str:
         """Create the voice-message ticket (idempotent per call and turn); returns its number."""

@@ -34,8 +34,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("kind", "ticket_id", "resolution_no",
-                            name="uq_callback_request_ticket"),
+        sa.UniqueConstraint(
+            "kind", "ticket_id", "resolution_no", name="uq_callback_request_ticket"
+        ),
         sa.UniqueConstraint("source_call_sid", name="uq_callback_request_call"),
     )
     op.create_index("ix_callback_requests_state", "callback_requests", ["state"])

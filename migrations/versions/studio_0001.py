@@ -4,6 +4,7 @@ Revision ID: studio_0001
 Revises:
 Create Date: 2026-11-26
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -23,8 +24,9 @@ def upgrade() -> None:
         sa.Column("author", sa.String(64), nullable=False),
         sa.Column("message", sa.String(500), nullable=False),
         sa.Column("diff", sa.Text(), nullable=False),
-        sa.Column("restored_from", sa.Integer(), sa.ForeignKey("studio_revisions.id"),
-                  nullable=True),
+        sa.Column(
+            "restored_from", sa.Integer(), sa.ForeignKey("studio_revisions.id"), nullable=True
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_studio_revisions_version", "studio_revisions", ["version"])
@@ -33,8 +35,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("username", sa.String(64), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("base_revision_id", sa.Integer(), sa.ForeignKey("studio_revisions.id"),
-                  nullable=True),
+        sa.Column(
+            "base_revision_id", sa.Integer(), sa.ForeignKey("studio_revisions.id"), nullable=True
+        ),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("username"),
     )

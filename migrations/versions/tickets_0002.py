@@ -3,6 +3,7 @@
 Revision ID: tickets_0002
 Revises: tickets_0001
 """
+
 import sqlalchemy as sa
 from alembic import op
 

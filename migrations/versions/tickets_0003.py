@@ -3,6 +3,7 @@
 Revision ID: tickets_0003
 Revises: tickets_0002
 """
+
 from alembic import op
 
 revision = "tickets_0003"
@@ -12,8 +13,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_tickets_topic_district_status", "tickets",
-                    ["topic", "district", "status"])
+    op.create_index("ix_tickets_topic_district_status", "tickets", ["topic", "district", "status"])
     op.create_index("ix_tickets_district_opened", "tickets", ["district", "opened_on"])
 
 

@@ -17,9 +17,17 @@ from studio import sandbox
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp/shots"))
 OLD_GREETING = "您好，欢迎致电12345政务服务便民热线。"
 NEW_GREETING = "您好，这里是12345市民热线，很高兴为您服务。"
@@ -55,8 +63,11 @@ def page():
 
 def edit(page, old: str, new: str) -> None:
     """Replace text in the editor as typing would: the textarea changes, `input` fires."""
-    page.evaluate("""([o, n]) => { const a = document.getElementById('flow-text');
-        a.value = a.value.replace(o, n); a.dispatchEvent(new Event('input')); }""", [old, new])
+    page.evaluate(
+        """([o, n]) => { const a = document.getElementById('flow-text');
+        a.value = a.value.replace(o, n); a.dispatchEvent(new Event('input')); }""",
+        [old, new],
+    )
 
 
 def test_edit_validate_publish_call_restore(server, page):
@@ -97,7 +108,8 @@ def test_edit_validate_publish_call_restore(server, page):
     page.click("#prompt-editor button[type=submit]")
     page.wait_for_function(
         "document.querySelector('#diagram svg .node[data-node=greeting] .node-say')"
-        ".textContent.startsWith('您好，这里是12345')")
+        ".textContent.startsWith('您好，这里是12345')"
+    )
     page.fill("#publish-message", "更亲切的问候语")
     page.click("#publish")
     page.wait_for_selector(".flash-success")
@@ -110,13 +122,15 @@ def test_edit_validate_publish_call_restore(server, page):
     page.click("#phone-call")
     page.wait_for_selector("#phone-log li.ev-say, #phone-log li.ev-play")
     assert NEW_GREETING in page.locator("#phone-log li").first.inner_text()
-    audio_url = page.locator("#phone-log li button.replay").first.get_attribute(
-        "data-audio")
-    status = page.evaluate("url => fetch(url).then(r => r.status + ' ' + "
-                           "r.headers.get('content-type'))", audio_url)
+    audio_url = page.locator("#phone-log li button.replay").first.get_attribute("data-audio")
+    status = page.evaluate(
+        "url => fetch(url).then(r => r.status + ' ' + r.headers.get('content-type'))", audio_url
+    )
     assert status.startswith("200 audio/")
     page.click("#keypad button[data-key='5']")
-    page.wait_for_function("document.querySelector('#phone-log').innerText.includes('查询工单办理进度')")
+    page.wait_for_function(
+        "document.querySelector('#phone-log').innerText.includes('查询工单办理进度')"
+    )
     assert page.locator("#diagram .node.visited[data-node=greeting]").count() == 1
     assert page.locator("#diagram .node.current[data-node=self_service]").count() == 1
     page.locator("#webphone").scroll_into_view_if_needed()
@@ -152,8 +166,11 @@ def test_try_a_draft_with_an_uploaded_voice_message(server, page, tmp_path):
     page.click("button[type=submit]")
     page.wait_for_selector(".check-status.ok")
     # Draft: in opening hours, too, callers leave a message (agents on a training day).
-    edit(page, 'when: {hours: "08:00-20:00"}\n        next: agent_queue',
-         'when: {hours: "08:00-20:00"}\n        next: after_hours')
+    edit(
+        page,
+        'when: {hours: "08:00-20:00"}\n        next: agent_queue',
+        'when: {hours: "08:00-20:00"}\n        next: after_hours',
+    )
     page.wait_for_selector(".check-status.ok")
     page.check("input[name=phone-mode][value=draft]")
     page.click("#phone-call")

@@ -18,8 +18,9 @@ TICKETS_SHOWN_PER_ALERT = 12
 
 
 def _labelled(counts: dict[str, int], names: dict[str, str]) -> list[tuple[str, int]]:
-    return [(names.get(code, "未分类" if code == "unknown" else code), n)
-            for code, n in counts.items()]
+    return [
+        (names.get(code, "未分类" if code == "unknown" else code), n) for code, n in counts.items()
+    ]
 
 
 def _notices_api():
@@ -35,8 +36,7 @@ def _notices_api():
 @role_required(*access.SUPERVISE)
 def dashboard():
     today = local_today()
-    chosen = period.from_args(request.args, today,
-                              period.Period(today - timedelta(days=29), today))
+    chosen = period.from_args(request.args, today, period.Period(today - timedelta(days=29), today))
     notices = _notices_api()
     with get_db().session() as s:
         figures = reports.dashboard(s, chosen.start, chosen.end, today=today)
@@ -45,23 +45,43 @@ def dashboard():
         active = notices.active_notices(s) if notices else []
     sat = figures["satisfaction"]
     graphs = {
-        "volume": charts.columns([(d[5:], n) for d, n in figures["volume_per_day"]],
-                                 title="每日受理量 Volume per day"),
-        "channels": charts.share_bar(_labelled(figures["channels"], CHANNELS),
-                                     title="渠道 Channels"),
-        "demand": charts.share_bar(_labelled(figures["demand_types"], DEMAND_TYPES),
-                                   title="诉求类型 Demand types"),
-        "topics": charts.hbars([("未分类" if t["topic"] == "unknown" else t["name"], t["count"])
-                                for t in figures["top_topics"]],
-                               title="热点问题 Top topics", percent_of=figures["total"] or None),
-        "satisfaction": charts.hbars(_labelled(sat["counts"], SATISFACTION_RESULTS),
-                                     title="满意度 Satisfaction", percent_of=sat["rated"] or None),
+        "volume": charts.columns(
+            [(d[5:], n) for d, n in figures["volume_per_day"]], title="每日受理量 Volume per day"
+        ),
+        "channels": charts.share_bar(
+            _labelled(figures["channels"], CHANNELS), title="渠道 Channels"
+        ),
+        "demand": charts.share_bar(
+            _labelled(figures["demand_types"], DEMAND_TYPES), title="诉求类型 Demand types"
+        ),
+        "topics": charts.hbars(
+            [
+                ("未分类" if t["topic"] == "unknown" else t["name"], t["count"])
+                for t in figures["top_topics"]
+            ],
+            title="热点问题 Top topics",
+            percent_of=figures["total"] or None,
+        ),
+        "satisfaction": charts.hbars(
+            _labelled(sat["counts"], SATISFACTION_RESULTS),
+            title="满意度 Satisfaction",
+            percent_of=sat["rated"] or None,
+        ),
     }
-    return render_template("tickets/dashboard.html", p=chosen, figures=figures, graphs=graphs,
-                           overdue=overdue, alerts=alerts, notices=active,
-                           notices_enabled=notices is not None, notice_hours=NOTICE_HOURS,
-                           presets=period.presets(today), shown=TICKETS_SHOWN_PER_ALERT,
-                           window_start=(today - timedelta(days=1)).isoformat())
+    return render_template(
+        "tickets/dashboard.html",
+        p=chosen,
+        figures=figures,
+        graphs=graphs,
+        overdue=overdue,
+        alerts=alerts,
+        notices=active,
+        notices_enabled=notices is not None,
+        notice_hours=NOTICE_HOURS,
+        presets=period.presets(today),
+        shown=TICKETS_SHOWN_PER_ALERT,
+        window_start=(today - timedelta(days=1)).isoformat(),
+    )
 
 
 @bp.post("/dashboard/notices")
@@ -79,10 +99,14 @@ def publish_notice():
     hours = hours if hours in NOTICE_HOURS else 24
     try:
         with get_db().session() as s:
-            notices.add_notice(s, text=form.get("text", ""),
-                               expires_at=utcnow() + timedelta(hours=hours),
-                               district=form.get("district") or None,
-                               topic=form.get("topic") or None, created_by=current_actor())
+            notices.add_notice(
+                s,
+                text=form.get("text", ""),
+                expires_at=utcnow() + timedelta(hours=hours),
+                district=form.get("district") or None,
+                topic=form.get("topic") or None,
+                created_by=current_actor(),
+            )
     except notices.NoticeError as exc:
         flash(f"公告未发布 Notice not published: {exc}", "error")
     else:

@@ -33,7 +33,7 @@ def _choice(value: str | None, choices) -> str | None:
 
 @dataclass
 class TicketFilter:
-    status: str | None = None        # a status, or "open"
+    status: str | None = None  # a status, or "open"
     channel: str | None = None
     demand_type: str | None = None
     topic: str | None = None
@@ -60,7 +60,8 @@ class TicketFilter:
             topic=(args.get("topic") or "").strip()[:40] or None,
             department_id=int(dept) if dept.isdigit() else None,
             district=(args.get("district") or "").strip()[:40] or None,
-            date_from=_date(args.get("from")), date_to=_date(args.get("to")),
+            date_from=_date(args.get("from")),
+            date_to=_date(args.get("to")),
             overdue=args.get("overdue") in ("1", "on", "true"),
             q=(args.get("q") or "").strip()[:MAX_QUERY_LENGTH] or None,
             page=page,
@@ -84,10 +85,18 @@ class TicketFilter:
         else:
             statuses = [self.status] if self.status else []
         return queries.TicketFilter(
-            statuses=statuses, channel=self.channel, demand_type=self.demand_type,
-            topic=self.topic, department_id=self.department_id, district=self.district,
-            date_from=self.date_from, date_to=self.date_to, overdue=True if self.overdue else None,
-            q=self.q, today=today)
+            statuses=statuses,
+            channel=self.channel,
+            demand_type=self.demand_type,
+            topic=self.topic,
+            department_id=self.department_id,
+            district=self.district,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            overdue=True if self.overdue else None,
+            q=self.q,
+            today=today,
+        )
 
 
 def list_page(s: Session, flt: TicketFilter, today: date | None = None) -> queries.Page:

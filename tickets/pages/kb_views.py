@@ -21,5 +21,6 @@ def kb_search():
     if q:
         with get_db().session() as s:
             results = kb.search(s, q, topic=topic)
-    return render_template("tickets/kb.html", q=q, topic=topic, results=results,
-                           topics=labels.topics())
+    return render_template(
+        "tickets/kb.html", q=q, topic=topic, results=results, topics=labels.topics()
+    )

@@ -37,8 +37,7 @@ def _local(ticket: Ticket, base: Path) -> Path | None:
     path = Path(ticket.recording_path)
     path = path if path.is_absolute() else base / path
     if not _inside(base, path):
-        current_app.logger.error("ticket %s: recording path outside RECORDINGS_DIR",
-                                 ticket.number)
+        current_app.logger.error("ticket %s: recording path outside RECORDINGS_DIR", ticket.number)
         abort(404)
     return path if path.is_file() else None
 
@@ -59,9 +58,12 @@ def recording_file(ticket: Ticket) -> Path:
     cached = recordings.local_path(base, ticket.recording_url, ticket.recording_sid)
     if not cached.is_file():
         try:
-            recordings.fetch_for_app(current_app.config, ticket.recording_url,
-                                     ticket.recording_sid,
-                                     sleep=lambda d: time.sleep(min(d, MAX_RETRY_DELAY_SECONDS)))
+            recordings.fetch_for_app(
+                current_app.config,
+                ticket.recording_url,
+                ticket.recording_sid,
+                sleep=lambda d: time.sleep(min(d, MAX_RETRY_DELAY_SECONDS)),
+            )
         except SpeechError as exc:
             raise RecordingUnavailable(str(exc)) from exc
     return cached

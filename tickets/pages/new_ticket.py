@@ -24,10 +24,16 @@ FORM_FIELDS = tuple(name for name in CREATE_FIELDS if name != "idempotency_key")
 
 
 def _render(values: dict, errors: dict, status: int = 200):
-    return render_template("tickets/new.html", values=values, errors=errors,
-                           channels=CHANNELS, demand_types=DEMAND_TYPES,
-                           topics=labels.topics(), districts=labels.districts(),
-                           key=values.get("idempotency_key") or "web-" + secrets.token_hex(12)), status
+    return render_template(
+        "tickets/new.html",
+        values=values,
+        errors=errors,
+        channels=CHANNELS,
+        demand_types=DEMAND_TYPES,
+        topics=labels.topics(),
+        districts=labels.districts(),
+        key=values.get("idempotency_key") or "web-" + secrets.token_hex(12),
+    ), status
 
 
 @bp.get("/tickets/new")
@@ -46,8 +52,9 @@ def create_ticket():
         payload["idempotency_key"] = key
     try:
         with get_db().session() as s:
-            values = parse_create(payload, topics=set(
-                s.scalars(select(Topic.code).where(Topic.active.is_(True)))))
+            values = parse_create(
+                payload, topics=set(s.scalars(select(Topic.code).where(Topic.active.is_(True))))
+            )
             ticket = service.create_ticket(s, actor=current_actor(), **values)
             if not ticket.suggested_topic:  # a resubmitted form finds the first ticket
                 classify.apply_suggestions(s, ticket)

@@ -28,20 +28,35 @@ def report():
     chosen, rep = _report()
     channels = [(CHANNELS.get(c, c), n) for c, n in rep.channels.items()]
     # (label, percentage, the seed's "…类" suffix): "咨询求助类占 91.85%", "未分类占 1.09%".
-    demand = [(DEMAND_TYPES.get(d, "未分类" if d == "unknown" else d), pct, d in DEMAND_TYPES)
-              for d, pct in rep.demand_type_pct.items()]
+    demand = [
+        (DEMAND_TYPES.get(d, "未分类" if d == "unknown" else d), pct, d in DEMAND_TYPES)
+        for d, pct in rep.demand_type_pct.items()
+    ]
     graphs = {
         "channels": charts.hbars(channels, title="渠道 Channels", percent_of=rep.total or None),
-        "topics": charts.hbars([(name, n) for _, name, n in rep.top_topics],
-                               title="前六位问题 Top six topics", percent_of=rep.total or None),
-        "demand": charts.share_bar([(name, pct) for name, pct, _ in demand],
-                                   title="诉求类型 Demand types", show_values=False),
+        "topics": charts.hbars(
+            [(name, n) for _, name, n in rep.top_topics],
+            title="前六位问题 Top six topics",
+            percent_of=rep.total or None,
+        ),
+        "demand": charts.share_bar(
+            [(name, pct) for name, pct, _ in demand],
+            title="诉求类型 Demand types",
+            show_values=False,
+        ),
     }
     # The same edge windows reports.period_report averages over.
     edge_days = max(1, min(reports.EDGE_WINDOW_DAYS, chosen.days // 2 or 1))
-    return render_template("tickets/report.html", p=chosen, rep=rep, channels=channels,
-                           demand=demand, graphs=graphs, edge_days=edge_days,
-                           presets=period.presets(local_today()))
+    return render_template(
+        "tickets/report.html",
+        p=chosen,
+        rep=rep,
+        channels=channels,
+        demand=demand,
+        graphs=graphs,
+        edge_days=edge_days,
+        presets=period.presets(local_today()),
+    )
 
 
 @bp.get("/report/report.csv")
@@ -49,5 +64,8 @@ def report():
 def report_csv():
     chosen, rep = _report()
     name = f"report-{chosen.start.isoformat()}-{chosen.end.isoformat()}.csv"
-    return Response(reports.report_csv(rep), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
+    return Response(
+        reports.report_csv(rep),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )

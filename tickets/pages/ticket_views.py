@@ -27,16 +27,22 @@ from tickets.serialize import csv_rows
 
 
 def _choices() -> dict:
-    return {"statuses": STATUSES, "channels": CHANNELS, "demand_types": DEMAND_TYPES,
-            "topics": labels.topics(), "departments": labels.departments(),
-            "districts": labels.districts()}
+    return {
+        "statuses": STATUSES,
+        "channels": CHANNELS,
+        "demand_types": DEMAND_TYPES,
+        "topics": labels.topics(),
+        "departments": labels.departments(),
+        "districts": labels.districts(),
+    }
 
 
 def _list(template: str, flt: TicketFilter, **extra):
     with get_db().session() as s:
         page = list_page(s, flt, service.local_today())
-    return render_template(template, page=page, flt=flt, today=service.local_today(),
-                           **_choices(), **extra)
+    return render_template(
+        template, page=page, flt=flt, today=service.local_today(), **_choices(), **extra
+    )
 
 
 @bp.get("/tickets/")
@@ -65,8 +71,11 @@ def export_csv():
         with get_db().session() as s:
             yield from csv_rows(queries.iter_tickets(s, query))
 
-    return Response(stream_with_context(generate()), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=tickets.csv"})
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=tickets.csv"},
+    )
 
 
 @bp.get("/tickets/<number>")
@@ -76,10 +85,17 @@ def ticket_page(number: str):
         ticket = access.load_ticket(s, number)
         events = list(ticket.events)
         transcription = None if ticket.transcript else _transcription_state(s, ticket.id)
-    return render_template("tickets/ticket.html", t=ticket, events=events,
-                           today=service.local_today(), can=access.can, roles=access,
-                           has_recording=has_recording(ticket), transcription=transcription,
-                           **_choices())
+    return render_template(
+        "tickets/ticket.html",
+        t=ticket,
+        events=events,
+        today=service.local_today(),
+        can=access.can,
+        roles=access,
+        has_recording=has_recording(ticket),
+        transcription=transcription,
+        **_choices(),
+    )
 
 
 def _transcription_state(s, ticket_id: int) -> str:
@@ -124,9 +140,11 @@ def _act(number: str, action, success: str):
 def dispatch(number: str):
     code = request.form.get("department") or None
     note = (request.form.get("note") or "").strip() or None
-    return _act(number, lambda s, t: routing.route(s, t, actor=current_actor(),
-                                                   department_code=code, note=note),
-                "已转办 Dispatched")
+    return _act(
+        number,
+        lambda s, t: routing.route(s, t, actor=current_actor(), department_code=code, note=note),
+        "已转办 Dispatched",
+    )
 
 
 @bp.post("/tickets/<number>/return")
@@ -138,39 +156,51 @@ def return_ticket(number: str):
         flash("请填写退回原因 A reason is required", "error")
         return redirect(url_for("tickets_pages.ticket_page", number=number))
     office = routing.load_routing().default
-    return _act(number, lambda s, t: routing.route(s, t, actor=current_actor(),
-                                                   department_code=office,
-                                                   note=f"退回 returned: {reason}"),
-                "已退回热线办 Returned to the hotline office")
+    return _act(
+        number,
+        lambda s, t: routing.route(
+            s, t, actor=current_actor(), department_code=office, note=f"退回 returned: {reason}"
+        ),
+        "已退回热线办 Returned to the hotline office",
+    )
 
 
 @bp.post("/tickets/<number>/start")
 @role_required(*access.START)
 def start(number: str):
-    return _act(number, lambda s, t: service.start(s, t, actor=current_actor()),
-                "已开始办理 Started")
+    return _act(
+        number, lambda s, t: service.start(s, t, actor=current_actor()), "已开始办理 Started"
+    )
 
 
 @bp.post("/tickets/<number>/resolve")
 @role_required(*access.RESOLVE)
 def resolve(number: str):
     reply = request.form.get("reply", "")
-    return _act(number, lambda s, t: service.resolve(s, t, reply=reply, actor=current_actor()),
-                "已办结，将安排满意度回访 Resolved; the satisfaction callback is scheduled")
+    return _act(
+        number,
+        lambda s, t: service.resolve(s, t, reply=reply, actor=current_actor()),
+        "已办结，将安排满意度回访 Resolved; the satisfaction callback is scheduled",
+    )
 
 
 @bp.post("/tickets/<number>/classify")
 @role_required(*access.CLASSIFY)
 def classify(number: str):
     form = request.form
-    changes = {name: (form.get(name) or "").strip() or None
-               for name in ("demand_type", "topic", "district", "location") if name in form}
+    changes = {
+        name: (form.get(name) or "").strip() or None
+        for name in ("demand_type", "topic", "district", "location")
+        if name in form
+    }
     if changes.get("topic") and changes["topic"] not in labels.topics():
         flash("未知的诉求分类 Unknown topic", "error")
         return redirect(url_for("tickets_pages.ticket_page", number=number))
-    return _act(number,
-                lambda s, t: service.update_fields(s, t, actor=current_actor(), **changes),
-                "分类已更新 Classification updated")
+    return _act(
+        number,
+        lambda s, t: service.update_fields(s, t, actor=current_actor(), **changes),
+        "分类已更新 Classification updated",
+    )
 
 
 @bp.post("/tickets/<number>/close")
@@ -183,5 +213,8 @@ def close(number: str):
 @role_required(*access.CLOSE_REOPEN)
 def reopen(number: str):
     reason = (request.form.get("reason") or "").strip() or None
-    return _act(number, lambda s, t: service.reopen(s, t, actor=current_actor(), reason=reason),
-                "已重新办理 Reopened")
+    return _act(
+        number,
+        lambda s, t: service.reopen(s, t, actor=current_actor(), reason=reason),
+        "已重新办理 Reopened",
+    )

@@ -12,6 +12,7 @@ import io
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from core import safeyaml
 from studio.revisions import StudioError
 
 LINE_WIDTH = 4096  # never fold a long Chinese prompt onto two lines
@@ -25,21 +26,29 @@ def _yaml() -> YAML:
     return yaml
 
 
+def _load(yaml: YAML, text: str):
+    """The flow text as ruamel's commented data, after core.safeyaml's checks."""
+    try:
+        safeyaml.check(text, "flows.yaml")
+        return yaml.load(text)
+    except safeyaml.YAMLRefused as exc:
+        raise StudioError(str(exc)) from None
+    except YAMLError as exc:
+        raise StudioError(f"the flow is not readable YAML: {exc}") from None
+
+
 def round_trip(text: str) -> str:
     """Load and dump without changes (what every studio edit starts from)."""
     yaml = _yaml()
     out = io.StringIO()
-    yaml.dump(yaml.load(text), out)
+    yaml.dump(_load(yaml, text), out)
     return out.getvalue()
 
 
 def set_prompt(text: str, node_id: str, say: str, language: str | None = None) -> str:
     """The flow text with node `node_id`'s `say` replaced (one language of a mapping)."""
     yaml = _yaml()
-    try:
-        doc = yaml.load(text)
-    except YAMLError as exc:
-        raise StudioError(f"the flow is not readable YAML: {exc}") from None
+    doc = _load(yaml, text)
     try:
         node = doc["nodes"][node_id]
     except (KeyError, TypeError):

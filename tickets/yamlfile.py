@@ -1,7 +1,8 @@
 """Reading the package's editable YAML files (rules, routing, taxonomy, KB seed).
 
-YAML 1.2 (ruamel's safe loader): `no`/`on` stay strings. Files are re-read when
-they change on disk, so a supervisor's edit applies without a restart.
+YAML 1.2 (ruamel's safe loader): `no`/`on` stay strings; anchors, aliases and tags
+are refused (core.safeyaml). Files are re-read when they change on disk, so a
+supervisor's edit applies without a restart.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+
+from core import safeyaml
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -23,8 +25,12 @@ class ConfigFileError(ValueError):
 @lru_cache(maxsize=32)
 def _load(path: str, _mtime: float):
     try:
-        with open(path, encoding="utf-8") as f:
-            return YAML(typ="safe").load(f)
+        return safeyaml.load_file(path)
+    except safeyaml.YAMLRefused as exc:
+        where = path if exc.line is None else f"{path}:{exc.line}"
+        raise ConfigFileError(f"{where}: {exc.message}") from None
+    except OSError as exc:
+        raise ConfigFileError(f"{path}: {exc.strerror}") from exc
     except YAMLError as exc:
         raise ConfigFileError(f"{path}: {exc}") from exc
 

@@ -2,7 +2,8 @@
 
 ruamel.yaml's round-trip loader keeps line numbers. It speaks YAML 1.2, where
 `yes/no/on/off` stay strings; a `%YAML 1.1` directive (which would turn them
-back into booleans) is refused. Nothing YAML-specific leaves this module.
+back into booleans) is refused, and so are anchors, aliases, tags and oversized
+files (core.safeyaml). Nothing YAML-specific leaves this module.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from core import safeyaml
 from ivr.flows.errors import FlowIssue, FlowSyntaxError
 
 Path_ = tuple[str | int, ...]
@@ -105,9 +106,10 @@ def read_text(text: str, file: str = "flows.yaml") -> Document:
                     )
                 ]
             )
-    yaml = YAML(typ="rt")
     try:
-        raw = yaml.load(text)
+        raw = safeyaml.load(text, file, round_trip=True)
+    except safeyaml.YAMLRefused as exc:
+        raise FlowSyntaxError([FlowIssue(file, exc.line, "", exc.message, exc.code)]) from None
     except YAMLError as exc:
         raise FlowSyntaxError([_syntax_issue(file, exc)]) from None
     lines: dict[Path_, int] = {(): 1}
@@ -126,5 +128,8 @@ def read_text(text: str, file: str = "flows.yaml") -> Document:
 def read_file(path: str | Path) -> tuple[Document, str]:
     """Read and parse a flow file; returns the document and the raw text (for hashing)."""
     p = Path(path)
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = safeyaml.read_text(p)
+    except safeyaml.YAMLRefused as exc:
+        raise FlowSyntaxError([FlowIssue(p.name, exc.line, "", exc.message, exc.code)]) from None
     return read_text(text, p.name), text

@@ -103,6 +103,7 @@ def import_all_models() -> None:
     import importlib
 
     for name in (
+        "core.calendar_store",
         "ivr.models",
         "tickets.models",
         "speech.models",

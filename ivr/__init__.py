@@ -11,12 +11,22 @@ import logging
 
 from flask import Flask
 
+from core import calendar_store
 from core import db as core_db
 from core.config import ROOT, load_config
 from core.privacy import install_log_masking
 
 # Packages that plug themselves in with init_app(app), in dependency order.
-COMPONENTS = ("accounts", "tickets", "speech", "ivr.webhooks", "callbacks", "studio", "simulator")
+COMPONENTS = (
+    "accounts",
+    "tickets",
+    "speech",
+    "ivr.webhooks",
+    "callbacks",
+    "studio",
+    "simulator",
+    "content",
+)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -40,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     for noisy in ("alembic", "apscheduler.executors", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     core_db.init_app(app)
+    calendar_store.init_app(app)
 
     from ivr import cli, health
 

@@ -35,8 +35,6 @@ _warned_years: set[int] = set()
 HOLIDAY = "holiday"
 WORKDAY = "workday"
 KINDS = (HOLIDAY, WORKDAY)
-# Where the app keeps its override source (app.extensions key).
-EXTENSION = "calendar.overrides"
 
 
 @dataclass(frozen=True)
@@ -69,25 +67,26 @@ class DayInfo:
 
 OverrideSource = Callable[[], Mapping[date, Override]]
 _process_source: OverrideSource | None = None
+_context_source: Callable[[], OverrideSource | None] | None = None
 
 
-def install_source(source: OverrideSource | None) -> None:
-    """Use `source` for overrides outside a Flask app context (scheduler and worker processes)."""
-    global _process_source
+def install_source(
+    source: OverrideSource | None,
+    context: Callable[[], OverrideSource | None] | None = None,
+) -> None:
+    """Where overrides come from: `context()` names the current app's source (None outside
+    an app), `source` serves everything else (scheduler and worker threads)."""
+    global _process_source, _context_source
     _process_source = source
+    if context is not None:
+        _context_source = context
 
 
 def overrides() -> Mapping[date, Override]:
     """The office's entries: the current app's, else the process's, else none."""
-    try:
-        from flask import current_app, has_app_context
-    except ImportError:  # pragma: no cover - flask is a dependency
-        has_app_context = None
-    if has_app_context is not None and has_app_context():
-        source = current_app.extensions.get(EXTENSION)
-        if source is not None:
-            return source()
-    return _process_source() if _process_source is not None else {}
+    source = _context_source() if _context_source is not None else None
+    source = source or _process_source
+    return source() if source is not None else {}
 
 
 @lru_cache(maxsize=64)

@@ -128,8 +128,17 @@ class CachedOverrides:
             return self._data
 
 
+EXTENSION = "calendar.overrides"  # app.extensions key of the app's CachedOverrides
+
+
 def source(app) -> CachedOverrides:
-    return app.extensions[calendar.EXTENSION]
+    return app.extensions[EXTENSION]
+
+
+def _current_app_source() -> CachedOverrides | None:
+    from flask import current_app, has_app_context
+
+    return current_app.extensions.get(EXTENSION) if has_app_context() else None
 
 
 def source_of_current_app() -> CachedOverrides:
@@ -174,7 +183,7 @@ def init_app(app) -> None:
     from core.health import register
 
     cached = CachedOverrides(get_db(app))
-    app.extensions[calendar.EXTENSION] = cached
+    app.extensions[EXTENSION] = cached
     # Jobs running outside a request (scheduler threads) read the last app built.
-    calendar.install_source(cached)
+    calendar.install_source(cached, context=_current_app_source)
     register(app, "calendar", health)

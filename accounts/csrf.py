@@ -4,7 +4,7 @@ Flask-WTF's CSRFProtect checks the token; we decide when. Exempt are:
 - blueprints/views marked with `csrf.exempt(bp)` (Twilio webhooks of ivr, callbacks);
 - requests carrying `Authorization: Bearer …` or `X-Twilio-Signature`: a cross-site
   form cannot set headers, and those requests are authenticated by the header
-  itself (token, or the webhook signature checked by ivr.twilio_auth), not by
+  itself (token, or the webhook signature checked by telephony.signature), not by
   the session cookie a forged request would ride on.
 """
 

@@ -85,7 +85,7 @@ class Caller:
     """One call in the self-service menu; its steps must be sent one after another."""
 
     def __init__(self, base: str, sid: str):
-        from ivr.twilio_auth import sign
+        from telephony.signature import sign
 
         self.base, self.sid, self.sign = base, sid, sign
         self.session = requests.Session()

@@ -20,6 +20,6 @@ def init_app(app) -> None:
     except ImportError:
         pass
     else:
-        csrf.exempt(webhooks.bp)  # signed by Twilio instead (ivr.twilio_auth)
+        csrf.exempt(webhooks.bp)  # signed by Twilio instead (telephony.signature)
     app.cli.add_command(cli.callbacks_cli)
     health.init_app(app)

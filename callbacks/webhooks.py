@@ -1,6 +1,6 @@
 """Twilio-facing routes of outgoing calls: the survey script, answers, comment, status.
 
-Every route checks X-Twilio-Signature (ivr.twilio_auth). Answers are taken by
+Every route checks X-Twilio-Signature (telephony.signature). Answers are taken by
 keypad (a <Gather> around the question, so a key may interrupt it) or by voice
 (a short <Record> right after it, matched by the speech grammar while the
 citizen hears a pause). Any error is an apology and a hang-up, never Twilio's
@@ -18,8 +18,8 @@ from twilio.twiml.voice_response import VoiceResponse
 from callbacks import models as m
 from callbacks import script, service, ticketing
 from core.db import get_db, utcnow
-from ivr.twilio_auth import signed_url, twilio_request_required
 from telephony.base import TERMINAL_STATUSES
+from telephony.signature import signed_url, twilio_request_required
 
 log = logging.getLogger(__name__)
 bp = Blueprint("callbacks_voice", __name__, url_prefix="/callbacks")

@@ -20,7 +20,6 @@ from sqlalchemy.orm.attributes import flag_modified
 from core.db import utcnow
 from ivr.models import Call, CallSession
 
-CALL_END_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 _thread_lock = threading.Lock()
 
 
@@ -133,9 +132,16 @@ def save_turn(
 
 
 def sync_call(
-    s: Session, session: dict, *, status: str | None = None, now: datetime | None = None
+    s: Session,
+    session: dict,
+    *,
+    status: str | None = None,
+    ended: bool = False,
+    now: datetime | None = None,
 ) -> Call | None:
-    """Copy what the session knows (path, outcome, return call) onto the call record."""
+    """Copy what the session knows (path, outcome, return call) onto the call record.
+
+    `status` is the provider's call status, `ended` whether it says the call is over."""
     call = get_call(s, session["call"]["sid"])
     if call is None:
         return None
@@ -145,7 +151,7 @@ def sync_call(
     call.ticket_number = session.get("vars", {}).get("ticket_number") or call.ticket_number
     if status:
         call.status = status
-    if session.get("ended") and status in CALL_END_STATUSES and call.ended_at is None:
+    if session.get("ended") and ended and call.ended_at is None:
         call.ended_at = now or utcnow()
     return call
 

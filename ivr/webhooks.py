@@ -25,12 +25,14 @@ from sqlalchemy.exc import IntegrityError
 from core import health
 from core.db import get_db
 from core.privacy import mask_number, mask_text
-from ivr import calls, twiml
+from ivr import calls
 from ivr.flows import engine
 from ivr.flows import events as ev
+from ivr.flows.hold import Hold, hold
 from ivr.registry import FlowRegistry
 from ivr.services import DbServices, clock
-from ivr.twilio_auth import signed_url, twilio_request_required
+from telephony import inputs, twiml
+from telephony.signature import signed_url, twilio_request_required
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")
@@ -60,12 +62,12 @@ def never_fail(view):
         try:
             return view(*args, **kwargs)
         except Exception as exc:
-            sid = request.form.get("CallSid", "-")
+            sid = inputs.call_sid(request, "-")
             log.error(
                 "webhook %s failed for call %s from %s: %s",
                 request.path,
                 sid,
-                mask_number(request.form.get("From")),
+                mask_number(inputs.caller(request)),
                 mask_text("".join(traceback.format_exception(exc))),
             )
             try:
@@ -106,41 +108,39 @@ def _reply(stored: str | None, step_no: int) -> Response:
 @twilio_request_required
 @never_fail
 def voice():
-    form = request.form
-    sid = form["CallSid"]
+    call = inputs.CallStart.from_request(request)
     db = get_db()
     try:
         with calls.write_turn(db) as s:
-            answer = _start_call(s, sid, form)
+            answer = _start_call(s, call)
     except IntegrityError:  # the same first webhook, twice at once: the other one won
         with db.session() as s:
-            cs = calls.lock_session(s, sid)
+            cs = calls.lock_session(s, call.sid)
             answer = (cs.last_response, cs.step) if cs else (None, 0)
     return _reply(*answer)
 
 
-def _start_call(s, sid: str, form):
-    cs = calls.lock_session(s, sid)
+def _start_call(s, call: inputs.CallStart):
+    cs = calls.lock_session(s, call.sid)
     if cs is not None:  # Twilio retried the first webhook
         return cs.last_response, cs.step
     flow = registry().latest()
     registry().persist(s, flow)
-    caller = form.get("From") or None
     calls.open_call(
         s,
-        call_sid=sid,
-        caller=caller,
-        called=form.get("To"),
-        direction=form.get("Direction", "inbound"),
+        call_sid=call.sid,
+        caller=call.caller,
+        called=call.called,
+        direction=call.direction,
         flow_version=flow.version,
         now=clock(current_app),
     )
-    session = engine.new_session(flow, call_sid=sid, caller=caller, called=form.get("To"))
-    cs = calls.CallSession(call_sid=sid, data=session, step=0)
+    session = engine.new_session(flow, call_sid=call.sid, caller=call.caller, called=call.called)
+    cs = calls.CallSession(call_sid=call.sid, data=session, step=0)
     s.add(cs)
     s.flush()
-    turn = engine.start(flow, session, DbServices(s, current_app, call_sid=sid, step=0))
-    log.info("call %s from %s starts on flow %s", sid, mask_number(caller), flow.version)
+    turn = engine.start(flow, session, DbServices(s, current_app, call_sid=call.sid, step=0))
+    log.info("call %s from %s starts on flow %s", call.sid, mask_number(call.caller), flow.version)
     return _answer(s, cs, turn.session, turn.events)
 
 
@@ -148,28 +148,23 @@ def _start_call(s, sid: str, form):
 @twilio_request_required
 @never_fail
 def step():
-    sid = request.form["CallSid"]
+    post = inputs.TurnPost.from_request(request)
     with calls.write_turn(get_db()) as s:
-        cs = calls.lock_session(s, sid)
+        cs = calls.lock_session(s, post.sid)
         if cs is None:
-            raise LookupError(f"no session for call {sid}")
-        answer = _continue_call(s, cs)
+            raise LookupError(f"no session for call {post.sid}")
+        answer = _continue_call(s, cs, post)
     return _reply(*answer)
 
 
-def _continue_call(s, cs):
-    if request.args.get("s", type=int) != cs.step:
+def _continue_call(s, cs, post: inputs.TurnPost):
+    if post.step != cs.step:
         return cs.last_response, cs.step  # a retry: replay, change nothing
     session = copy.deepcopy(cs.data)  # the engine mutates it; the column must see a change
     flow = registry().get(s, session["flow_version"])
     services = DbServices(s, current_app, call_sid=cs.call_sid, step=cs.step)
-    value = (
-        _listen(s, cs, session)
-        if _listening(session)
-        else twiml.parse_input(
-            session.get("wait"), request.form, timeout=bool(request.args.get("timeout"))
-        )
-    )
+    wait = ev.WaitKind(session["wait"]) if session.get("wait") else None
+    value = _listen(s, cs, session, post) if _listening(session) else post.input_for(wait)
     if isinstance(value, tuple):  # a poll answer, not an engine turn
         return value
     if value is None:
@@ -181,21 +176,21 @@ def _continue_call(s, cs):
 
 
 def _listening(session: dict) -> bool:
-    return session.get("phase") == "listen" and session.get("wait") == "RecordAudio"
+    return session.get("phase") == "listen" and session.get("wait") == ev.WaitKind.RECORDING.value
 
 
-def _listen(s, cs, session: dict):
+def _listen(s, cs, session: dict, post: inputs.TurnPost):
     """A spoken keyword: queue grammar recognition, then poll.
 
     Returns a stored poll answer (events, step) while waiting, or the Speech input."""
     try:
         from speech.jobs import enqueue_grammar, grammar_result
     except ModuleNotFoundError:  # no speech package: the recording counts as an invalid try
-        return twiml.parse_input("RecordAudio", request.form, timeout=False)
+        return post.recording or ev.RecordingDone(url="")
     pending = session.get("listen")
     if pending is None:
-        url = request.form.get("RecordingUrl")
-        if request.args.get("timeout") or not url:
+        url = post.recording.url if post.recording else ""
+        if post.timeout or not url:
             return ev.Timeout()
         node = registry().get(s, session["flow_version"]).nodes[session["node"]]
         job = enqueue_grammar(s, call_sid=cs.call_sid, recording_url=url, words=list(node.keywords))
@@ -217,87 +212,67 @@ def _poll_answer(s, cs, session: dict):
 @bp.post("/queue/wait")
 @twilio_request_required
 def queue_wait():
-    """Hold prompts and queue position; <Leave> once the overflow time has passed.
+    """One hold round (prompts, position), or <Leave> once the overflow time has passed.
 
     Only the queue's wait verbs are allowed here (no <Dial>): on any error the call
     leaves the queue, and the Enqueue action (a normal step) takes it from there.
     """
-    sid = request.form.get("CallSid", "-")
+    post = inputs.HoldPost.from_request(request)
     try:
-        return _xml(_hold(sid))
+        with get_db().session() as s:
+            cs = s.get(calls.CallSession, post.sid)
+            if cs is None:
+                raise LookupError(f"no session for call {post.sid}")
+            session = cs.data
+            flow = registry().get(s, session["flow_version"])
+        answer = hold(
+            flow,
+            session["node"],
+            session["language"],
+            queue_time=post.queue_time,
+            position=post.position,
+        )
     except Exception as exc:
         log.error(
-            "hold for call %s failed: %s", sid, mask_text("".join(traceback.format_exception(exc)))
+            "hold for call %s failed: %s",
+            post.sid,
+            mask_text("".join(traceback.format_exception(exc))),
         )
-        return _xml(twiml.hold(prompts=[], position=None, speak=speaker(), leave=True))
-
-
-def _hold(sid: str) -> str:
-    with get_db().session() as s:
-        cs = s.get(calls.CallSession, sid)
-        if cs is None:
-            raise LookupError(f"no session for call {sid}")
-        session = cs.data
-        flow = registry().get(s, session["flow_version"])
-    node = flow.nodes[session["node"]]
-    queue_time = twiml._int(request.form.get("QueueTime"))
-    leave = node.overflow is not None and queue_time >= node.overflow_after
-    lang = session["language"]
-    texts = [p.say.get(lang) or p.say[flow.default_language] for p in node.hold] or [
-        flow.message("hold").say[lang]
-    ]
-    # Rotate through the hold prompts, one per visit of the wait URL.
-    prompt = texts[(queue_time // twiml.HOLD_PAUSE_SECONDS) % len(texts)]
-    position = None
-    ahead = twiml._int(request.form.get("QueuePosition")) - 1
-    if ahead > 0:
-        template = (node.position or flow.message("position")).say[lang]
-        position = (template.format(position=ahead), lang)
-    if node.overflow is None:
-        return twiml.hold(prompts=[(prompt, lang)], position=position, speak=speaker(), leave=False)
-    # Twilio only asks the wait URL again when its TwiML is done: close to the overflow time,
-    # wait just the seconds left (no prompt) so the offer comes at overflow_after, not a
-    # whole hold round later.
-    remaining = node.overflow_after - queue_time
-    if 0 < remaining <= twiml.HOLD_PAUSE_SECONDS:
-        return twiml.hold(prompts=[], position=None, speak=speaker(), leave=False, pause=remaining)
-    return twiml.hold(prompts=[(prompt, lang)], position=position, speak=speaker(), leave=leave)
+        answer = Hold(leave=True)
+    return _xml(twiml.hold(answer, speaker()))
 
 
 @bp.post("/status")
 @twilio_request_required
 @never_fail
 def status():
-    form = request.form
-    sid, call_status = form["CallSid"], form.get("CallStatus", "")
+    report = inputs.StatusReport.from_request(request)
     with calls.write_turn(get_db()) as s:
-        cs = calls.lock_session(s, sid)
+        cs = calls.lock_session(s, report.sid)
         if cs is None:
             return _xml(twiml.empty())
         session = copy.deepcopy(cs.data)
-        if call_status in calls.CALL_END_STATUSES and not session.get("ended"):
+        if report.ended and not session.get("ended"):
             flow = registry().get(s, session["flow_version"])
             session = engine.resume(
                 flow,
                 session,
                 ev.CallerHangup(),
-                DbServices(s, current_app, call_sid=sid, step=cs.step),
+                DbServices(s, current_app, call_sid=report.sid, step=cs.step),
             ).session
             cs.data = session
             calls.flag_modified(cs, "data")
-        calls.sync_call(s, session, status=call_status, now=clock(current_app))
+        calls.sync_call(
+            s, session, status=report.status, ended=report.ended, now=clock(current_app)
+        )
     return _xml(twiml.empty())
 
 
 @bp.post("/fallback")
 @twilio_request_required
 def fallback():
-    sid = request.form.get("CallSid", "-")
-    log.error(
-        "Twilio used the fallback URL for call %s (%s)",
-        sid,
-        request.form.get("ErrorCode", "no error code"),
-    )
+    sid = inputs.call_sid(request, "-")
+    log.error("Twilio used the fallback URL for call %s (%s)", sid, inputs.fallback_error(request))
     try:
         with get_db().session() as s:
             calls.mark_error(s, sid)

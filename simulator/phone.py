@@ -21,9 +21,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlencode, urljoin
 
-from twilio.request_validator import RequestValidator
-
 from simulator.transport import Reply, Transport
+from telephony.signature import sign
 
 API_VERSION = "2010-04-01"
 MAX_REQUESTS_PER_CALL = 300  # a Redirect loop in a flow must end the call, not hang the phone
@@ -98,7 +97,7 @@ class Phone:
         measure_audio: bool = False,
     ):
         self.transport = transport
-        self.validator = RequestValidator(auth_token)
+        self.auth_token = auth_token
         self.state = state
         # Anything with .base_url and .add_recording(sid, wav_bytes) (FakeTwilio, or the
         # app's simulator recording store) receives <Record>ed audio.
@@ -578,10 +577,10 @@ class Phone:
         method = method.upper()
         if method == "GET":
             url = url + ("&" if "?" in url else "?") + urlencode(params)
-            signature = self.validator.compute_signature(url, {})
+            signature = sign(url, {}, self.auth_token)
             data = None
         else:
-            signature = self.validator.compute_signature(url, params)
+            signature = sign(url, params, self.auth_token)
             data = params
         headers = {
             "X-Twilio-Signature": signature,

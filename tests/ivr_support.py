@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from ivr.twilio_auth import sign
+from telephony.signature import sign
 
 # Thursday 26 November 2026, 10:00 in Shanghai: a working day, inside opening hours.
 WORKDAY_MORNING = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)

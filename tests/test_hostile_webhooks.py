@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from core.db import get_db
 from ivr import models as ivr_models
-from ivr.twilio_auth import sign
+from telephony.signature import sign
 from tests.ivr_support import WORKDAY_MORNING, set_clock
 
 FUZZ = settings(

@@ -39,7 +39,7 @@ def phone(store_app):
 @pytest.mark.parametrize("forge", ["missing", "wrong_token", "other_url", "changed_form"])
 def test_bad_signature_is_403_and_writes_nothing(store_app, phone, forge):
     form = {"CallSid": SID, "From": "+8613812345678", "To": "+8605460012345"}
-    from ivr.twilio_auth import sign
+    from telephony.signature import sign
 
     base = store_app.config["PUBLIC_BASE_URL"]
     headers = {

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from ivr.flows import engine, load_flow, load_text
 from ivr.flows import events as ev
+from ivr.flows.hold import Hold, hold
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,7 +68,7 @@ def test_shipped_flow_straight_to_queue_with_notice():
     turns = play(
         flow,
         FixedServices(notices=["因台风影响，全市公交停运。"]),
-        [ev.Timeout(), ev.QueueResult("bridged", 40)],
+        [ev.Timeout(), ev.QueueResult(ev.QueueOutcome.ANSWERED, 40)],
     )
     assert isinstance(turns[0].wait, ev.GatherDigits)
     assert texts(turns[1]) == [
@@ -187,3 +188,26 @@ def test_step_cap_apologises_and_transfers():
     assert texts(turn) == ["非常抱歉，系统暂时出现问题，正在为您转接人工服务。"]
     assert turn.session["outcome"] == "error_transfer"
     assert play(flow, FixedServices(workday=False), [])[0].events == [ev.Hangup()]
+
+
+def test_hold_rounds_rotate_prompts_then_leave_for_the_overflow():
+    flow = load_text(
+        """
+flow: {name: hold, start: queue, languages: [zh-CN]}
+nodes:
+  queue:
+    kind: transfer
+    queue: agents
+    hold: [第一段, 第二段]
+    overflow_after: 20
+    overflow: bye
+  bye:
+    kind: hangup
+"""
+    )
+    rounds = [hold(flow, "queue", "zh-CN", queue_time=t, position=1) for t in (0, 5, 10)]
+    assert [r.prompts[0].text for r in rounds] == ["第一段", "第二段", "第一段"]
+    ahead = hold(flow, "queue", "zh-CN", queue_time=0, position=3)
+    assert ahead.prompts[1].text == "您前面还有2位来电。"
+    assert hold(flow, "queue", "zh-CN", queue_time=17, position=1) == Hold(pause=3)
+    assert hold(flow, "queue", "zh-CN", queue_time=20, position=1) == Hold(leave=True)

@@ -87,7 +87,7 @@ class Run:
 
     def wait(self, event) -> None:
         self.events.append(event)
-        self.session["wait"] = type(event).__name__
+        self.session["wait"] = event.kind.value
 
     # -- the loop --
     def go(self, node_id: str | None) -> None:
@@ -173,7 +173,7 @@ def resume(flow: Flow, session: dict, value, services: Services) -> Turn:
 
 def _caller_hung_up(session: dict) -> None:
     """Close the session and decide the outcome of a call the caller ended."""
-    in_queue = session.get("wait") in ("Enqueue", "Dial")
+    in_queue = session.get("wait") in (ev.WaitKind.QUEUE.value, ev.WaitKind.DIAL.value)
     if not session.get("outcome") or session["outcome"] == "self_service" and in_queue:
         if in_queue or session.get("overflowed"):
             session["outcome"] = "abandoned_queue"
@@ -185,11 +185,9 @@ def _caller_hung_up(session: dict) -> None:
 
 
 def _answered(value) -> bool:
-    return (
-        isinstance(value, ev.QueueResult)
-        and value.result == "bridged"
-        or isinstance(value, ev.DialResult)
-        and value.status in ("completed", "answered")
+    return isinstance(value, ev.QueueResult | ev.DialResult) and value.outcome in (
+        ev.QueueOutcome.ANSWERED,
+        ev.DialOutcome.ANSWERED,
     )
 
 

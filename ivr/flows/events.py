@@ -6,9 +6,20 @@ parses Twilio's form into a resume input; the simulator does the same in text.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+from typing import ClassVar
 
 # ---- events -------------------------------------------------------------------------------
+
+
+class WaitKind(enum.Enum):
+    """What a waiting call expects next; stored in the session between webhooks."""
+
+    DIGITS = "digits"
+    RECORDING = "recording"
+    QUEUE = "queue"
+    DIAL = "dial"
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,8 @@ class TicketCreated:
 class GatherDigits:
     """Wait for keypad input. Resumed by Digits or Timeout."""
 
+    kind: ClassVar[WaitKind] = WaitKind.DIGITS
+
     timeout: int
     num_digits: int | None = None
     finish_on_key: str = ""
@@ -55,6 +68,8 @@ class RecordAudio:
     Resumed by RecordingDone or Timeout; for 'listen' the adapter turns the
     recording into Speech (grammar recognition) before resuming.
     """
+
+    kind: ClassVar[WaitKind] = WaitKind.RECORDING
 
     purpose: str
     max_length: int
@@ -71,6 +86,8 @@ class Enqueue:
     `overflow_after` seconds it offers or takes the overflow exit.
     """
 
+    kind: ClassVar[WaitKind] = WaitKind.QUEUE
+
     queue: str
     node: str
     overflow_after: int
@@ -80,6 +97,8 @@ class Enqueue:
 @dataclass(frozen=True)
 class Dial:
     """Wait for a dialled number or SIP URI to answer. Resumed by DialResult."""
+
+    kind: ClassVar[WaitKind] = WaitKind.DIAL
 
     target: str
     timeout: int
@@ -114,15 +133,35 @@ class RecordingDone:
     duration: int = 0
 
 
+class QueueOutcome(enum.Enum):
+    """How a caller's wait in the agent queue ended."""
+
+    ANSWERED = "answered"  # an agent took the call; it has ended since
+    HUNG_UP = "hung_up"  # the caller hung up while waiting
+    LEFT = "left"  # we took the caller out of the queue (overflow)
+    FULL = "full"  # the queue was full
+    FAILED = "failed"  # the provider could not queue the call
+
+
+class DialOutcome(enum.Enum):
+    """How a dialled number or SIP address answered."""
+
+    ANSWERED = "answered"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
 @dataclass(frozen=True)
 class QueueResult:
-    result: str  # bridged | leave | hangup | queue-full | error | system-error | redirected
+    outcome: QueueOutcome
     queue_time: int = 0
 
 
 @dataclass(frozen=True)
 class DialResult:
-    status: str  # completed | answered | busy | no-answer | failed | canceled
+    outcome: DialOutcome
     duration: int = 0
 
 

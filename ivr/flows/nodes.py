@@ -13,8 +13,6 @@ MIN_SPEECH_CONFIDENCE = 0.5
 LISTEN_MAX_SECONDS = 4
 LISTEN_SILENCE_SECONDS = 2
 DIAL_TIMEOUT_DEFAULT = 30
-OK_QUEUE = {"bridged"}
-OK_DIAL = {"completed", "answered"}
 
 
 def _failed_try(run, node, kind: str, reprompt) -> str | None:
@@ -190,13 +188,13 @@ class TransferHandler:
     @staticmethod
     def resume(run, node, value):
         if isinstance(value, ev.QueueResult | ev.DialResult):
-            status = value.result if isinstance(value, ev.QueueResult) else value.status
-            if status in OK_QUEUE or status in OK_DIAL:
+            outcome = value.outcome
+            if outcome in (ev.QueueOutcome.ANSWERED, ev.DialOutcome.ANSWERED):
                 run.set_outcome("agent")
                 run.session["needs_return_call"] = False
                 run.end(ev.Hangup())
                 return None
-            if status == "hangup":
+            if outcome is ev.QueueOutcome.HUNG_UP:
                 run.set_outcome("abandoned_queue")
                 run.session["needs_return_call"] = True
                 run.end(ev.Hangup())
@@ -204,7 +202,7 @@ class TransferHandler:
             if node.overflow:
                 run.session["overflowed"] = True
                 return node.overflow
-            run.fail(f"transfer ended with {status}")
+            run.fail(f"transfer ended: {outcome.value}")
             return None
         return _unexpected(run, value)
 

@@ -1,8 +1,9 @@
-"""The Twilio adapter: engine events -> TwiML (VoiceResponse), Twilio's form -> typed input.
+"""Engine events -> TwiML, built only with twilio's VoiceResponse.
 
-TwiML is only ever built with twilio's VoiceResponse. Prompts are spoken with
-<Say language> unless the speech package offers synthesized audio through
-app.extensions["prompt_audio"](text, language) -> URL, then <Play>.
+Prompts are spoken with <Say language> unless the speech package offers
+synthesized audio through app.extensions["prompt_audio"](text, language) -> URL,
+then <Play>. A turn's events are stored as JSON (`dump_events`) so a Twilio retry
+of the same step is answered with the same TwiML.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ from dataclasses import dataclass
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.flows import events as ev
+from ivr.flows.hold import Hold
 from ivr.flows.messages import DEFAULT_MESSAGES
 
 STEP_PATH = "/ivr/step"
 HOLD_PATH = "/ivr/queue/wait"
-# Seconds of quiet between hold announcements (the wait URL is fetched again after it).
-HOLD_PAUSE_SECONDS = 5
 RECORD_FINISH_KEY = "#"
 
 AudioLookup = Callable[[str, str], str | None]
@@ -164,49 +164,12 @@ def empty() -> str:
     return str(VoiceResponse())
 
 
-def hold(
-    *,
-    prompts: list[tuple[str, str]],
-    position: tuple[str, str] | None,
-    speak: Speaker,
-    leave: bool,
-    pause: int = HOLD_PAUSE_SECONDS,
-) -> str:
-    """The queue's wait URL answer: hold prompts and position, or <Leave> for the overflow."""
+def hold(answer: Hold, speak: Speaker) -> str:
+    """The queue's wait URL answer: one hold round, or <Leave> for the overflow."""
     resp = VoiceResponse()
-    if leave:
+    if answer.leave:
         resp.leave()
         return str(resp)
-    for text, language in prompts:
-        speak(resp, text, language)
-    if position is not None:
-        speak(resp, *position)
-    resp.pause(length=max(1, min(pause, HOLD_PAUSE_SECONDS)))
+    _speak_all(resp, answer.prompts, speak)
+    resp.pause(length=max(1, answer.pause))
     return str(resp)
-
-
-def parse_input(wait: str | None, form, *, timeout: bool):
-    """Twilio's POST for the turn's wait -> a typed engine input (None: not understood)."""
-    if timeout:
-        return ev.Timeout()
-    if wait == "GatherDigits":
-        digits = form.get("Digits", "")
-        return ev.Digits(digits) if digits else ev.Timeout()
-    if wait == "RecordAudio":
-        return ev.RecordingDone(
-            url=form.get("RecordingUrl", ""),
-            sid=form.get("RecordingSid"),
-            duration=_int(form.get("RecordingDuration")),
-        )
-    if wait == "Enqueue" and "QueueResult" in form:
-        return ev.QueueResult(form["QueueResult"], _int(form.get("QueueTime")))
-    if wait == "Dial" and "DialCallStatus" in form:
-        return ev.DialResult(form["DialCallStatus"], _int(form.get("DialCallDuration")))
-    return None
-
-
-def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0

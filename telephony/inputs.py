@@ -1,0 +1,169 @@
+"""Twilio's webhook forms -> typed values: the caller's input for the engine, call facts.
+
+Only this module reads Twilio's form fields and knows Twilio's status words
+("bridged", "completed", "no-answer", ...). The engine is resumed with
+`ivr.flows.events` inputs whose outcomes are enums; call records receive a
+`StatusReport` that says whether the call has ended.
+
+A field Twilio did not send, or sent empty, becomes its neutral value (no digits,
+zero seconds): a malformed form must lead to a re-prompt or the operator, never to
+an exception in the middle of a turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ivr.flows import events as ev
+
+# Twilio's QueueResult of an <Enqueue> action. Anything unknown counts as FAILED.
+QUEUE_RESULTS = {
+    "bridged": ev.QueueOutcome.ANSWERED,
+    "hangup": ev.QueueOutcome.HUNG_UP,
+    "leave": ev.QueueOutcome.LEFT,
+    "queue-full": ev.QueueOutcome.FULL,
+    "error": ev.QueueOutcome.FAILED,
+    "system-error": ev.QueueOutcome.FAILED,
+    "redirected": ev.QueueOutcome.FAILED,
+}
+# Twilio's DialCallStatus of a <Dial> action. Anything unknown counts as FAILED.
+DIAL_STATUSES = {
+    "completed": ev.DialOutcome.ANSWERED,
+    "answered": ev.DialOutcome.ANSWERED,
+    "busy": ev.DialOutcome.BUSY,
+    "no-answer": ev.DialOutcome.NO_ANSWER,
+    "failed": ev.DialOutcome.FAILED,
+    "canceled": ev.DialOutcome.CANCELED,
+}
+# A call whose CallStatus is one of these is over.
+CALL_END_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def call_sid(request, default: str | None = None) -> str | None:
+    """The CallSid of a webhook (`default` when absent)."""
+    return request.form.get("CallSid", default)
+
+
+def caller(request) -> str | None:
+    """The caller's number, for masked logging (None when absent)."""
+    return request.form.get("From") or None
+
+
+@dataclass(frozen=True)
+class CallStart:
+    """An incoming (or answered outgoing) call's first webhook."""
+
+    sid: str
+    caller: str | None
+    called: str | None
+    direction: str
+
+    @classmethod
+    def from_request(cls, request) -> CallStart:
+        form = request.form
+        return cls(
+            sid=form["CallSid"],
+            caller=form.get("From") or None,
+            called=form.get("To"),
+            direction=form.get("Direction", "inbound"),
+        )
+
+
+@dataclass(frozen=True)
+class TurnPost:
+    """A later turn's webhook: which step it answers and everything the caller did."""
+
+    sid: str
+    step: int | None  # the step whose TwiML this answers (None: not given)
+    timeout: bool  # the no-input redirect after <Gather>/<Record>
+    poll: bool  # a spoken-keyword poll redirect
+    digits: str
+    recording: ev.RecordingDone | None
+    queue: ev.QueueResult | None
+    dial: ev.DialResult | None
+
+    @classmethod
+    def from_request(cls, request) -> TurnPost:
+        form, args = request.form, request.args
+        recording = None
+        if "RecordingUrl" in form:
+            recording = ev.RecordingDone(
+                url=form.get("RecordingUrl", ""),
+                sid=form.get("RecordingSid") or None,
+                duration=_int(form.get("RecordingDuration")),
+            )
+        queue = dial = None
+        if "QueueResult" in form:
+            outcome = QUEUE_RESULTS.get(form["QueueResult"], ev.QueueOutcome.FAILED)
+            queue = ev.QueueResult(outcome, _int(form.get("QueueTime")))
+        if "DialCallStatus" in form:
+            outcome = DIAL_STATUSES.get(form["DialCallStatus"], ev.DialOutcome.FAILED)
+            dial = ev.DialResult(outcome, _int(form.get("DialCallDuration")))
+        return cls(
+            sid=form["CallSid"],
+            step=args.get("s", type=int),
+            timeout=bool(args.get("timeout")),
+            poll=bool(args.get("poll")),
+            digits=form.get("Digits", ""),
+            recording=recording,
+            queue=queue,
+            dial=dial,
+        )
+
+    def input_for(self, wait: ev.WaitKind | None):
+        """The engine input this post means for the session's wait (None: it does not fit)."""
+        if self.timeout:
+            return ev.Timeout()
+        if wait is ev.WaitKind.DIGITS:
+            return ev.Digits(self.digits) if self.digits else ev.Timeout()
+        if wait is ev.WaitKind.RECORDING:
+            return self.recording or ev.RecordingDone(url="")
+        if wait is ev.WaitKind.QUEUE:
+            return self.queue
+        if wait is ev.WaitKind.DIAL:
+            return self.dial
+        return None
+
+
+@dataclass(frozen=True)
+class HoldPost:
+    """The queue's wait URL: how long the caller has waited and their place in the queue."""
+
+    sid: str
+    queue_time: int  # seconds
+    position: int  # 1 = next to be answered; 0 = unknown
+
+    @classmethod
+    def from_request(cls, request) -> HoldPost:
+        form = request.form
+        return cls(
+            sid=form.get("CallSid", "-"),
+            queue_time=_int(form.get("QueueTime")),
+            position=_int(form.get("QueuePosition")),
+        )
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """A call status callback."""
+
+    sid: str
+    status: str  # the provider's word, kept as-is on the call record
+    ended: bool
+
+    @classmethod
+    def from_request(cls, request) -> StatusReport:
+        status = request.form.get("CallStatus", "")
+        return cls(sid=request.form["CallSid"], status=status, ended=status in CALL_END_STATUSES)
+
+
+def fallback_error(request) -> str:
+    """The error code Twilio gives when it uses the fallback URL."""
+    return request.form.get("ErrorCode", "no error code")

@@ -11,35 +11,87 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import threading
+import time
 from datetime import datetime
 
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from core.db import utcnow
+from core.db import SQLITE_BUSY_TIMEOUT_MS, utcnow
 from ivr.models import Call, CallSession
 
+# How long one webhook turn may wait for the database in all (locks, busy database):
+# Twilio gives up on a webhook at 15 s, and the apology still has to be rendered.
+TURN_BUDGET_SECONDS = 8.0
+# Marking a failed call after the budget is spent: a best effort, never a second wait.
+ERROR_MARK_SECONDS = 1.0
+# Polling a file lock held by another process: first and longest pause.
+_FLOCK_PAUSES = (0.001, 0.02)
 _thread_lock = threading.Lock()
 
 
+class TurnTimeout(TimeoutError):
+    """A turn could not get the database within its budget."""
+
+
 @contextlib.contextmanager
-def write_turn(db):
-    """A transaction for one webhook turn.
+def write_turn(db, budget: float = TURN_BUDGET_SECONDS):
+    """A transaction for one webhook turn that waits for the database at most `budget` s.
 
     On SQLite, writers queue on a thread lock and a file lock first: SQLite's own
     busy handler polls with sleeps of up to 100 ms, which under concurrent calls
-    turns a 5 ms step into hundreds. PostgreSQL needs nothing: the row lock waits
-    without polling.
+    turns a 5 ms step into hundreds. Every wait (thread lock, file lock, SQLite's
+    busy handler, PostgreSQL's row locks) counts against the same deadline, so a
+    turn stuck behind another process never makes the calls queued behind it late.
     """
+    deadline = time.monotonic() + budget
     if db.dialect != "sqlite" or not db.engine.url.database:
         with db.session() as s:
+            if db.dialect == "postgresql":
+                s.execute(text(f"SET LOCAL lock_timeout = {_remaining_ms(deadline)}"))
             yield s
         return
-    with _thread_lock, open(db.engine.url.database + ".ivr-lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
-        with db.session() as s:
-            yield s
+    if not _thread_lock.acquire(timeout=budget):
+        raise TurnTimeout(f"another turn of this process held the database for {budget:g} s")
+    try:
+        with open(db.engine.url.database + ".ivr-lock", "a") as handle:
+            _flock(handle, deadline)  # released when the file is closed
+            with db.session() as s, _sqlite_busy_timeout(s, _remaining_ms(deadline)):
+                yield s
+    finally:
+        _thread_lock.release()
+
+
+def _remaining_ms(deadline: float) -> int:
+    return max(1, int((deadline - time.monotonic()) * 1000))
+
+
+def _flock(handle, deadline: float) -> None:
+    """Lock the file before the deadline (another process's turn holds it meanwhile)."""
+    pause, longest = _FLOCK_PAUSES
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() + pause > deadline:
+                raise TurnTimeout(
+                    "another process held the database past the turn budget"
+                ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, longest)
+
+
+@contextlib.contextmanager
+def _sqlite_busy_timeout(s: Session, ms: int):
+    """SQLite's busy handler waits at most `ms` in this transaction, then the pool's default."""
+    raw = s.connection().connection.dbapi_connection
+    raw.execute(f"PRAGMA busy_timeout={ms}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def relax_durability(s: Session) -> None:

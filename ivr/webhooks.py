@@ -70,8 +70,8 @@ def never_fail(view):
                 mask_number(inputs.caller(request)),
                 mask_text("".join(traceback.format_exception(exc))),
             )
-            try:
-                with get_db().session() as s:
+            try:  # bounded: the database may be the reason the turn failed
+                with calls.write_turn(get_db(), budget=calls.ERROR_MARK_SECONDS) as s:
                     calls.mark_error(s, sid)
             except Exception as inner:
                 log.error("could not mark call %s as error_transfer: %s", sid, type(inner).__name__)
@@ -114,7 +114,7 @@ def voice():
         with calls.write_turn(db) as s:
             answer = _start_call(s, call)
     except IntegrityError:  # the same first webhook, twice at once: the other one won
-        with db.session() as s:
+        with calls.write_turn(db) as s:
             cs = calls.lock_session(s, call.sid)
             answer = (cs.last_response, cs.step) if cs else (None, 0)
     return _reply(*answer)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from ivr.flows.errors import FlowIssue
 from ivr.flows.model import Prompt
+from ivr.flows.patterns import SlowPattern, check_pattern
 from ivr.flows.reader import Document, Path_, format_path
 
 INVALID = object()
@@ -133,9 +134,13 @@ def regex(c: Checker, value, path: Path_):
     if not isinstance(value, str):
         return c.error(path, f"expected a regular expression, got {_kind(value)}", "type")
     try:
-        re.compile(value)
+        check_pattern(value)
     except re.error as exc:
         return c.error(path, f"bad pattern {value!r}: {exc}", "bad_pattern")
+    except SlowPattern as exc:
+        return c.error(
+            path, f"pattern {value!r} could take seconds to match: {exc}", "slow_pattern"
+        )
     return value
 
 

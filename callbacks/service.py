@@ -1,7 +1,7 @@
 """Requests for follow-up calls and what happens when an attempt ends.
 
-Called by tickets (in its own transaction) when a ticket is resolved, by the
-scheduler for missed callers, and by the callback webhooks. Only writes rows:
+Listens to tickets' `ticket_resolved` signal (in the resolving transaction), is
+called by the scheduler for missed callers, and by the callback webhooks. Only writes rows:
 placing calls is the dispatcher's job, in the scheduler process.
 """
 
@@ -18,6 +18,7 @@ from callbacks import ticketing
 from callbacks.policy import RETRY_OUTCOMES, Policy
 from core.db import utcnow
 from core.privacy import mask_number
+from tickets.signals import ticket_resolved
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,11 @@ def request_satisfaction_callback(
         req.attempts[0].due_at.isoformat(),
     )
     return req
+
+
+@ticket_resolved.connect
+def _on_ticket_resolved(ticket, *, session: Session) -> None:
+    request_satisfaction_callback(session, ticket)
 
 
 def request_return_call(

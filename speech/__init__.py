@@ -4,8 +4,8 @@ Owns the speech job queue (speech.jobs), audio decoding (speech.audio), the
 Vosk model holder (speech.asr, loaded only in worker processes), recording
 downloads from Twilio (speech.recordings), the TTS wrapper, prompt cache and
 /audio route (speech.tts, speech.cache, speech.prompts) and the `flask speech`
-commands. It does not touch tickets' tables: transcripts go through
-tickets.service.attach_transcript.
+commands. It does not touch tickets' tables nor import tickets: a finished
+transcript is announced (speech.signals.transcript_ready) and tickets stores it.
 """
 
 from __future__ import annotations

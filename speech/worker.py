@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, timedelta
 
 from core.db import Database, utcnow
-from speech import asr, jobs, recordings
+from speech import asr, jobs, recordings, signals
 from speech.audio import decode_wav
 from speech.errors import AudioError, ModelError, RecordingRefusedError
 from speech.models import KIND_GRAMMAR, KIND_TRANSCRIBE
@@ -37,13 +37,18 @@ class Outcome:
     detail: str = ""
 
 
-def _attach_transcript(s, ticket_id: int, transcript: asr.Transcript) -> None:
-    from tickets.service import attach_transcript
+class NoTranscriptStore(RuntimeError):
+    """Nothing listens for transcripts (tickets not loaded): the job is retried, not lost."""
 
+
+def _attach_transcript(s, ticket_id: int, transcript: asr.Transcript) -> None:
+    """Announce the transcript; tickets stores it in this transaction."""
+    if not signals.listening():
+        raise NoTranscriptStore("no package stores transcripts in this process")
     # Phone and ticket numbers read digit by digit become digits; word timings stay as heard.
-    attach_transcript(
-        s,
+    signals.transcript_ready.send(
         ticket_id,
+        session=s,
         text=digit_runs(transcript.text),
         confidence=transcript.confidence,
         words=transcript.words_json(),

@@ -10,7 +10,7 @@ from accounts_support import make_user
 from sqlalchemy import select
 
 from core.db import get_db
-from tickets import routing, seed, service
+from tickets import seed, service
 from tickets.models import Department, Ticket
 
 SPOKEN = "您好，我家小区的暖气一直不热，屋里只有十五度，麻烦尽快派人来看看。"
@@ -87,7 +87,7 @@ def populate(app, recordings_dir: Path | None = None) -> dict:
                 actor="agent1",
             )
             if dept:
-                routing.route(s, t, actor="agent1", department_code=dept)
+                service.route(s, t, actor="agent1", department_code=dept)
             made[key] = t
         service.attach_transcript(s, made["heat"].id, text=SPOKEN, confidence=0.82, words=[])
         service.resolve(s, made["pork"], reply="储备肉将于本周六在各超市投放。", actor="commerce1")

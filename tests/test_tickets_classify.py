@@ -74,7 +74,7 @@ def test_transcript_fills_empty_fields_and_route_dispatches(store_app):
             s, t.id, text="我们村里的农田没水浇地，麦子都快旱死了", confidence=0.7, words=[]
         )
         assert (t.topic, t.suggested_department) == ("rural_affairs", "lijin_county")
-        routing.route(s, t, actor="supervisor:li")
+        service.route(s, t, actor="supervisor:li")
         assert t.status == "dispatched" and t.department.code == "lijin_county"
         actions = [(e.actor, e.action) for e in t.events]
         assert ("classifier", "updated") in actions

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from core.db import get_db
-from tickets import queries, routing, service
+from tickets import queries, service
 from tickets.queries import TicketFilter
 from tickets.seed import seed
 
@@ -28,7 +28,7 @@ def test_overdue_inbox_and_capped_count(store_app, monkeypatch):
             for i in range(5)
         ]
         for t in tickets[:3]:
-            routing.route(s, t, actor="sup")
+            service.route(s, t, actor="sup")
         service.start(s, tickets[0], actor="dept")
         service.resolve(s, tickets[1], reply="已处理", actor="dept")
         today = service.local_today()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from accounts import api_auth_required, current_actor, department_scope
 from core.db import get_db
-from tickets import classify, kb, openapi, queries, routing, service
+from tickets import kb, openapi, queries, service
 from tickets.errors import TicketNotFound, TransitionError, ValidationError
 from tickets.models import Ticket, Topic
 from tickets.serialize import article_to_dict, csv_rows, ticket_to_dict
@@ -75,7 +75,7 @@ def create_ticket():
         )
         ticket = service.create_ticket(s, actor=current_actor(), **values)
         if not retried:
-            classify.apply_suggestions(s, ticket)
+            service.apply_suggestions(s, ticket)
         body = ticket_to_dict(ticket)
         created = not retried
     response = jsonify(body)
@@ -132,7 +132,7 @@ def dispatch_ticket(number: str):
     values = parse_body(_json_body(), DISPATCH_FIELDS)
     with get_db().session() as s:
         ticket = service.get_ticket(s, number)
-        routing.route(
+        service.route(
             s,
             ticket,
             actor=current_actor(),

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import jieba
-from sqlalchemy.orm import Session
 
-from tickets.models import DEMAND_TYPES, Ticket
+from tickets.models import DEMAND_TYPES
 from tickets.routing import load_routing
 from tickets.yamlfile import PACKAGE_DIR, ConfigFileError, load_yaml
 
@@ -112,23 +111,3 @@ def classify(text: str, district: str | None = None, rules: Rules | None = None)
     return Suggestion(
         demand, topic, department, {"demand_type": demand_scores, "topic": topic_scores}
     )
-
-
-def apply_suggestions(
-    s: Session, ticket: Ticket, text: str | None = None, actor: str = "classifier"
-) -> Suggestion:
-    """Record the suggestion on the ticket and fill demand type/topic if still empty."""
-    from tickets import service
-
-    suggestion = classify(text or ticket.description or ticket.transcript or "", ticket.district)
-    ticket.suggested_demand_type = suggestion.demand_type
-    ticket.suggested_topic = suggestion.topic
-    ticket.suggested_department = suggestion.department
-    fill = {}
-    if ticket.demand_type is None:
-        fill["demand_type"] = suggestion.demand_type
-    if ticket.topic is None:
-        fill["topic"] = suggestion.topic
-    if fill:
-        service.update_fields(s, ticket, actor=actor, **fill)
-    return suggestion

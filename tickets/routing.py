@@ -1,6 +1,6 @@
 """Routing: topic (and district) -> department, from tickets/data/routing.yaml.
 
-Dispatching puts a ticket in the department's inbox: tickets.queries.inbox lists
+Dispatching by this table is tickets.service.route; tickets.queries.inbox lists
 the open tickets of a department.
 """
 
@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tickets import service
-from tickets.errors import ValidationError
-from tickets.models import Department, Ticket
+from tickets.models import Department
 from tickets.yamlfile import PACKAGE_DIR, ConfigFileError, load_yaml
 
 ROUTING_PATH = PACKAGE_DIR / "data" / "routing.yaml"
@@ -45,19 +43,3 @@ def load_routing(path=ROUTING_PATH) -> Routing:
 
 def department_by_code(s: Session, code: str) -> Department | None:
     return s.scalar(select(Department).where(Department.code == code))
-
-
-def route(
-    s: Session,
-    ticket: Ticket,
-    *,
-    actor: str,
-    department_code: str | None = None,
-    note: str | None = None,
-) -> Ticket:
-    """Dispatch to the given department, or to the routing table's choice."""
-    code = department_code or load_routing().department_for(ticket.topic, ticket.district)
-    department = department_by_code(s, code)
-    if department is None or not department.active:
-        raise ValidationError({"department": f"unknown department {code!r}"})
-    return service.dispatch(s, ticket, department, actor=actor, note=note)

@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 from core.calendar import add_working_days, local_now
 from core.db import utcnow
 from core.privacy import mask_number
-from tickets import lifecycle
+from speech.signals import transcript_ready
+from tickets import classify, lifecycle, routing
 from tickets.errors import TicketError, TicketNotFound, ValidationError
 from tickets.lifecycle import audit
 from tickets.models import CHANNELS, DEMAND_TYPES, SATISFACTION_RESULTS, Ticket
 from tickets.numbering import format_number, next_sequence, spoken_digits
 from tickets.settings import due_days, hotline_timezone
+from tickets.signals import ticket_resolved
 
 log = logging.getLogger(__name__)
 
@@ -204,8 +206,6 @@ def attach_transcript(
     was resolved and already has a transcript) becomes the satisfaction comment
     instead of overwriting the original message.
     """
-    from tickets import classify
-
     ticket = _load(s, ticket_id)
     is_comment = ticket.transcript is not None and (
         (recording_sid is not None and recording_sid != ticket.recording_sid)
@@ -232,7 +232,13 @@ def attach_transcript(
         action="transcribed",
         detail={"confidence": confidence, "chars": len(text)},
     )
-    classify.apply_suggestions(s, ticket, text)
+    apply_suggestions(s, ticket, text)
+
+
+@transcript_ready.connect
+def _store_transcript(ticket_id: int, *, session: Session, text, confidence, words) -> None:
+    """The speech worker's finished transcription, stored in the worker's transaction."""
+    attach_transcript(session, ticket_id, text=text, confidence=confidence, words=words)
 
 
 def record_satisfaction(
@@ -302,19 +308,9 @@ def resolve(s: Session, ticket: Ticket, *, reply: str, actor: str) -> Ticket:
         detail={"resolution": ticket.resolution_count},
     )
     s.flush()
-    request_callback = _callback_requester()
-    if request_callback is not None:
-        request_callback(s, ticket)
+    # Callbacks listens and asks for the satisfaction survey in this same transaction.
+    ticket_resolved.send(ticket, session=s)
     return ticket
-
-
-def _callback_requester():
-    """callbacks.service.request_satisfaction_callback, if that package is installed."""
-    try:
-        from callbacks import service as callbacks_service
-    except ImportError:
-        return None
-    return getattr(callbacks_service, "request_satisfaction_callback", None)
 
 
 def close(s: Session, ticket: Ticket, *, actor: str) -> Ticket:
@@ -353,3 +349,39 @@ def update_fields(s: Session, ticket: Ticket, *, actor: str, **changes) -> Ticke
     if diff:
         audit(s, ticket, actor=actor, action="updated", detail=diff)
     return ticket
+
+
+def apply_suggestions(
+    s: Session, ticket: Ticket, text: str | None = None, actor: str = "classifier"
+) -> classify.Suggestion:
+    """Record the suggestion on the ticket and fill demand type/topic if still empty."""
+    suggestion = classify.classify(
+        text or ticket.description or ticket.transcript or "", ticket.district
+    )
+    ticket.suggested_demand_type = suggestion.demand_type
+    ticket.suggested_topic = suggestion.topic
+    ticket.suggested_department = suggestion.department
+    fill = {}
+    if ticket.demand_type is None:
+        fill["demand_type"] = suggestion.demand_type
+    if ticket.topic is None:
+        fill["topic"] = suggestion.topic
+    if fill:
+        update_fields(s, ticket, actor=actor, **fill)
+    return suggestion
+
+
+def route(
+    s: Session,
+    ticket: Ticket,
+    *,
+    actor: str,
+    department_code: str | None = None,
+    note: str | None = None,
+) -> Ticket:
+    """Dispatch to the given department, or to the routing table's choice."""
+    code = department_code or routing.load_routing().department_for(ticket.topic, ticket.district)
+    department = routing.department_by_code(s, code)
+    if department is None or not department.active:
+        raise ValidationError({"department": f"unknown department {code!r}"})
+    return dispatch(s, ticket, department, actor=actor, note=note)

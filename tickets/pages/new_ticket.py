@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from accounts import current_actor, role_required
 from core.db import get_db
-from tickets import classify, service
+from tickets import service
 from tickets.errors import ValidationError
 from tickets.models import CHANNELS, DEMAND_TYPES, Topic
 from tickets.pages import access, bp, labels
@@ -57,7 +57,7 @@ def create_ticket():
             )
             ticket = service.create_ticket(s, actor=current_actor(), **values)
             if not ticket.suggested_topic:  # a resubmitted form finds the first ticket
-                classify.apply_suggestions(s, ticket)
+                service.apply_suggestions(s, ticket)
             number = ticket.number
     except ValidationError as exc:
         return _render(dict(form.items()), exc.errors, 400)

@@ -142,7 +142,7 @@ def dispatch(number: str):
     note = (request.form.get("note") or "").strip() or None
     return _act(
         number,
-        lambda s, t: routing.route(s, t, actor=current_actor(), department_code=code, note=note),
+        lambda s, t: service.route(s, t, actor=current_actor(), department_code=code, note=note),
         "已转办 Dispatched",
     )
 
@@ -158,7 +158,7 @@ def return_ticket(number: str):
     office = routing.load_routing().default
     return _act(
         number,
-        lambda s, t: routing.route(
+        lambda s, t: service.route(
             s, t, actor=current_actor(), department_code=office, note=f"退回 returned: {reason}"
         ),
         "已退回热线办 Returned to the hotline office",

@@ -120,6 +120,23 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("RETURN_CALL_QUEUE", "agents", "Agent queue a returned call is put into"),
     Setting(
+        "AGENT_RING_SECONDS",
+        "20",
+        "An agent's phone rings this long before the caller is offered to the next agent "
+        "(and the agent is put on break, 'not responding')",
+    ),
+    Setting("AGENT_WRAP_UP_SECONDS", "30", "After-call work time before an agent is offered again"),
+    Setting(
+        "SIMULATED_AGENTS",
+        "0",
+        "Simulator mode: this many simulated agents (sim-agent-1…) answer queued callers",
+    ),
+    Setting(
+        "SIMULATED_HANDLE_SECONDS",
+        "180",
+        "Simulator mode: how long a simulated agent talks with a caller (seconds)",
+    ),
+    Setting(
         "SIMULATOR_CALLEE",
         "answer:1",
         "How the simulated citizen answers outgoing calls: answer:DIGITS, silent, "

@@ -111,6 +111,7 @@ def import_all_models() -> None:
         "accounts.models",
         "studio.models",
         "telephony.models",
+        "agents.models",
     ):
         try:
             importlib.import_module(name)

@@ -23,6 +23,7 @@ COMPONENTS = (
     "speech",
     "ivr.webhooks",
     "callbacks",
+    "agents",
     "studio",
     "simulator",
     "content",

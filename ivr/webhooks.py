@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from core import health
 from core.db import get_db
 from core.privacy import mask_number, mask_text
-from ivr import calls
+from ivr import calls, signals
 from ivr.flows import engine
 from ivr.flows import events as ev
 from ivr.flows.hold import Hold, hold
@@ -80,12 +80,27 @@ def never_fail(view):
     return wrapped
 
 
-def _answer(s, cs, turn_session: dict, events: list, previous: dict | None = None):
+def _answer(
+    s, cs, turn_session: dict, events: list, previous: dict | None = None, result: str = ""
+):
     """Store a turn's events with the session as the next step; returns what to render."""
+    _queue_moves(s, cs.call_sid, previous, events, result)
     cs.step += 1
     stored = twiml.dump_events(events)
     calls.save_turn(s, cs, turn_session, stored, now=clock(current_app), previous=previous)
     return stored, cs.step
+
+
+def _queue_moves(s, sid: str, previous: dict | None, events: list, result: str) -> None:
+    """Tell the agent distribution a caller left a queue (any turn after waiting in one
+    ends the wait) or joined one (the turn ends in Enqueue)."""
+    app = current_app._get_current_object()
+    if previous is not None and previous.get("wait") == ev.WaitKind.QUEUE.value:
+        signals.queue_left.send(app, s=s, call_sid=sid, result=result or "left")
+    last = events[-1] if events else None
+    if isinstance(last, ev.Enqueue):
+        caller = (previous or {}).get("call", {}).get("caller") or inputs.caller(request)
+        signals.queue_joined.send(app, s=s, call_sid=sid, queue=last.queue, caller=caller)
 
 
 def _reply(stored: str | None, step_no: int) -> Response:
@@ -172,7 +187,8 @@ def _continue_call(s, cs, post: inputs.TurnPost):
     turn = engine.resume(flow, session, value, services)
     if not any(isinstance(e, ev.TicketCreated) for e in turn.events):
         calls.relax_durability(s)
-    return _answer(s, cs, turn.session, turn.events, previous=cs.data)
+    result = value.outcome.value if isinstance(value, ev.QueueResult) else ""
+    return _answer(s, cs, turn.session, turn.events, previous=cs.data, result=result)
 
 
 def _listening(session: dict) -> bool:
@@ -253,6 +269,13 @@ def status():
             return _xml(twiml.empty())
         session = copy.deepcopy(cs.data)
         if report.ended and not session.get("ended"):
+            if session.get("wait") == ev.WaitKind.QUEUE.value:
+                signals.queue_left.send(
+                    current_app._get_current_object(),
+                    s=s,
+                    call_sid=report.sid,
+                    result=ev.QueueOutcome.HUNG_UP.value,
+                )
             flow = registry().get(s, session["flow_version"])
             session = engine.resume(
                 flow,

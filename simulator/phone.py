@@ -19,6 +19,7 @@ import wave
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Protocol
 from urllib.parse import urlencode, urljoin
 
 from simulator.transport import Reply, Transport
@@ -31,6 +32,21 @@ SAY_SECONDS_PER_CHAR = 0.25  # rough speaking rate for simulated time
 PLAY_SECONDS = 3.0  # assumed length of a <Play> whose audio the phone did not fetch
 DEFAULT_TALK_SECONDS = 60  # an answered agent/transfer talks this long unless told otherwise
 APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
+
+
+class QueueSwitch(Protocol):
+    """Stands in for Twilio's queues in simulator mode, where no switch holds the callers.
+
+    `dequeue(queue, agent_sid)`: the CallSid at the head of the queue an agent leg dials
+    (None: empty); `answered(call_sid)`: whether an agent has taken this waiting caller
+    (may wait a moment of real time for it); `talk(seconds)`: an agent's conversation.
+    """
+
+    def dequeue(self, queue: str, agent_sid: str) -> str | None: ...
+
+    def answered(self, call_sid: str) -> bool: ...
+
+    def talk(self, seconds: float) -> None: ...
 
 
 class PhoneError(Exception):
@@ -95,9 +111,11 @@ class Phone:
         recordings=None,
         prompt_text: Callable[[str], str | None] | None = None,
         measure_audio: bool = False,
+        switch: QueueSwitch | None = None,
     ):
         self.transport = transport
         self.auth_token = auth_token
+        self.switch = switch
         self.state = state
         # Anything with .base_url and .add_recording(sid, wav_bytes) (FakeTwilio, or the
         # app's simulator recording store) receives <Record>ed audio.
@@ -442,6 +460,9 @@ class Phone:
         """Between rounds of the wait URL, ask the caller: wait on, agent answers, or hang up."""
         q = self._queue()
         if not first:
+            if self.switch is not None and self.switch.answered(self.state["call_sid"]):
+                self._answer_queue(Need("queue"), Action("agent"))
+                return
             self.state["need"] = asdict(
                 Need("queue", {"queue": q["name"], "waited": self._queue_time()})
             )
@@ -508,8 +529,13 @@ class Phone:
         number = (el.text or "").strip() or " ".join(
             (c.text or "").strip() for c in el if c.tag in ("Number", "Sip", "Client", "Queue")
         )
+        queue = next((c for c in el if c.tag == "Queue"), None)
         attrs = {
             "number": number,
+            "queue": (queue.text or "").strip() if queue is not None else None,
+            "queue_url": urljoin(url, queue.get("url"))
+            if queue is not None and queue.get("url")
+            else None,
             "timeout": _num(el.get("timeout"), 30),
             "action": urljoin(url, el.get("action")) if el.get("action") else None,
             "method": el.get("method", "POST"),
@@ -523,7 +549,9 @@ class Phone:
             self._caller_hangup()
             return
         duration = 0
-        if action.kind == "agent":
+        if action.kind == "agent" and a.get("queue") and self.switch is not None:
+            status, duration = self._dequeue(a, action)
+        elif action.kind == "agent":
             status = "completed"
             duration = int(_num(str(action.value) if action.value else None, DEFAULT_TALK_SECONDS))
         elif action.kind in ("busy", "failed"):
@@ -543,6 +571,27 @@ class Phone:
                     "DialBridged": str(status == "completed"),
                 },
             )
+
+    def _dequeue(self, a: dict, action: Action) -> tuple[str, int]:
+        """<Dial><Queue>: take the head of the queue from the switch, run <Queue url>, talk."""
+        caller = self.switch.dequeue(a["queue"], self.state["call_sid"])
+        if caller is None:  # Twilio waits for a caller until the Dial timeout
+            return "no-answer", 0
+        self._event("dequeued", queue=a["queue"], caller=caller)
+        if a.get("queue_url"):
+            self._post(
+                a["queue_url"],
+                "POST",
+                {
+                    "CallSid": caller,
+                    "DequeingCallSid": self.state["call_sid"],
+                    "QueueSid": new_sid("QU"),
+                    "QueueTime": "0",
+                },
+            )
+        duration = int(_num(str(action.value) if action.value else None, DEFAULT_TALK_SECONDS))
+        self.switch.talk(duration)
+        return "completed", duration
 
     # ---- requests -----------------------------------------------------------------------
 

@@ -9,6 +9,9 @@ callbacks Twilio would. How the citizen behaves is a spec (SIMULATOR_CALLEE):
     silent        answer and say nothing
     no-answer | busy | failed   never answered
     machine       an answering machine picks up (AMD reports machine_start)
+    agent:180     an agent: answers, takes the head of the queue it is asked to dial
+                  (from the port's `switch`, which stands in for Twilio's queues) and
+                  talks 180 s
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ class Callee:
     mode: str
     keys: collections.deque = field(default_factory=collections.deque)
     word: str | None = None
+    talk: float | None = None
 
     @classmethod
     def parse(cls, spec: str) -> Callee:
@@ -65,11 +69,16 @@ class Callee:
             return cls("answer", collections.deque(arg.strip()))
         if kind == "say" and arg.strip():
             return cls("answer", word=arg.strip())
+        if kind == "agent":
+            try:
+                return cls("agent", talk=float(arg) if arg.strip() else AGENT_TALK_SECONDS)
+            except ValueError:
+                pass
         if kind in ("silent", "machine", *NOT_ANSWERED):
             return cls(kind)
         raise TelephonyError(
             f"bad simulated callee {spec!r}: expected answer:DIGITS, "
-            "say:WORD, silent, machine, no-answer, busy or failed",
+            "say:WORD, agent:SECONDS, silent, machine, no-answer, busy or failed",
             transient=False,
         )
 
@@ -86,7 +95,7 @@ class Callee:
                 return Action("audio", word, audio=spoken_wav())
             return Action("wait", need.attrs.get("timeout"))
         if need.kind in ("queue", "dial"):
-            return Action("agent", AGENT_TALK_SECONDS)
+            return Action("agent", self.talk or AGENT_TALK_SECONDS)
         return Action("hangup")
 
 
@@ -103,12 +112,14 @@ class SimulatorPort(TelephonyPort):
         callee: str | Callable[[str], str] = "answer:1",
         recordings=None,
         run_async: bool = True,
+        switch=None,
     ):
         self.transport = transport
         self.auth_token, self.account_sid, self.caller_id = auth_token, account_sid, caller_id
         self.callee_for = callee if callable(callee) else (lambda number, spec=callee: spec)
         self.recordings = recordings
         self.run_async = run_async
+        self.switch = switch
         self.placed: list[PlacedCall] = []
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -172,6 +183,7 @@ class SimulatorPort(TelephonyPort):
             status_events=list(STATUS_EVENTS),
             answered_by=answered_by,
             recordings=self.recordings,
+            switch=self.switch,
         )
         try:
             if callee.mode in NOT_ANSWERED:

@@ -1,0 +1,25 @@
+"""Agents answer the line: presence, queue distribution, the agent desk and the wallboard.
+
+Owns the agent tables (Alembic branch "agents"): agents and their queues, the
+presence history, every caller's stay in a queue and every offer to an agent.
+Callers enter and leave queues through the front door's signals (ivr.signals),
+inside the caller's webhook transaction; the distributor process (`flask agents
+run`) offers each waiting caller to the longest-idle available agent by placing
+the agent leg through the telephony port; the agent leg's webhooks (agents.legs)
+bridge, time and wrap up the call. Must not write other packages' tables: it
+reads users (accounts) and tickets and the knowledge base through their services.
+"""
+
+from __future__ import annotations
+
+
+def init_app(app) -> None:
+    from agents import api, cli, legs, queueing
+
+    app.register_blueprint(legs.bp)
+    app.register_blueprint(api.bp)
+    from accounts.csrf import csrf
+
+    csrf.exempt(legs.bp)  # signed by Twilio instead
+    queueing.connect(app)
+    app.cli.add_command(cli.agents_cli)

@@ -1,0 +1,306 @@
+"""Distribution: offer each waiting caller to the longest-idle available agent.
+
+A tick (every DISPATCH_INTERVAL_SECONDS) *claims* pairs and then dials the agent's
+device through the telephony port. A claim is one short transaction: the oldest
+waiting caller of a queue that has an available agent, and that queue's agent
+idle the longest; the agent moves `available -> offered` and the caller
+`waiting -> offered` with conditional UPDATEs (on the agent's version and the
+caller's state). Two dispatchers deciding at once both read the same pair, but
+only one UPDATE matches; the other rolls back and looks again. So several
+dispatcher processes (a standby, or one per host) never offer one agent twice or
+one caller to two agents, on SQLite (the claim takes the write lock first) and
+PostgreSQL (the row lock makes the loser re-check the WHERE) alike.
+
+Only after the claim commits is the agent's phone rung, with a ring timeout of
+AGENT_RING_SECONDS; no answer, busy or failed puts the agent on `break` ("not
+responding") and the caller back in line for the next agent. An offer that gets
+no final status (a lost callback) is given up the same way after the ring time
+plus a grace. A caller who leaves the queue while the agent's phone rings marks
+the offer `canceling`; the next tick hangs the agent leg up and frees the agent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from agents import models as m
+from agents.presence import NOT_RESPONDING, SYSTEM, change_status
+from core.db import Database, utcnow
+from telephony.base import OutgoingCall, TelephonyError, TelephonyPort
+
+log = logging.getLogger(__name__)
+
+DISPATCH_INTERVAL_SECONDS = 0.25
+# An offer still ringing this long after the ring timeout lost its status callback.
+LOST_CALLBACK_GRACE = timedelta(seconds=10)
+MAX_CLAIMS_PER_TICK = 50
+MAX_CLAIM_RETRIES = 5  # lost races in a row before the tick gives up (the next one retries)
+_RETRY = object()
+CANCELING = "canceling"
+CALLER_LEFT = "caller-left"
+UNREACHABLE = "device unreachable"
+
+ANSWER_PATH = "/agents/leg/answer"
+STATUS_PATH = "/agents/leg/status"
+
+
+def begin_write(s: Session) -> None:
+    """Take SQLite's write lock before reading, so the read-then-update cannot be
+    invalidated by another writer (SQLite would fail it with 'database is locked'
+    instead of waiting). PostgreSQL needs nothing: conditional UPDATEs re-check rows."""
+    if s.get_bind().dialect.name == "sqlite":
+        s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@dataclass
+class Claim:
+    offer_id: int
+    queue_call_id: int
+    call_sid: str
+    queue: str
+    agent: str
+    device: str
+
+
+@dataclass
+class TickReport:
+    offered: list[Claim] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    not_responding: list[str] = field(default_factory=list)
+    canceled: list[str] = field(default_factory=list)
+    wrapped_up: list[str] = field(default_factory=list)
+
+
+class Distributor:
+    def __init__(
+        self,
+        db: Database,
+        port: TelephonyPort,
+        *,
+        base_url: str,
+        ring_seconds: int = 20,
+        caller_id: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.db, self.port = db, port
+        self.base_url = base_url.rstrip("/")
+        self.ring_seconds = ring_seconds
+        self.caller_id = caller_id
+        self.clock = clock
+
+    def run_until(self, stopping: threading.Event, interval=DISPATCH_INTERVAL_SECONDS) -> None:
+        """Tick every `interval` seconds until `stopping` is set."""
+        while not stopping.is_set():
+            try:
+                self.tick()
+            except Exception:  # a bad tick must not stop distribution; the next one retries
+                log.exception("agent distribution tick failed")
+            stopping.wait(interval)
+
+    # -- one pass ----------------------------------------------------------------
+    def tick(self) -> TickReport:
+        report = TickReport()
+        self.finish_wrap_ups(report)
+        self.cancel_left(report)
+        self.give_up_silent(report)
+        for _ in range(MAX_CLAIMS_PER_TICK):
+            claim = self.claim()
+            if claim is None:
+                break
+            self.place(claim, report)
+            if report.failed:  # the provider is failing: try again next tick, not in a loop
+                break
+        return report
+
+    def claim(self) -> Claim | None:
+        """Pair the oldest waiting caller with the longest-idle agent of its queue."""
+        for _ in range(MAX_CLAIM_RETRIES):
+            claim = self._try_claim()
+            if claim is not _RETRY:
+                return claim
+        return None
+
+    def _try_claim(self):
+        now = self.clock()
+        with self.db.session() as s:
+            begin_write(s)
+            row = s.execute(
+                select(m.QueueCall, m.Agent)
+                .join(m.AgentQueue, m.AgentQueue.queue == m.QueueCall.queue)
+                .join(m.Agent, m.Agent.id == m.AgentQueue.agent_id)
+                .where(
+                    m.QueueCall.state == m.WAITING,
+                    m.Agent.status == m.AVAILABLE,
+                    m.Agent.device.is_not(None),
+                )
+                .order_by(
+                    m.QueueCall.entered_at,
+                    m.QueueCall.id,
+                    func.coalesce(m.Agent.idle_since, m.Agent.status_since),
+                    m.Agent.id,
+                )
+                .limit(1)
+            ).first()
+            if row is None:
+                return None
+            qc, agent = row
+            if not change_status(s, agent, m.OFFERED, actor=SYSTEM, now=now, expect=(m.AVAILABLE,)):
+                s.rollback()
+                return _RETRY  # the agent changed meanwhile: decide again
+            taken = s.execute(
+                update(m.QueueCall)
+                .where(m.QueueCall.id == qc.id, m.QueueCall.state == m.WAITING)
+                .values(
+                    state=m.OFFERING,
+                    offers=m.QueueCall.offers + 1,
+                    first_offered_at=func.coalesce(m.QueueCall.first_offered_at, now),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if taken.rowcount != 1:
+                s.rollback()
+                return _RETRY
+            offer = m.Offer(queue_call_id=qc.id, agent_id=agent.id, state=m.PLACING, created_at=now)
+            s.add(offer)
+            s.flush()
+            return Claim(offer.id, qc.id, qc.call_sid, qc.queue, agent.username, agent.device)
+
+    def place(self, claim: Claim, report: TickReport) -> None:
+        """Ring the agent's device; on failure put the caller back and the agent aside."""
+        try:
+            placed = self.port.place_call(
+                OutgoingCall(
+                    to=claim.device,
+                    url=f"{self.base_url}{ANSWER_PATH}?offer={claim.offer_id}",
+                    status_callback=f"{self.base_url}{STATUS_PATH}?offer={claim.offer_id}",
+                    from_=self.caller_id,
+                    machine_detection=False,
+                    timeout=self.ring_seconds,
+                )
+            )
+        except TelephonyError as exc:
+            log.warning("offer %s to %s failed: %s", claim.offer_id, claim.agent, exc)
+            report.failed[claim.offer_id] = str(exc)
+            with self.db.session() as s:
+                begin_write(s)
+                offer = s.get(m.Offer, claim.offer_id)
+                end_offer(
+                    s,
+                    offer,
+                    "rest-error",
+                    agent_to=m.AVAILABLE if exc.transient else m.BREAK,
+                    reason=None if exc.transient else UNREACHABLE,
+                    now=self.clock(),
+                )
+            return
+        with self.db.session() as s:
+            begin_write(s)
+            offer = s.get(m.Offer, claim.offer_id)
+            offer.leg_sid = placed.sid
+            if offer.state == m.PLACING:
+                offer.state = m.RINGING
+            cancel = offer.state == CANCELING
+        report.offered.append(claim)
+        log.info(
+            "caller %s in %s offered to %s (leg %s)",
+            claim.call_sid,
+            claim.queue,
+            claim.agent,
+            placed.sid,
+        )
+        if cancel:  # the caller left while we were dialling
+            self._hang_up(claim.offer_id, report)
+
+    # -- housekeeping ------------------------------------------------------------
+    def finish_wrap_ups(self, report: TickReport) -> None:
+        now = self.clock()
+        with self.db.session() as s:
+            begin_write(s)
+            due = s.scalars(
+                select(m.Agent).where(m.Agent.status == m.WRAP_UP, m.Agent.wrap_up_until <= now)
+            ).all()
+            for agent in due:
+                if change_status(s, agent, m.AVAILABLE, actor=SYSTEM, now=now, expect=(m.WRAP_UP,)):
+                    report.wrapped_up.append(agent.username)
+
+    def cancel_left(self, report: TickReport) -> None:
+        """Hang up agent legs still ringing for callers who have left."""
+        with self.db.session() as s:
+            ids = s.scalars(
+                select(m.Offer.id).where(m.Offer.state == CANCELING, m.Offer.leg_sid.is_not(None))
+            ).all()
+        for offer_id in ids:
+            self._hang_up(offer_id, report)
+
+    def _hang_up(self, offer_id: int, report: TickReport) -> None:
+        with self.db.session() as s:
+            offer = s.get(m.Offer, offer_id)
+            sid = offer.leg_sid if offer is not None and offer.state == CANCELING else None
+        if sid is None:
+            return
+        try:
+            self.port.hang_up(sid)
+        except TelephonyError as exc:
+            # Already ended (answered and hung up, or never rang): its status settles it.
+            log.info("could not cancel agent leg %s: %s", sid, exc)
+        with self.db.session() as s:
+            begin_write(s)
+            offer = s.get(m.Offer, offer_id)
+            if offer.state == CANCELING:
+                end_offer(s, offer, CALLER_LEFT, agent_to=m.AVAILABLE, now=self.clock())
+                report.canceled.append(offer.agent.username)
+
+    def give_up_silent(self, report: TickReport) -> None:
+        """Offers ringing past the ring time plus a grace: the callback was lost."""
+        now = self.clock()
+        cutoff = now - timedelta(seconds=self.ring_seconds) - LOST_CALLBACK_GRACE
+        with self.db.session() as s:
+            stale = s.scalars(
+                select(m.Offer.id).where(
+                    m.Offer.state.in_((m.PLACING, m.RINGING)), m.Offer.created_at < cutoff
+                )
+            ).all()
+        for offer_id in stale:
+            with self.db.session() as s:
+                begin_write(s)
+                offer = s.get(m.Offer, offer_id)
+                if offer.state not in (m.PLACING, m.RINGING):
+                    continue
+                sid = offer.leg_sid
+                end_offer(s, offer, "no-answer", agent_to=m.BREAK, reason=NOT_RESPONDING, now=now)
+                report.not_responding.append(offer.agent.username)
+            if sid:
+                try:
+                    self.port.hang_up(sid)
+                except TelephonyError as exc:
+                    log.info("could not cancel silent agent leg %s: %s", sid, exc)
+
+
+def end_offer(
+    s: Session,
+    offer: m.Offer,
+    result: str,
+    *,
+    agent_to: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Close an offer that was not bridged: the agent moves on, the caller waits again."""
+    now = now or utcnow()
+    offer.state, offer.result, offer.ended_at = m.ENDED, result, now
+    change_status(
+        s, offer.agent, agent_to, actor=SYSTEM, reason=reason, now=now, expect=(m.OFFERED,)
+    )
+    s.execute(
+        update(m.QueueCall)
+        .where(m.QueueCall.id == offer.queue_call_id, m.QueueCall.state == m.OFFERING)
+        .values(state=m.WAITING)
+        .execution_options(synchronize_session=False)
+    )

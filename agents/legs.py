@@ -26,8 +26,8 @@ from agents.distribution import CANCELING, begin_write, end_offer
 from agents.presence import NOT_RESPONDING, SYSTEM, change_status
 from agents.queueing import open_stay
 from core.db import get_db, utcnow
-from ivr.twilio_auth import signed_url, twilio_request_required
 from telephony import agent_leg
+from telephony.signature import signed_url, twilio_request_required
 
 log = logging.getLogger(__name__)
 bp = Blueprint("agents_legs", __name__, url_prefix="/agents/leg")

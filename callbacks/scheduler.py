@@ -37,7 +37,7 @@ from callbacks.dispatcher import Dispatcher
 from callbacks.lease import Lease
 from callbacks.policy import Policy
 from core.db import get_db, utcnow
-from telephony.base import make_port
+from telephony.ports import make_port
 
 log = logging.getLogger(__name__)
 

@@ -66,19 +66,3 @@ class TelephonyPort(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and threads."""
-
-
-def make_port(config) -> TelephonyPort:
-    """The port named by TELEPHONY ('twilio' or 'simulator')."""
-    kind = str(config.get("TELEPHONY") or "simulator")
-    if kind == "twilio":
-        from telephony.twilio_port import TwilioPort
-
-        return TwilioPort.from_config(config)
-    if kind == "simulator":
-        from telephony.simulator_port import SimulatorPort
-
-        return SimulatorPort.from_config(config)
-    raise TelephonyError(
-        f"TELEPHONY must be 'twilio' or 'simulator', not {kind!r}", transient=False
-    )

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from core.calendar import parse_window
 from ivr.flows import graph
-from ivr.flows.errors import FlowError, FlowGraphError, FlowShapeError
+from ivr.flows.errors import FlowError, FlowGraphError, FlowIssue, FlowShapeError
 from ivr.flows.messages import DEFAULT_MESSAGES
 from ivr.flows.model import (
     BranchNode,
@@ -358,8 +359,6 @@ class _Builder:
 
 
 def _window(c: Checker, spec: str, path):
-    from core.calendar import parse_window
-
     try:
         parse_window(spec)
     except ValueError as exc:
@@ -382,8 +381,6 @@ def load_flow(path: str | Path) -> Flow:
     try:
         doc, source = read_file(path)
     except OSError as exc:
-        from ivr.flows.errors import FlowIssue
-
         raise FlowError(
             [FlowIssue(Path(path).name, None, "", f"cannot read: {exc.strerror}", "unreadable")]
         ) from None

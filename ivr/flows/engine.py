@@ -8,7 +8,6 @@ nodes per turn turns an accidental loop into an apology and a transfer.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ivr.flows import events as ev
@@ -189,9 +188,3 @@ def _answered(value) -> bool:
         ev.QueueOutcome.ANSWERED,
         ev.DialOutcome.ANSWERED,
     )
-
-
-def valid_digits(value: str, *, min_length: int, max_length: int, pattern: str | None) -> bool:
-    if not value.isdigit() or not min_length <= len(value) <= max_length:
-        return False
-    return pattern is None or re.fullmatch(pattern, value) is not None

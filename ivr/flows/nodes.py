@@ -6,7 +6,11 @@ next node, or None when the turn stops (a wait was emitted or the call ended).
 
 from __future__ import annotations
 
+import re
+
+from core.calendar import in_window
 from ivr.flows import events as ev
+from ivr.flows.messages import spell_digits
 
 # A spoken keyword is accepted at this recogniser confidence or above.
 MIN_SPEECH_CONFIDENCE = 0.5
@@ -98,6 +102,12 @@ class MenuHandler:
         return option.next
 
 
+def valid_digits(value: str, *, min_length: int, max_length: int, pattern: str | None) -> bool:
+    if not value.isdigit() or not min_length <= len(value) <= max_length:
+        return False
+    return pattern is None or re.fullmatch(pattern, value) is not None
+
+
 class DigitsHandler:
     @staticmethod
     def enter(run, node):
@@ -112,8 +122,6 @@ class DigitsHandler:
 
     @classmethod
     def resume(cls, run, node, value):
-        from ivr.flows.engine import valid_digits
-
         reprompt = lambda: cls.enter(run, node)  # noqa: E731
         if isinstance(value, ev.Digits) and value.digits:
             digits = value.digits.rstrip(node.finish_on_key) if node.finish_on_key else value.digits
@@ -153,8 +161,6 @@ class RecordHandler:
             run.session["needs_return_call"] = False
             run.events.append(ev.TicketCreated(number))
             if node.confirm is not None:
-                from ivr.flows.messages import spell_digits
-
                 run.say(node.confirm, digits=spell_digits(number, run.language), number=number)
             else:
                 run.readback(number)
@@ -225,8 +231,6 @@ class BranchHandler(PassThrough):
 
 
 def _holds(run, when) -> bool:
-    from core.calendar import in_window
-
     s = run.services
     now = s.now()
     checks = {

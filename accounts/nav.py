@@ -31,6 +31,7 @@ NAV = (
     NavItem("报表 Report", "tickets_pages.report", ("supervisor",)),
     NavItem("回访 Callbacks", None, ("supervisor",), path="/callbacks/"),
     NavItem("流程 Flow studio", None, ("supervisor",), path="/studio/"),
+    NavItem("知识库编辑 KB editor", "kb_editor.index", ("supervisor",)),
     NavItem("日历 Calendar", "calendar_pages.year_page", ("supervisor",)),
     NavItem("用户 Users", "accounts_admin.users", ("supervisor",)),
 )

@@ -54,10 +54,9 @@ class DbServices:
         return [n.text for n in found]
 
     def kb_answer(self, article: str, language: str) -> str | None:
-        from tickets.kb import get_article
+        from tickets.kb_edit import spoken_answer
 
-        found = get_article(self.s, article)
-        return found.answer if found is not None else None
+        return spoken_answer(self.s, article, self.now().date())
 
     def ticket_status(self, number: str, language: str) -> str | None:
         from tickets.service import find_by_number, spoken_status

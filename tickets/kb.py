@@ -65,9 +65,14 @@ def _escape_like(term: str) -> str:
 
 
 def search(
-    s: Session, query: str, *, topic: str | None = None, limit: int = MAX_RESULTS
+    s: Session,
+    query: str,
+    *,
+    topic: str | None = None,
+    limit: int = MAX_RESULTS,
+    include_retired: bool = False,
 ) -> list[tuple[Article, float]]:
-    """Articles matching the query, best first, with their scores."""
+    """Articles matching the query, best first, with their scores (retired ones left out)."""
     found = terms(query)
     if not found:
         return []
@@ -80,6 +85,8 @@ def search(
             Article.answer.like(pattern, escape="\\"),
         ]
     stmt = select(Article).where(or_(*conditions))
+    if not include_retired:
+        stmt = stmt.where(Article.retired_at.is_(None))
     if topic:
         stmt = stmt.where(Article.topic == topic)
     ranked = []

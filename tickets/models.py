@@ -202,6 +202,35 @@ class Article(Base):
     keywords: Mapped[str] = mapped_column(Text, default="")  # space-separated
     topic: Mapped[str | None] = mapped_column(String(40))
     department: Mapped[str | None] = mapped_column(String(40))
+    # The IVR reads an article only between these local dates (both inclusive, either open).
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    # Retired articles stay for their history; search and the phone no longer find them.
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+    def valid_on(self, day: date) -> bool:
+        if self.retired_at is not None:
+            return False
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+
+class ArticleVersion(Base):
+    """One saved state of an article: who saved it, when, and every field as it then was."""
+
+    __tablename__ = "kb_article_versions"
+    __table_args__ = (Index("ux_kb_article_versions", "article_id", "version", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))  # created, edited, retired, restored
+    author: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    fields: Mapped[dict] = mapped_column(JSON)

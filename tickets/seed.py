@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tickets import kb
+from tickets import kb, kb_edit
 from tickets.models import Department, Topic
 from tickets.yamlfile import PACKAGE_DIR, load_yaml
 
 TAXONOMY_PATH = PACKAGE_DIR / "data" / "taxonomy.yaml"
 KB_PATH = PACKAGE_DIR / "data" / "kb.yaml"
+SEED_AUTHOR = "seed"
 
 
 @dataclass
@@ -31,7 +32,8 @@ def _upsert(s: Session, model, code: str, **values):
 
 
 def seed(s: Session, taxonomy_path=TAXONOMY_PATH, kb_path=KB_PATH) -> SeedResult:
-    """Insert or update every department, topic and article; running it twice changes nothing."""
+    """Insert or update every department and topic, insert missing articles; running it twice
+    changes nothing."""
     result = SeedResult()
     taxonomy = load_yaml(taxonomy_path)
     for entry in taxonomy.get("departments") or []:
@@ -41,15 +43,20 @@ def seed(s: Session, taxonomy_path=TAXONOMY_PATH, kb_path=KB_PATH) -> SeedResult
         _upsert(s, Topic, entry["code"], name=entry["name"], sort_order=order, active=True)
         result.topics += 1
     for entry in load_yaml(kb_path).get("articles") or []:
-        kb.upsert_article(
-            s,
-            key=entry["key"],
-            question=entry["question"],
-            answer=entry["answer"],
-            keywords=entry.get("keywords") or [],
-            topic=entry.get("topic"),
-            department=entry.get("department"),
-        )
+        # The file holds the shipped articles: imported once, then the editor's versions win.
+        if kb.get_article(s, entry["key"]) is None:
+            kb_edit.create(
+                s,
+                entry["key"],
+                {
+                    "question": entry["question"],
+                    "answer": entry["answer"],
+                    "keywords": " ".join(entry.get("keywords") or []),
+                    "topic": entry.get("topic"),
+                    "department": entry.get("department"),
+                },
+                author=SEED_AUTHOR,
+            )
         result.articles += 1
     s.flush()
     return result

@@ -78,8 +78,18 @@ SETTINGS: tuple[Setting, ...] = (
         "0.6",
         "Spoken menu answers below this confidence count as an invalid try",
     ),
-    Setting("TTS_VOICE", "cmn", "espeak-ng voice of synthesized prompts (Mandarin: cmn)"),
+    Setting(
+        "TTS_VOICE",
+        "cmn-latn-pinyin",
+        "espeak-ng voice of Mandarin prompts; they are spoken as tone-numbered pinyin "
+        "(a `+variant` such as `+f2` is kept)",
+    ),
     Setting("TTS_RATE", "165", "Speaking rate of synthesized prompts (words per minute)"),
+    Setting(
+        "SPEECH_LEXICON",
+        str(ROOT / "speech" / "lexicon.yaml"),
+        "Pronunciation lexicon (word: pinyin) that overrides the pinyin library",
+    ),
     Setting("AUDIO_DIR", str(ROOT / "var" / "audio"), "Cache of synthesized prompts"),
     Setting("RECORDINGS_DIR", str(ROOT / "var" / "recordings"), "Downloaded call recordings"),
     Setting("HOTLINE_TIMEZONE", "Asia/Shanghai", "Time zone of opening hours and calling windows"),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from ivr.flows import FlowError, load_flow
+from ivr.flows.model import Prompt
 
 flows_cli = AppGroup("flows", help="Flow definitions (flows.yaml).")
 
@@ -24,6 +28,33 @@ def check(path: str | None) -> None:
         click.echo(f"{len(exc.errors)} error(s) in {path}", err=True)
         raise SystemExit(1) from None
     click.echo(f"{path}: ok — flow '{flow.name}', {len(flow.nodes)} nodes, version {flow.version}")
+    from speech.checks import check_prompts
+
+    warnings = check_prompts(prompt_texts(flow, Path(path).name), current_app)
+    for warning in warnings:
+        click.echo(f"warning: {warning}")
+    if warnings:
+        click.echo(f"{len(warnings)} pronunciation warning(s): check with `flask speech pronounce`")
+
+
+def prompt_texts(flow, file: str) -> list[tuple[str, str]]:
+    """(where, text) of every Mandarin prompt of `flow`, for the pronunciation check."""
+    items: list[tuple[str, str]] = []
+
+    def add(where: str, prompt) -> None:
+        for language, text in prompt.say.items():
+            if language.lower().startswith(("zh", "cmn")):
+                items.append((where, re.sub(r"\{[^}]*\}", "2", text)))
+
+    for key, prompt in flow.messages.items():
+        add(f"{file} messages.{key}", prompt)
+    for node in flow.nodes.values():
+        where = f"{file}:{node.line} nodes.{node.id}" if node.line else f"{file} nodes.{node.id}"
+        for value in vars(node).values():
+            for prompt in value if isinstance(value, tuple) else (value,):
+                if isinstance(prompt, Prompt):
+                    add(where, prompt)
+    return items
 
 
 def init_app(app) -> None:

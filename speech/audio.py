@@ -213,3 +213,27 @@ def rms_dbfs(audio: Audio) -> float:
     """Loudness of the signal as RMS in dBFS (-inf for silence)."""
     rms = float(np.sqrt(np.mean(np.square(audio.samples, dtype=np.float64))))
     return 20 * np.log10(rms) if rms > 0 else float("-inf")
+
+
+def trim_silence(
+    audio: Audio, threshold_dbfs: float = -45.0, pad_seconds: float = 0.05, frame_seconds=0.01
+) -> Audio:
+    """Drop leading and trailing silence (frames under `threshold_dbfs` below full scale).
+
+    Prompts follow one another on a call: the engine's own lead-in and tail would add up
+    to audible gaps. `pad_seconds` of the quiet is kept so no consonant is clipped.
+    """
+    samples = audio.samples
+    frame = max(int(audio.rate * frame_seconds), 1)
+    usable = len(samples) - len(samples) % frame
+    if usable == 0:
+        return audio
+    frames = samples[:usable].reshape(-1, frame)
+    rms = np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=1))
+    loud = np.flatnonzero(rms > 10 ** (threshold_dbfs / 20))
+    if len(loud) == 0:
+        return audio
+    pad = int(audio.rate * pad_seconds)
+    start = max(loud[0] * frame - pad, 0)
+    end = min((loud[-1] + 1) * frame + pad, len(samples))
+    return Audio(np.ascontiguousarray(samples[start:end]), audio.rate)

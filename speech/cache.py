@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-FORMAT_VERSION = "wav-8k-mono-pcm16-loudness22-v1"
+FORMAT_VERSION = "wav-8k-mono-pcm16-loudness22-trimmed-v2"
 KEY_CHARS = 40
 NAME_RE = re.compile(rf"^[0-9a-f]{{{KEY_CHARS}}}\.wav$")
 

@@ -1,4 +1,4 @@
-"""`flask speech …`: the transcription worker, the backlog, the model download."""
+"""`flask speech …`: the transcription worker, the backlog, the model download, pronunciation."""
 
 from __future__ import annotations
 
@@ -13,15 +13,17 @@ from flask.cli import AppGroup
 from tqdm import tqdm
 
 from core.db import get_db
-from speech import asr, jobs
+from speech import asr, jobs, pronounce
 from speech.download import DEFAULT_MODEL, DownloadError, download_model
-from speech.errors import ModelError
+from speech.errors import ModelError, SpeechError
 from speech.models import KIND_GRAMMAR
 from speech.worker import Worker, run_threads
 
 MODEL_RECHECK_SECONDS = 60
 
-speech_cli = AppGroup("speech", help="Offline speech: transcription worker and models.")
+speech_cli = AppGroup(
+    "speech", help="Offline speech: transcription worker, models and pronunciation."
+)
 
 
 def _load_model() -> asr.ModelHolder:
@@ -188,3 +190,43 @@ def download_command(
     click.echo(f"{name} unpacked at {dest}\nSHA-256 of the zip: {digest}")
     if dest.resolve() != configured.resolve():
         click.echo(f"set VOSK_MODEL_PATH={dest} to use it")
+
+
+@speech_cli.command("pronounce")
+@click.argument("texts", nargs=-1)
+@click.option(
+    "--file",
+    "source",
+    type=click.File("r", encoding="utf-8"),
+    help="Read the texts from this file, one a line ('-' for standard input).",
+)
+@click.option(
+    "--phonemes",
+    is_flag=True,
+    help="Print espeak-ng's phoneme mnemonics (espeak-ng -x) of what the engine receives.",
+)
+def pronounce_command(texts: tuple[str, ...], source, phonemes: bool) -> None:
+    """Print, for each TEXT, one line: the tone-numbered syllables the engine will say.
+
+    Tones 1-4, 5 for the neutral tone, ü as v; punctuation omitted. Check a prompt (or
+    a lexicon edit) here before callers hear it.
+    """
+    if source is not None:
+        texts = (*texts, *(line.rstrip("\r\n") for line in source))
+    if not texts:
+        raise click.UsageError("give one or more TEXTs or --file PATH")
+    prompts = current_app.extensions["speech_prompts"]
+    pronouncer = prompts.pronouncer
+    pronouncer.lexicon()
+    if pronouncer.error is not None:
+        raise click.ClickException(str(pronouncer.error))
+    voice = prompts.voice_for("zh-CN").voice
+    for text in texts:
+        reading = pronouncer.read(text)
+        if phonemes:
+            try:
+                click.echo(pronounce.phonemes(reading.engine_text, voice) if text.strip() else "")
+            except SpeechError as exc:
+                raise click.ClickException(str(exc)) from exc
+        else:
+            click.echo(" ".join(reading.pinyin))

@@ -17,6 +17,7 @@ from flask import Blueprint, abort, current_app, send_file
 from speech import tts
 from speech.cache import AudioCache, cache_key
 from speech.errors import SynthesisError
+from speech.pronounce import PINYIN_VOICE, Pronouncer, mandarin_voice
 
 log = logging.getLogger(__name__)
 bp = Blueprint("speech_audio", __name__)
@@ -34,7 +35,8 @@ class Prompts:
     def __init__(self, config, synthesizer: tts.Synthesizer | None = None):
         self.cache = AudioCache(config["AUDIO_DIR"])
         self.base_url = str(config["PUBLIC_BASE_URL"]).rstrip("/")
-        self.zh_voice = str(config.get("TTS_VOICE") or "cmn")
+        self.zh_voice = mandarin_voice(str(config.get("TTS_VOICE") or PINYIN_VOICE))
+        self.pronouncer = Pronouncer(config.get("SPEECH_LEXICON"))
         self.rate = int(config.get("TTS_RATE") or 165)
         self._synth = synthesizer
         self.failures = 0
@@ -53,11 +55,18 @@ class Prompts:
         name = LANGUAGE_VOICES.get(primary)
         return tts.Voice(name, self.rate) if name else None
 
+    def spoken(self, text: str, voice: tts.Voice) -> str:
+        """What the engine receives: tone-numbered pinyin for the Mandarin pinyin voice."""
+        if voice.voice.startswith(PINYIN_VOICE):
+            return self.pronouncer.engine_text(text)
+        return " ".join(text.split())
+
     def key(self, text: str, language: str) -> str | None:
+        """Cache key over what the engine says, so a lexicon edit gives new audio."""
         voice = self.voice_for(language)
         if voice is None:
             return None
-        return cache_key(" ".join(text.split()), voice.voice, voice.rate, tts.engine_version())
+        return cache_key(self.spoken(text, voice), voice.voice, voice.rate, tts.engine_version())
 
     def url(self, key: str) -> str:
         return f"{self.base_url}{AUDIO_PATH}/{key}.wav"
@@ -74,7 +83,8 @@ class Prompts:
             with self.cache.locked(key):
                 if self.cache.get(key) is None:  # another worker may have made it meanwhile
                     voice = self.voice_for(language)
-                    data = self.synthesizer.synthesize(text, voice, wait=wait)
+                    spoken = self.spoken(text, voice)
+                    data = self.synthesizer.synthesize(spoken, voice, wait=wait)
                     self.cache.put(key, data)
         except (SynthesisError, OSError) as exc:
             self.failures += 1

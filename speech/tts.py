@@ -5,7 +5,8 @@ nothing, so all synthesis goes through one child process per server process,
 one request at a time. The parent waits with a timeout and kills and
 restarts a child that hangs. Every file is checked (exists, is a WAV, has a
 plausible duration for the text, is not silence) before it is used, then
-converted to what Twilio plays well: 8 kHz mono PCM16 at a fixed loudness.
+converted to what Twilio plays well: 8 kHz mono PCM16, leading and trailing
+silence trimmed, at a fixed loudness.
 """
 
 from __future__ import annotations
@@ -26,7 +27,15 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from speech.audio import Audio, decode_wav, encode_wav, normalize_loudness, resample, rms_dbfs
+from speech.audio import (
+    Audio,
+    decode_wav,
+    encode_wav,
+    normalize_loudness,
+    resample,
+    rms_dbfs,
+    trim_silence,
+)
 from speech.errors import AudioError, SynthesisError
 
 log = logging.getLogger(__name__)
@@ -40,6 +49,7 @@ MIN_SECONDS_PER_CHAR = 0.03  # espeak-ng at 80-450 wpm stays well inside these b
 MAX_SECONDS_PER_CHAR = 2.0
 MAX_EXTRA_SECONDS = 3.0
 SILENCE_DBFS = -60.0
+TRIM_DBFS = -45.0  # quieter than this at either end is the engine's lead-in or tail
 WARM_UP_TEXT = "1"
 ENGINE_SCRIPT = Path(__file__).with_name("tts_engine.py")
 
@@ -202,7 +212,8 @@ class Synthesizer:
                             self._stop()
                         self._start(voice)
                     audio = self._run_once(text, voice, self.timeout)
-                    return encode_wav(normalize_loudness(resample(audio, rate), LOUDNESS_DBFS))
+                    audio = trim_silence(resample(audio, rate), TRIM_DBFS)
+                    return encode_wav(normalize_loudness(audio, LOUDNESS_DBFS))
                 except SynthesisError as exc:
                     last = exc
                     log.warning(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import (
@@ -88,7 +89,26 @@ def validate():
         flow = load_text(text, name)
     except FlowError as exc:
         return jsonify(ok=False, issues=_issues_json(exc.errors), svg=None)
-    return jsonify(ok=True, issues=[], svg=render_svg(flow), version=flow.version)
+    return jsonify(
+        ok=True,
+        issues=[],
+        warnings=_pronunciation_warnings(flow, name),
+        svg=render_svg(flow),
+        version=flow.version,
+    )
+
+
+def _pronunciation_warnings(flow, name: str) -> list[dict]:
+    """Prompts whose Mandarin reading is uncertain, as `flask flows check` lists them."""
+    from ivr.flows_cli import prompt_texts
+    from speech.checks import check_prompts
+
+    found = check_prompts(prompt_texts(flow, name), current_app)
+    lines = [re.match(r"[^:\s]+:(\d+)", w.where) for w in found]
+    return [
+        {"line": int(m.group(1)) if m else None, "text": str(w)}
+        for w, m in zip(found, lines, strict=True)
+    ]
 
 
 @bp.post("/prompt")

@@ -74,6 +74,19 @@
     statusEl.className = "check-status " + (issues.length ? "bad" : "ok");
     render();
   }
+  function showWarnings(warnings) {
+    // Pronunciation doubts: listed under the errors, never block publishing.
+    warnings.forEach(function (w) {
+      var li = document.createElement("li");
+      li.className = "warning";
+      li.setAttribute("data-line", w.line || "");
+      var a = document.createElement("a");
+      a.href = "#"; a.textContent = "⚠ " + w.text;
+      li.appendChild(a);
+      issuesEl.appendChild(li);
+    });
+    if (warnings.length) statusEl.textContent += " · " + warnings.length + " 个读音提示 pronunciation warning(s)";
+  }
   function validate() {
     var mine = ++seq;
     statusEl.textContent = "检查中 checking…"; statusEl.className = "check-status";
@@ -83,6 +96,7 @@
     }).then(function (r) { return r.json(); }).then(function (data) {
       if (mine !== seq) return;  // a newer edit is being checked
       showIssues(data.issues);
+      showWarnings(data.warnings || []);
       if (data.svg) { diagram.innerHTML = data.svg; document.dispatchEvent(new Event("studio:diagram")); }
     }).catch(function () { statusEl.textContent = "无法检查 cannot check"; });
   }

@@ -1,0 +1,368 @@
+"""Hotline text as a Mandarin speaker reads it aloud: digits, dates, times, symbols in words.
+
+`normalize(text)` runs the RULES in order; each rule is one function over one
+regular expression and rewrites what it matches into Chinese characters. The
+order decides context: identifiers (拨打110, 尾号5678, 12345) are read digit
+by digit before quantities (110元) are read as cardinals. Data that an office
+may want to extend (service numbers, keywords that announce an identifier,
+measure words) are the tables at the top. Pauses are kept as Chinese
+punctuation (、，。；：？！); anything else that makes no sound is dropped.
+Pure text in, text out: no pinyin here (speech.pinyin), no audio.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# Service numbers a caller dials: always digit by digit unless a unit follows (110元).
+SERVICE_NUMBERS = frozenset(
+    [
+        "110",
+        "114",
+        "119",
+        "120",
+        "122",
+        "12110",
+        "12306",
+        "12315",
+        "12318",
+        "12319",
+        "12320",
+        "12328",
+        "12333",
+        "12338",
+        "12345",
+        "12348",
+        "12351",
+        "12355",
+        "12356",
+        "12358",
+        "12365",
+        "12366",
+        "12369",
+        "12377",
+        "12388",
+        "12390",
+        "12393",
+        "95598",
+        "95588",
+    ]
+)
+# Words after which a number is an identifier (phone, ticket, plate, code): digit by digit.
+IDENTIFIER_WORDS = (
+    "拨打|致电|来电|电话|热线|号码|手机号|手机|座机|尾号|工单号|工单编号|编号|单号|编码|"
+    "受理号|验证码|身份证号|身份证|账号|户号|卡号|门牌号|房号|分机|传真|邮编|转"
+)
+# Characters after a number that make it a quantity read as a cardinal (not an identifier).
+UNITS = (
+    "元|块|角|分钟|分|个|位|件|条|次|天|日|周|月|年|小时|秒|岁|人|户|家|名|张|台|辆|套|间|栋|"
+    "层|楼|米|公里|千米|厘米|平方米|平米|亩|吨|公斤|千克|克|斤|度|摄氏度|倍|项|期|批|份|"
+    "号|点|万|亿|千|百|多|余|以上|以下|以内|左右|工作日|个工作日"
+)
+MIN_IDENTIFIER_DIGITS = 5  # a bare number this long with no unit is a code, not an amount
+
+DIGIT_NAMES = "零一二三四五六七八九"
+CODE_DIGIT_NAMES = "零幺二三四五六七八九"  # identifiers: 1 as 幺 so it is never heard as 7
+SMALL_UNITS = ("", "十", "百", "千")
+BIG_UNITS = ("", "万", "亿", "万亿")
+# Measure words before which 2 is 两 (两个, 两天), not 二.
+LIANG_BEFORE = frozenset("个位件条次天周年小时岁人户家名张台辆套间栋项份倍点万千百亿种")
+
+PAUSES = {
+    ",": "，",
+    ".": "。",
+    ";": "；",
+    ":": "：",
+    "?": "？",
+    "!": "！",
+    "…": "。",
+    "—": "，",
+    "\n": "。",
+    "/": "、",
+}
+SILENT = "\"'“”‘’「」『』《》〈〉【】[]()（）{}<>_=|~`^·•"
+
+
+def cardinal(number: str) -> str:
+    """'22' -> 二十二, '110' -> 一百一十, '10' -> 十, '2006' -> 二千零六 (up to 10^16)."""
+    digits = number.lstrip("0")
+    if not digits:
+        return "零"
+    groups = []
+    while digits:
+        groups.insert(0, digits[-4:])
+        digits = digits[:-4]
+    out, zero_pending = "", False
+    for i, group in enumerate(groups):
+        big = BIG_UNITS[len(groups) - 1 - i]
+        group = group.rjust(4, "0")
+        if group == "0000":
+            zero_pending = bool(out)
+            continue
+        part = ""
+        for j, ch in enumerate(group):
+            unit = SMALL_UNITS[3 - j]
+            if ch == "0":
+                zero_pending = zero_pending or bool(out or part)
+                continue
+            if zero_pending:
+                part += "零"
+                zero_pending = False
+            # 两千, 两万, 一万两千: 2 before a large unit is 两 in speech.
+            name = "两" if ch == "2" and (unit == "千" or (big and part == "" and j == 3)) else None
+            part += (name or DIGIT_NAMES[int(ch)]) + unit
+        out += part + big
+        zero_pending = group.endswith("0")
+    # 一十二 -> 十二 only at the very start (一百一十 keeps its inner 一).
+    return out[1:] if out.startswith("一十") else out
+
+
+def count(number: str, following: str = "") -> str:
+    """A cardinal as it is said before `following`: 2个 -> 两个, 2月 -> 二月."""
+    if number.lstrip("0") == "2" and following[:1] in LIANG_BEFORE:
+        return "两"
+    return cardinal(number)
+
+
+def digits(number: str, names: str = CODE_DIGIT_NAMES) -> str:
+    """'12345' -> 幺二三四五 (identifiers); with DIGIT_NAMES '2026' -> 二零二六 (years)."""
+    return "".join(names[int(ch)] for ch in number if ch.isdigit())
+
+
+def decimal(number: str) -> str:
+    """'3.5' -> 三点五, '0.25' -> 零点二五."""
+    whole, _, frac = number.partition(".")
+    return cardinal(whole) + ("点" + digits(frac, DIGIT_NAMES) if frac else "")
+
+
+# -- rules: one function each, applied in RULES order ----------------------------------------
+
+
+def full_width(m: re.Match) -> str:
+    """Full-width digits, letters and signs as ASCII so the other rules see one form."""
+    return m.group(0).translate(_FULL_WIDTH)
+
+
+def phone_number(m: re.Match) -> str:
+    """0546-8381234, 400-123-4567, 138 0013 8000: digit by digit, groups as short pauses."""
+    return "，".join(digits(g) for g in re.split(r"[-\s]+", m.group(0)))
+
+
+def service_number(m: re.Match) -> str:
+    """12345, 110, 12315 … : digit by digit (110元 is a quantity and stays for that rule)."""
+    return digits(m.group(0)) if m.group(0) in SERVICE_NUMBERS else m.group(0)
+
+
+def keypad_symbol(m: re.Match) -> str:
+    """# and * on the keypad: 井号, 星号 (按#号键 -> 按井号键)."""
+    name = "井" if m.group(0) == "#" else "星"
+    return name if m.string[m.end() : m.end() + 1] == "号" else name + "号"
+
+
+def identifier_after_word(m: re.Match) -> str:
+    """拨打110, 尾号5678, 工单号2026… : the number after the word, digit by digit."""
+    return m.group("word") + m.group("sep") + digits(m.group("number"))
+
+
+def spaced_digits(m: re.Match) -> str:
+    """'2 0 2 6 1 1' (a ticket number spelled out for the engine): digit by digit."""
+    return digits(m.group(0))
+
+
+def iso_date(m: re.Match) -> str:
+    """2026-12-01 or 2026/12/1 -> 二零二六年十二月一日."""
+    year, month, day = m.group("y"), m.group("m"), m.group("d")
+    return f"{digits(year, DIGIT_NAMES)}年{cardinal(month)}月{cardinal(day)}日"
+
+
+def year(m: re.Match) -> str:
+    """2026年 -> 二零二六年 (years digit by digit, 1 as 一)."""
+    return digits(m.group("y"), DIGIT_NAMES) + "年"
+
+
+def month_day(m: re.Match) -> str:
+    """12月1日, 11月3号, 3月 -> 十二月一日, 十一月三号, 三月."""
+    out = cardinal(m.group("m")) + "月"
+    if m.group("d"):
+        out += cardinal(m.group("d")) + m.group("dw")
+    return out
+
+
+def clock_range(m: re.Match) -> str:
+    """08:00-20:00 -> 八点到二十点."""
+    return _clock(m.group("h1"), m.group("m1")) + "到" + _clock(m.group("h2"), m.group("m2"))
+
+
+def clock(m: re.Match) -> str:
+    """9:30 -> 九点三十分, 20:00 -> 二十点, 8:05 -> 八点零五分."""
+    return _clock(m.group("h"), m.group("m"))
+
+
+def _clock(hour: str, minute: str) -> str:
+    spoken = count(hour, "点") + "点"
+    minute = minute.lstrip("0")
+    if not minute:
+        return spoken
+    return spoken + ("零" if len(minute) == 1 else "") + cardinal(minute) + "分"
+
+
+def percent_range(m: re.Match) -> str:
+    """10%-20% or 10-20% -> 百分之十到百分之二十."""
+    return f"百分之{_number(m.group('a'))}到百分之{_number(m.group('b'))}"
+
+
+def percent(m: re.Match) -> str:
+    """95% -> 百分之九十五, 2.5% -> 百分之二点五."""
+    return "百分之" + _number(m.group("n"))
+
+
+def number_range(m: re.Match) -> str:
+    """3-5天, 3~5个, 3至5 -> 三到五天 (the unit stays for the cardinal rule)."""
+    unit = m.group("unit") or ""
+    return _number(m.group("a")) + "到" + count(m.group("b"), unit) + unit
+
+
+def decimal_number(m: re.Match) -> str:
+    """3.5 -> 三点五."""
+    return decimal(m.group(0))
+
+
+def ordinal(m: re.Match) -> str:
+    """第2 -> 第二 (never 两)."""
+    return "第" + cardinal(m.group("n"))
+
+
+def long_code(m: re.Match) -> str:
+    """A bare number of MIN_IDENTIFIER_DIGITS or more with no unit: a code, digit by digit."""
+    return digits(m.group(0))
+
+
+def quantity(m: re.Match) -> str:
+    """22元, 13个工作日, 3天 and any other number left: a cardinal (两 before measure words)."""
+    number = m.group(0)
+    following = m.string[m.end() : m.end() + 1]
+    return count(number, following)
+
+
+def latin(m: re.Match) -> str:
+    """Latin letters (APP, WiFi, ETC) spelled one by one as a Chinese speaker names them."""
+    return "".join(LETTER_NAMES[ch] for ch in m.group(0).upper())
+
+
+def pause(m: re.Match) -> str:
+    """ASCII and other punctuation as the Chinese pause marks the pinyin step keeps."""
+    return PAUSES.get(m.group(0), "")
+
+
+def silent(m: re.Match) -> str:
+    """Quotes, brackets, symbols and emoji make no sound."""
+    return ""
+
+
+# Letters as Chinese speakers name them, written in characters that pypinyin reads reliably.
+LETTER_NAMES = dict(
+    zip(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        [
+            "诶",
+            "必",
+            "西",
+            "弟",
+            "亿",
+            "艾弗",
+            "记",
+            "艾尺",
+            "爱",
+            "杰",
+            "开",
+            "艾勒",
+            "艾姆",
+            "恩",
+            "欧",
+            "屁",
+            "扣",
+            "阿",
+            "艾丝",
+            "踢",
+            "优",
+            "维",
+            "达布溜",
+            "艾克斯",
+            "歪",
+            "贼",
+        ],
+        strict=True,
+    )
+)
+_FULL_WIDTH = str.maketrans(
+    {chr(c): chr(c - 0xFEE0) for c in range(0xFF10, 0xFF1A)}
+    | {chr(c): chr(c - 0xFEE0) for c in range(0xFF21, 0xFF3B)}
+    | {chr(c): chr(c - 0xFEE0) for c in range(0xFF41, 0xFF5B)}
+    | {"％": "%", "－": "-", "～": "~", "．": ".", "／": "/", "　": " "}
+)
+_N = r"\d+(?:\.\d+)?"
+
+
+def _number(text: str) -> str:
+    return decimal(text) if "." in text else cardinal(text)
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    pattern: re.Pattern
+    apply: Callable[[re.Match], str]
+
+
+def _rule(fn: Callable[[re.Match], str], pattern: str) -> Rule:
+    return Rule(fn.__name__, re.compile(pattern), fn)
+
+
+_NOT_UNIT = rf"(?!\d|\.\d|{UNITS}|%)"
+RULES: tuple[Rule, ...] = (
+    _rule(full_width, r"[\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A％－～．／　]+"),
+    _rule(
+        phone_number,
+        r"(?<!\d)(?:0\d{2,3}-\d{7,8}|400-?\d{3}-?\d{4}|1[3-9]\d[ -]\d{4}[ -]\d{4})(?!\d)",
+    ),
+    _rule(service_number, rf"(?<![\d.])\d{{3,5}}{_NOT_UNIT}"),
+    _rule(keypad_symbol, r"[#*＃＊]"),
+    _rule(
+        identifier_after_word,
+        rf"(?P<word>{IDENTIFIER_WORDS})(?P<sep>[是为：:\s]*)(?P<number>\d(?: ?\d)*){_NOT_UNIT}",
+    ),
+    _rule(spaced_digits, r"(?<![\d.])\d(?: \d){3,}(?![\d.])"),
+    _rule(
+        iso_date, r"(?<!\d)(?P<y>(?:19|20)\d\d)[-/.](?P<m>1[0-2]|0?[1-9])[-/.](?P<d>[0-3]?\d)(?!\d)"
+    ),
+    _rule(year, r"(?<!\d)(?P<y>\d{4})年"),
+    _rule(month_day, r"(?<!\d)(?P<m>1[0-2]|0?[1-9])月(?:(?P<d>[0-3]?\d)(?P<dw>[日号]))?"),
+    _rule(
+        clock_range,
+        r"(?<!\d)(?P<h1>[01]?\d|2[0-4])[:：](?P<m1>[0-5]\d)\s*[-~至到—]\s*"
+        r"(?P<h2>[01]?\d|2[0-4])[:：](?P<m2>[0-5]\d)(?!\d)",
+    ),
+    _rule(clock, r"(?<!\d)(?P<h>[01]?\d|2[0-4])[:：](?P<m>[0-5]\d)(?!\d)"),
+    _rule(percent_range, rf"(?<![\d.])(?P<a>{_N})%?\s*[-~至到—]\s*(?P<b>{_N})%"),
+    _rule(percent, rf"(?<![\d.])(?P<n>{_N})%"),
+    _rule(
+        number_range,
+        rf"(?<![\d.])(?P<a>{_N})\s*[-~至—]\s*(?P<b>\d+)(?![\d.])(?P<unit>{UNITS})?",
+    ),
+    _rule(decimal_number, r"(?<![\d.])\d+\.\d+(?![\d.])"),
+    _rule(ordinal, r"第(?P<n>\d+)"),
+    _rule(long_code, rf"(?<!\d)(?:\d{{{MIN_IDENTIFIER_DIGITS},}}){_NOT_UNIT}"),
+    _rule(quantity, r"\d+"),
+    _rule(latin, r"[A-Za-z]+"),
+    _rule(pause, r"[,.;:?!…—\n/]"),
+    _rule(silent, "[" + re.escape(SILENT) + r"]|[^\w\s、，。；：？！]"),
+)
+
+
+def normalize(text: str) -> str:
+    """Text with every number, symbol and Latin word written as it is read aloud."""
+    for rule in RULES:
+        text = rule.pattern.sub(rule.apply, text)
+    return re.sub(r"\s+", " ", text).strip()

@@ -16,7 +16,7 @@ import threading
 from agents import simulated
 from agents.distribution import DISPATCH_INTERVAL_SECONDS, Distributor
 from core.db import get_db
-from telephony.base import make_port
+from telephony.ports import make_port
 
 log = logging.getLogger(__name__)
 

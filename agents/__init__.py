@@ -23,3 +23,9 @@ def init_app(app) -> None:
     csrf.exempt(legs.bp)  # signed by Twilio instead
     queueing.connect(app)
     app.cli.add_command(cli.agents_cli)
+    if app.config.get("TELEPHONY") == "simulator":
+        from agents.simulated import DbQueueSwitch
+        from core.db import get_db
+
+        # Stands in for Twilio's queues: simulated callers learn an agent took them.
+        app.extensions["simulator.queue_switch"] = DbQueueSwitch(get_db(app))

@@ -43,7 +43,7 @@ def ensure_simulated_agents(db: Database, count: int) -> list[str]:
                 )
             agent = ensure_agent(s, name, device=f"{SIM_DEVICE_PREFIX}{i}")
             if agent.status in (m.OFFLINE, m.BREAK):
-                change_status(s, agent, m.AVAILABLE, actor=SYSTEM, reason="simulated")
+                change_status(s, agent, m.AVAILABLE, actor=SYSTEM)
             names.append(name)
     return names
 

@@ -138,8 +138,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AGENT_WRAP_UP_SECONDS", "30", "After-call work time before an agent is offered again"),
     Setting(
         "SIMULATED_AGENTS",
-        "0",
-        "Simulator mode: this many simulated agents (sim-agent-1…) answer queued callers",
+        "3",
+        "Simulator mode only: this many simulated agents (sim-agent-1…) answer queued callers "
+        "(`flask agents run`); 0 for none",
     ),
     Setting(
         "SIMULATED_HANDLE_SECONDS",

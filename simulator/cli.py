@@ -64,6 +64,8 @@ def call(url, script, play, from_, to, language, verbose) -> None:
             ),
             prompt_text=PromptIndex.for_app(current_app),
             measure_audio=True,
+            # Simulator mode: the agents waiting callers may be answered by (see agents).
+            switch=current_app.extensions.get("simulator.queue_switch"),
         )
         click.echo(f"calling {to} from {mask_number(from_)} via {base}")
         if cfg.get("TELEPHONY") != "simulator":

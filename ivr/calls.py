@@ -209,12 +209,21 @@ def sync_call(
 
 
 def mark_error(s: Session, call_sid: str) -> None:
-    """Record that a call was handed to the operator after an error."""
+    """Record that a call was handed to the operator after an error.
+
+    A caller who left a voice message may not have heard its number: a return call."""
     call = get_call(s, call_sid)
+    return_call = call is not None and call.ticket_number is not None
     if call is not None:
         call.outcome = "error_transfer"
-        call.needs_return_call = False
+        call.needs_return_call = return_call
     cs = s.get(CallSession, call_sid)
     if cs is not None:
-        cs.data = {**cs.data, "ended": True, "wait": None, "outcome": "error_transfer"}
+        cs.data = {
+            **cs.data,
+            "ended": True,
+            "wait": None,
+            "outcome": "error_transfer",
+            "needs_return_call": return_call,
+        }
         flag_modified(cs, "data")

@@ -7,6 +7,7 @@ says, or with an apology and the operator.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 import time
@@ -14,9 +15,13 @@ import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
+from core.db import get_db
 from ivr.calls import TURN_BUDGET_SECONDS
+from ivr.flows.messages import spell_digits
+from ivr.flows.model import Prompt
+from ivr.services import DbServices
 from tests.ivr_support import WORKDAY_MORNING, Phone, set_clock
 
 OPERATOR = "+8605468888888"
@@ -125,3 +130,145 @@ nodes:
     max_length: 50
     pattern: "PATTERN"
 """
+
+
+# -- placeholders in prompts, and the ticket before the prompt --------------------------
+
+MESSAGE_FLOW = """\
+flow:
+  name: t
+  start: leave_message
+  operator: agent
+nodes:
+  agent:
+    kind: transfer
+    queue: agents
+  leave_message:
+    kind: record
+    say: 请在提示音后留言。
+    confirm: 您的工单编号是{digits}，谢谢。
+    next: news
+  news:
+    kind: notices
+    next: bye
+  bye:
+    kind: hangup
+    say: 再见。
+"""
+
+
+def test_flows_check_names_an_unknown_placeholder_and_the_allowed_ones():
+    from ivr.flows import FlowError, load_text
+
+    source = MESSAGE_FLOW.replace("{digits}", "{ticket}")
+    with pytest.raises(FlowError) as err:
+        load_text(source, "flows.yaml")
+    assert [str(e) for e in err.value.errors] == [
+        "flows.yaml:12 nodes.leave_message.confirm: unknown placeholder {ticket} "
+        "(allowed here: {digits}, {number})"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("where", "text", "message"),
+    [
+        ("say", "请留言{digits}", "unknown placeholder {digits} (this prompt takes none)"),
+        ("confirm", "编号{digits!r}", "placeholder {digits!r}: write just {digits}"),
+        ("confirm", "编号{number.__class__}", "placeholder {number.__class__}: write just"),
+        ("confirm", "编号{}", "placeholder {} has no name (allowed here: {digits}, {number})"),
+        ("confirm", "编号{digits", "braces must enclose a placeholder name"),
+    ],
+)
+def test_flows_check_refuses_placeholders_the_prompt_cannot_fill(where, text, message):
+    from ivr.flows import FlowError, load_text
+
+    line = {
+        "say": "    say: 请在提示音后留言。",
+        "confirm": "    confirm: 您的工单编号是{digits}，谢谢。",
+    }
+    source = MESSAGE_FLOW.replace(line[where], f"    {where}: {text}")
+    with pytest.raises(FlowError) as err:
+        load_text(source, "flows.yaml")
+    assert len(err.value.errors) == 1 and message in str(err.value.errors[0]), err.value.errors
+
+
+def message_line(make_app, tmp_path):
+    flows = tmp_path / "flows.yaml"
+    flows.write_text(MESSAGE_FLOW)
+    app = make_app(FLOWS_PATH=str(flows))
+    set_clock(app, WORKDAY_MORNING)
+    return app
+
+
+def install(app, flow) -> None:
+    """Serve a flow that bypassed validation (as a version stored before a check existed)."""
+    registry = app.extensions["ivr.flows"]
+    registry._versions[flow.version] = flow
+    registry.current = flow
+
+
+def saved(app, call_sid: str) -> tuple:
+    from ivr.models import Call
+    from tickets.models import Ticket
+
+    with app.app_context(), get_db(app).session() as s:
+        call = s.scalar(select(Call).where(Call.call_sid == call_sid))
+        tickets = s.scalars(select(Ticket).where(Ticket.call_sid == call_sid)).all()
+        return call.outcome, call.needs_return_call, [t.number for t in tickets]
+
+
+def test_a_prompt_that_cannot_be_filled_keeps_the_ticket_and_reads_the_number(make_app, tmp_path):
+    app = message_line(make_app, tmp_path)
+    flow = app.extensions["ivr.flows"].latest()
+    node = flow.nodes["leave_message"]
+    broken = Prompt(say={"zh-CN": "您的工单编号是{ticket}，谢谢。"})
+    nodes = {**flow.nodes, "leave_message": dataclasses.replace(node, confirm=broken)}
+    install(app, dataclasses.replace(flow, nodes=nodes))
+    phone = Phone(app.test_client(), app, call_sid="CA" + uuid.uuid4().hex)
+    phone.dial()
+    root = phone.leave_recording()
+    assert not is_apology_and_transfer(root), phone.raw
+    outcome, return_call, tickets = saved(app, phone.call_sid)
+    assert len(tickets) == 1 and outcome == "voice_message"
+    said = " ".join(phone.said())
+    assert "工单编号是" in said and "{" not in said  # the built-in readback of the number
+    assert " ".join(spell_digits(tickets[0], "zh-CN").split()) in said
+
+
+def test_a_failure_after_the_ticket_keeps_it_and_flags_a_return_call(
+    make_app, tmp_path, monkeypatch
+):
+    app = message_line(make_app, tmp_path)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("notices table unreadable")
+
+    monkeypatch.setattr(DbServices, "active_notices", broken)
+    phone = Phone(app.test_client(), app, call_sid="CA" + uuid.uuid4().hex)
+    phone.dial()
+    root = phone.leave_recording()
+    assert is_apology_and_transfer(root), phone.raw
+    outcome, return_call, tickets = saved(app, phone.call_sid)
+    assert len(tickets) == 1, "the caller's message was rolled back"
+    assert outcome == "error_transfer" and return_call is True
+
+
+def test_a_rendering_failure_after_the_ticket_keeps_it_and_flags_a_return_call(
+    make_app, tmp_path, monkeypatch
+):
+    from telephony import twiml
+
+    app = message_line(make_app, tmp_path)
+    phone = Phone(app.test_client(), app, call_sid="CA" + uuid.uuid4().hex)
+    phone.dial()
+
+    def broken(*args, **kwargs):
+        raise UnicodeEncodeError("utf-8", "", 0, 1, "unrenderable prompt")
+
+    monkeypatch.setattr(twiml, "render", broken)
+    root = phone.leave_recording()
+    assert is_apology_and_transfer(root), phone.raw
+    monkeypatch.undo()
+    phone.hang_up()
+    outcome, return_call, tickets = saved(app, phone.call_sid)
+    assert len(tickets) == 1 and outcome == "error_transfer" and return_call is True

@@ -32,6 +32,7 @@ from ivr.flows.model import (
     TicketStatusNode,
     TransferNode,
 )
+from ivr.flows.placeholders import MESSAGE_PLACEHOLDERS, NODE_PLACEHOLDERS
 from ivr.flows.reader import Document, read_file, read_text
 from ivr.flows.schema import (
     INVALID,
@@ -208,7 +209,10 @@ class _Builder:
             raw = overrides.get(
                 key, {lang: builtin[lang] for lang in self.languages if lang in builtin}
             )
-            parsed = self.read_prompt(c, raw, path if key in overrides else (*p, "messages"))
+            read = prompt_reader(
+                self.languages, self.default_language, MESSAGE_PLACEHOLDERS.get(key, ())
+            )
+            parsed = read(c, raw, path if key in overrides else (*p, "messages"))
             self.messages[key] = parsed if parsed is not INVALID else Prompt()
 
     def _node(self, node_id: str, raw) -> object | None:
@@ -249,7 +253,10 @@ class _Builder:
                 continue
             value, p = raw[key], (*path, key)
             if reader == "prompt":
-                fields[key] = self.read_prompt(c, value, p)
+                read = prompt_reader(
+                    self.languages, self.default_language, NODE_PLACEHOLDERS.get(key, ())
+                )
+                fields[key] = read(c, value, p)
             elif reader is None:
                 fields[key] = getattr(self, f"_{key}")(value, p)
             else:

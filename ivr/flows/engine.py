@@ -8,14 +8,17 @@ nodes per turn turns an accidental loop into an apology and a transfer.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from ivr.flows import events as ev
 from ivr.flows.messages import spell_digits
 from ivr.flows.model import Flow, Node, Prompt
 from ivr.flows.nodes import HANDLERS
+from ivr.flows.placeholders import fill
 from ivr.flows.services import Services
 
+log = logging.getLogger(__name__)
 MAX_STEPS_PER_TURN = 50
 MAX_PATH_RECORDED = 200
 SESSION_VERSION = 1
@@ -49,7 +52,9 @@ class Run:
     def language(self) -> str:
         return self.session["language"]
 
-    def say(self, prompt: Prompt | None, **fmt) -> None:
+    def say(self, prompt: Prompt | None, *, fallback: str | None = None, **fmt) -> None:
+        """Say a prompt with its placeholders filled; one that cannot be filled (a flow
+        stored before placeholders were checked) is logged and `fallback` said instead."""
         if prompt is None:
             return
         if prompt.audio:
@@ -57,8 +62,15 @@ class Run:
             return
         lang = self.language if self.language in prompt.say else self.flow.default_language
         text = prompt.say.get(lang)
-        if text:
-            self.events.append(ev.Say(text.format(**fmt) if fmt else text, lang))
+        if not text:
+            return
+        filled = fill(text, fmt)
+        if filled is None:
+            log.error("flow %s: cannot fill prompt %r", self.flow.version, text)
+            if fallback is not None and self.flow.message(fallback) is not prompt:
+                self.message(fallback, **fmt)
+            return
+        self.events.append(ev.Say(filled, lang))
 
     def say_text(self, text: str) -> None:
         self.events.append(ev.Say(text, self.language))
@@ -164,10 +176,29 @@ def resume(flow: Flow, session: dict, value, services: Services) -> Turn:
         _caller_hung_up(session)
         return Turn(session, [])
     node = run.node()
-    nxt = HANDLERS[node.kind].resume(run, node, value)
-    run.go(nxt)
+    try:
+        run.go(HANDLERS[node.kind].resume(run, node, value))
+    except Exception:
+        if not any(isinstance(e, ev.TicketCreated) for e in run.events):
+            raise
+        _failed_after_ticket(run)
     session["turn"] += 1
     return Turn(session, run.events)
+
+
+def _failed_after_ticket(run: Run) -> None:
+    """A voice message is saved, then something fails: keep the ticket, apologise and
+    transfer, and flag a return call (the caller may not have heard their number)."""
+    created = max(i for i, e in enumerate(run.events) if isinstance(e, ev.TicketCreated))
+    log.exception(
+        "flow %s failed after ticket %s was created; transferring",
+        run.flow.version,
+        run.events[created].number,
+    )
+    del run.events[created + 1 :]
+    run.session["ended"] = False
+    run.fail("error after the voice message was saved")
+    run.session["needs_return_call"] = True
 
 
 def _caller_hung_up(session: dict) -> None:

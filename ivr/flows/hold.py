@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ivr.flows import events as ev
 from ivr.flows.model import Flow
+from ivr.flows.placeholders import fill
 
 # Seconds of one hold round (its pause); the prompt rotates once per round.
 HOLD_ROUND_SECONDS = 5
@@ -37,8 +38,12 @@ def hold(flow: Flow, node_id: str, language: str, *, queue_time: int, position: 
     said = [prompt]
     ahead = position - 1
     if ahead > 0:
-        template = (node.position or flow.message("position")).say[language]
-        said.append(ev.Say(template.format(position=ahead), language))
+        # A flow stored before placeholders were checked may not fill: say the built-in.
+        for prompt in (node.position, flow.message("position")):
+            text = fill(prompt.say[language], {"position": ahead}) if prompt else None
+            if text is not None:
+                said.append(ev.Say(text, language))
+                break
     if node.overflow is None:
         return Hold(tuple(said))
     remaining = node.overflow_after - queue_time

@@ -161,7 +161,12 @@ class RecordHandler:
             run.session["needs_return_call"] = False
             run.events.append(ev.TicketCreated(number))
             if node.confirm is not None:
-                run.say(node.confirm, digits=spell_digits(number, run.language), number=number)
+                run.say(
+                    node.confirm,
+                    fallback="ticket_readback",
+                    digits=spell_digits(number, run.language),
+                    number=number,
+                )
             else:
                 run.readback(number)
             return node.next

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from ivr.flows.errors import FlowIssue
 from ivr.flows.model import Prompt
 from ivr.flows.patterns import SlowPattern, check_pattern
+from ivr.flows.placeholders import problems as placeholder_problems
 from ivr.flows.reader import Document, Path_, format_path
 
 INVALID = object()
@@ -144,10 +145,14 @@ def regex(c: Checker, value, path: Path_):
     return value
 
 
-def prompt_reader(languages: tuple[str, ...], default_language: str) -> Reader:
-    """A reader for `say:` values: text, or a mapping of language -> text for every language."""
+def prompt_reader(
+    languages: tuple[str, ...], default_language: str, placeholders: tuple[str, ...] = ()
+) -> Reader:
+    """A reader for `say:` values: text, or a mapping of language -> text for every language,
+    using no placeholders but the given ones."""
 
     def read(c: Checker, value, path: Path_):
+        per_language = not isinstance(value, str)
         if isinstance(value, str):
             value = {default_language: value}
         if not isinstance(value, dict):
@@ -164,6 +169,8 @@ def prompt_reader(languages: tuple[str, ...], default_language: str) -> Reader:
                 )
                 continue
             parsed = text(c, item, (*path, lang))
+            for problem in [] if parsed is INVALID else placeholder_problems(parsed, placeholders):
+                parsed = c.error((*path, lang) if per_language else path, problem, "placeholder")
             if parsed is not INVALID:
                 say[lang] = parsed
         missing = [lang for lang in languages if lang not in value]

@@ -33,6 +33,7 @@ NAV = (
     NavItem("流程 Flow studio", None, ("supervisor",), path="/studio/"),
     NavItem("知识库编辑 KB editor", "kb_editor.index", ("supervisor",)),
     NavItem("日历 Calendar", "calendar_pages.year_page", ("supervisor",)),
+    NavItem("排班 Planning", None, ("supervisor",), path="/planning/"),
     NavItem("用户 Users", "accounts_admin.users", ("supervisor",)),
 )
 

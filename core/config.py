@@ -163,6 +163,23 @@ SETTINGS: tuple[Setting, ...] = (
         "180",
         "Days recordings and transcripts are kept before the purge job deletes them",
     ),
+    Setting(
+        "PLANNING_AHT_SECONDS",
+        "240",
+        "Handle time per call for staffing when the records have none (s)",
+    ),
+    Setting("PLANNING_ANSWER_WITHIN", "15", "Staffing target: answer within this many seconds"),
+    Setting("PLANNING_SERVICE_LEVEL", "0.8", "Staffing target: share answered within that time"),
+    Setting(
+        "PLANNING_SHRINKAGE", "0.3", "Share of rostered time not on the phones (breaks, training)"
+    ),
+    Setting("PLANNING_MAX_OCCUPANCY", "0.85", "Highest share of time an agent may spend on calls"),
+    Setting("PLANNING_SHIFT_HOURS", "8", "Length of one shift (hours)"),
+    Setting(
+        "PLANNING_SHIFT_STARTS",
+        "00:00,06:00,07:00,08:00,09:00,10:00,12:00,14:00,16:00,18:00",
+        "Times a shift may start (HH:MM, comma-separated)",
+    ),
     Setting("SURGE_WINDOW_HOURS", "24", "Rolling window of the surge detector (hours)"),
     Setting("SURGE_MIN_COUNT", "5", "Fewest tickets in a window that can be a surge"),
     Setting("SURGE_RATIO", "3", "A window this many times its baseline is a surge"),

@@ -112,6 +112,7 @@ def import_all_models() -> None:
         "studio.models",
         "telephony.models",
         "agents.models",
+        "planning.models",
     ):
         try:
             importlib.import_module(name)

@@ -27,6 +27,7 @@ COMPONENTS = (
     "studio",
     "simulator",
     "content",
+    "planning",
 )
 
 

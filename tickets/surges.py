@@ -9,7 +9,7 @@ dashboard shows the alerts with their tickets and offers an IVR notice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -61,6 +61,11 @@ class SurgeAlert:
         )
 
 
+def is_surge(count: int, baseline: float, t: Thresholds) -> bool:
+    """The detector's rule: enough tickets, and `ratio` times the key's usual window."""
+    return count >= t.min_count and count >= t.ratio * max(baseline, 1.0)
+
+
 def _counts(s: Session, start: datetime, end: datetime) -> dict[tuple, int]:
     stmt = (
         select(Ticket.topic, Ticket.district, func.count(Ticket.id))
@@ -84,7 +89,7 @@ def detect(
     keys = []
     for key, n in current.items():
         baseline = before.get(key, 0) / windows_in_baseline
-        if n >= t.min_count and n >= t.ratio * max(baseline, 1.0):
+        if is_surge(n, baseline, t):
             keys.append((key, n, baseline))
     if not keys:
         return []
@@ -119,3 +124,40 @@ def detect(
         )
     alerts.sort(key=lambda a: (-a.ratio, -a.count))
     return alerts
+
+
+def surge_days(
+    s: Session, first: date, last: date, thresholds: Thresholds | None = None
+) -> list[date]:
+    """Days in [first, last] (UTC days) on which some (topic, district) was a surge.
+
+    The same rule as `detect`, applied to whole days in one grouped query, so a
+    forecast can leave a year's surges out of its training data without running
+    the detector once per day.
+    """
+    t = thresholds or Thresholds()
+    start = datetime.combine(first - timedelta(days=t.baseline_days), time(), UTC)
+    end = datetime.combine(last + timedelta(days=1), time(), UTC)
+    day = func.date(Ticket.created_at)
+    stmt = (
+        select(day, Ticket.topic, Ticket.district, func.count(Ticket.id))
+        .where(Ticket.created_at >= start, Ticket.created_at < end)
+        .group_by(day, Ticket.topic, Ticket.district)
+    )
+    per_key: dict[tuple, dict[date, int]] = {}
+    for d, topic, district, n in s.execute(stmt):
+        d = d if isinstance(d, date) else date.fromisoformat(str(d)[:10])
+        per_key.setdefault((topic, district), {})[d] = n
+    windows_per_day = 24 / t.window_hours
+    found = set()
+    for counts in per_key.values():
+        for d, n in counts.items():
+            if not first <= d <= last:
+                continue
+            before = sum(
+                counts.get(d - timedelta(days=i), 0) for i in range(1, t.baseline_days + 1)
+            )
+            # A day holds `windows_per_day` windows; the rule compares per window.
+            if is_surge(n / windows_per_day, before / (t.baseline_days * windows_per_day), t):
+                found.add(d)
+    return sorted(found)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
@@ -85,3 +85,14 @@ class FlowVersion(Base):
     file: Mapped[str] = mapped_column(String(255))
     source: Mapped[str] = mapped_column(Text)
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FlowPublication(Base):
+    """Each time a valid flows file was first seen: the latest row is the version every
+    process starts new calls on, whatever each one last read from the file."""
+
+    __tablename__ = "ivr_flow_publications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(ForeignKey("ivr_flow_versions.version"))
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -5,6 +5,12 @@ database) so calls in progress finish on the version they started on, even in
 another worker or after a restart. A changed file is validated before it is
 swapped in; an invalid one leaves the running flow in place and its errors are
 logged and shown by /healthz.
+
+Which version new calls start on is decided by the database, not by each
+process's memory: the first process to read a new valid file publishes it (a
+row in ivr_flow_publications), and every process serves the latest publication.
+Workers that read the file at different moments (a good edit, then a broken
+save) therefore never disagree for longer than one reload interval.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import threading
 import time
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,7 +29,7 @@ from ivr.flows import Flow, FlowError, load_text
 from ivr.flows.builder import build
 from ivr.flows.errors import FlowIssue
 from ivr.flows.reader import read_file
-from ivr.models import FlowVersion
+from ivr.models import FlowPublication, FlowVersion
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +51,8 @@ class FlowRegistry:
         self._persisted: set[str] = set()
         self._stamp: tuple[int, int] | None = None
         self._checked = 0.0
+        self._synced = 0.0
+        self._unpublished: Flow | None = None  # read from the file, not yet in the database
         self.current: Flow | None = None
         self.errors: list[str] = []
         self.reload()
@@ -79,7 +88,7 @@ class FlowRegistry:
                 return False
             self._versions[flow.version] = flow
             self._sources[flow.version] = source
-            self.current = flow
+            self.current = self._unpublished = flow
             log.info(
                 "flow %s version %s loaded (%d nodes)", flow.name, flow.version, len(flow.nodes)
             )
@@ -99,13 +108,45 @@ class FlowRegistry:
             ) from None
         return build(doc, source), source
 
-    def latest(self) -> Flow:
-        """The flow new calls start on (the file is re-checked at most every interval)."""
+    def latest(self, s: Session | None = None) -> Flow:
+        """The flow new calls start on: the latest published version (file and database are
+        re-checked at most every interval; without a session, this process's own view)."""
         if time.monotonic() - self._checked >= FLOW_RELOAD_INTERVAL:
             self.reload()
+        if s is not None and (
+            self._unpublished is not None or time.monotonic() - self._synced >= FLOW_RELOAD_INTERVAL
+        ):
+            self._sync(s)
         if self.current is None:
             raise FlowUnavailable("; ".join(self.errors) or f"no flow loaded from {self.path}")
         return self.current
+
+    def _sync(self, s: Session) -> None:
+        """Publish a newly read valid file, then serve the latest publication."""
+        self._synced = time.monotonic()
+        published = s.scalar(
+            select(FlowPublication.version).order_by(FlowPublication.id.desc()).limit(1)
+        )
+        fresh = self._unpublished
+        # Only while the file still holds what was read: a slower process must not publish
+        # an older text over a newer one.
+        if fresh is not None and self._file_stamp() == self._stamp:
+            if fresh.version != published:
+                self.persist(s, fresh)
+                s.add(FlowPublication(version=fresh.version))
+                s.flush()
+                log.info("flow version %s published for every process", fresh.version)
+            published = fresh.version
+        self._unpublished = None
+        if published is not None and (self.current is None or published != self.current.version):
+            try:
+                flow = self.get(s, published)
+            except (FlowError, FlowUnavailable) as exc:  # e.g. a stricter validator since
+                log.error("published flow version %s cannot be served: %s", published, exc)
+                return
+            log.info("serving flow version %s, published by another process", published)
+            with self._lock:
+                self.current = flow
 
     def persist(self, s: Session, flow: Flow) -> None:
         """Store the source of a version a call is starting on (once per process)."""

@@ -139,7 +139,7 @@ def _start_call(s, call: inputs.CallStart):
     cs = calls.lock_session(s, call.sid)
     if cs is not None:  # Twilio retried the first webhook
         return cs.last_response, cs.step
-    flow = registry().latest()
+    flow = registry().latest(s)
     registry().persist(s, flow)
     calls.open_call(
         s,

@@ -8,6 +8,7 @@ says, or with an apology and the operator.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sqlite3
 import threading
 import time
@@ -21,6 +22,8 @@ from core.db import get_db
 from ivr.calls import TURN_BUDGET_SECONDS
 from ivr.flows.messages import spell_digits
 from ivr.flows.model import Prompt
+from ivr.models import Call
+from ivr.registry import FLOW_RELOAD_INTERVAL
 from ivr.services import DbServices
 from tests.ivr_support import WORKDAY_MORNING, Phone, set_clock
 
@@ -272,3 +275,40 @@ def test_a_rendering_failure_after_the_ticket_keeps_it_and_flags_a_return_call(
     phone.hang_up()
     outcome, return_call, tickets = saved(app, phone.call_sid)
     assert len(tickets) == 1 and outcome == "error_transfer" and return_call is True
+
+
+# -- every worker serves the same flow ---------------------------------------------------
+
+
+def write_flow(path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    stat = path.stat()  # seen as a change even within the file system's time granularity
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+def test_workers_agree_on_the_flow_after_a_good_edit_then_a_broken_save(make_app, tmp_path):
+    """Two workers on one database and file: worker A sees a good edit, then the file is saved
+    broken before worker B looked; B must serve A's version, not its own last good one."""
+    path = tmp_path / "flows.yaml"
+    write_flow(path, MESSAGE_FLOW)
+    workers = [make_app(FLOWS_PATH=str(path)) for _ in "AB"]
+    for app in workers:
+        set_clock(app, WORKDAY_MORNING)
+
+    def new_call(app) -> str:
+        phone = Phone(app.test_client(), app, call_sid="CA" + uuid.uuid4().hex)
+        phone.dial()
+        with app.app_context(), get_db(app).session() as s:
+            return s.scalar(select(Call.flow_version).where(Call.call_sid == phone.call_sid))
+
+    first = {new_call(app) for app in workers}
+    assert len(first) == 1
+    time.sleep(FLOW_RELOAD_INTERVAL)
+    write_flow(path, MESSAGE_FLOW.replace("请在提示音后留言。", "请留言。"))
+    edited = new_call(workers[0])
+    assert edited not in first
+    write_flow(path, MESSAGE_FLOW.replace("next: news", "next: nowhere"))  # a broken save
+    time.sleep(FLOW_RELOAD_INTERVAL)
+    assert [new_call(app) for app in workers * 2] == [edited] * 4
+    # A restarted worker with the broken file on disk serves the same version too.
+    assert new_call(make_app(FLOWS_PATH=str(path))) == edited

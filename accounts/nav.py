@@ -32,6 +32,7 @@ NAV = (
     NavItem("回访 Callbacks", None, ("supervisor",), path="/callbacks/"),
     NavItem("流程 Flow studio", None, ("supervisor",), path="/studio/"),
     NavItem("知识库编辑 KB editor", "kb_editor.index", ("supervisor",)),
+    NavItem("分类与转办 Rules", "rules_editor.rules_page", ("supervisor",)),
     NavItem("日历 Calendar", "calendar_pages.year_page", ("supervisor",)),
     NavItem("排班 Planning", None, ("supervisor",), path="/planning/"),
     NavItem("用户 Users", "accounts_admin.users", ("supervisor",)),

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    from content import calendar_cli, calendar_views, kb_api, kb_views
+    from content import calendar_cli, calendar_views, kb_api, kb_views, rules_views
 
     app.register_blueprint(kb_views.bp)
+    app.register_blueprint(rules_views.bp)
     app.register_blueprint(kb_api.api)
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(calendar_views.api)

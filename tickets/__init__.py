@@ -13,8 +13,9 @@ from __future__ import annotations
 def init_app(app) -> None:
     """Register the /api/ blueprint and the `flask tickets` CLI."""
     from core.health import register
-    from tickets import api, cli, health
+    from tickets import api, cli, health, ruleset_source
 
+    ruleset_source.install(app)
     cli.init_app(app)
     app.register_blueprint(api.bp)
     register(app, "tickets", health.check)

@@ -12,8 +12,9 @@ from functools import lru_cache
 
 import jieba
 
+from tickets import ruleset_source
 from tickets.models import DEMAND_TYPES
-from tickets.routing import load_routing
+from tickets.routing import Routing, active_routing
 from tickets.yamlfile import PACKAGE_DIR, ConfigFileError, load_yaml
 
 RULES_PATH = PACKAGE_DIR / "rules.yaml"
@@ -65,8 +66,9 @@ def _keywords(path, section: str, name: str, entries) -> list[Keyword]:
     return out
 
 
-def load_rules(path=RULES_PATH) -> Rules:
-    data = load_yaml(path)
+def rules_from_data(data: dict, origin="rules") -> Rules:
+    """Build and check rules from their document (the YAML file or a saved version)."""
+    path = origin
     sections = {}
     for section in ("demand_types", "topics"):
         raw = data.get(section)
@@ -85,6 +87,15 @@ def load_rules(path=RULES_PATH) -> Rules:
     return Rules(*sections["demand_types"], *sections["topics"])
 
 
+def load_rules(path=RULES_PATH) -> Rules:
+    return rules_from_data(load_yaml(path), path)
+
+
+def active_rules() -> Rules:
+    """The rules in force: the supervisors' latest saved version, else the shipped file."""
+    return ruleset_source.active(ruleset_source.RULES, rules_from_data) or load_rules()
+
+
 @lru_cache(maxsize=1024)
 def _words(text: str) -> frozenset[str]:
     return frozenset(jieba.lcut(text))
@@ -100,14 +111,19 @@ def _best(text: str, words, table: dict[str, list[Keyword]], default: str):
     return (best if scores.get(best, 0) > 0 else default), scores
 
 
-def classify(text: str, district: str | None = None, rules: Rules | None = None) -> Suggestion:
+def classify(
+    text: str,
+    district: str | None = None,
+    rules: Rules | None = None,
+    routing: Routing | None = None,
+) -> Suggestion:
     """Suggest demand type, topic and department for a request's text."""
-    rules = rules or load_rules()
+    rules = rules or active_rules()
     text = text or ""
     words = _words(text)
     demand, demand_scores = _best(text, words, rules.demand_types, rules.demand_default)
     topic, topic_scores = _best(text, words, rules.topics, rules.topic_default)
-    department = load_routing().department_for(topic, district)
+    department = (routing or active_routing()).department_for(topic, district)
     return Suggestion(
         demand, topic, department, {"demand_type": demand_scores, "topic": topic_scores}
     )

@@ -234,3 +234,22 @@ class ArticleVersion(Base):
     author: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     fields: Mapped[dict] = mapped_column(JSON)
+
+
+class RuleSet(Base):
+    """One saved version of the classification rules or the routing table (whole document).
+
+    The highest version of a kind is in force; the first is imported from the shipped YAML.
+    Accuracy on the labelled request set is recorded with each version (percent per field).
+    """
+
+    __tablename__ = "tickets_rule_sets"
+    __table_args__ = (Index("ux_tickets_rule_sets", "kind", "version", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "rules" or "routing"
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict] = mapped_column(JSON)
+    author: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    accuracy: Mapped[dict | None] = mapped_column(JSON)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tickets import ruleset_source
 from tickets.models import Department
 from tickets.yamlfile import PACKAGE_DIR, ConfigFileError, load_yaml
 
@@ -30,15 +31,24 @@ class Routing:
         return self.topics.get(topic or "", self.default)
 
 
-def load_routing(path=ROUTING_PATH) -> Routing:
-    data = load_yaml(path)
+def routing_from_data(data: dict, origin="routing") -> Routing:
+    """Build and check the table from its document (the YAML file or a saved version)."""
     if "default" not in data:
-        raise ConfigFileError(f"{path}: 'default' department is required")
+        raise ConfigFileError(f"{origin}: 'default' department is required")
     return Routing(
         default=str(data["default"]),
         topics=dict(data.get("topics") or {}),
         districts={k: dict(v or {}) for k, v in (data.get("districts") or {}).items()},
     )
+
+
+def load_routing(path=ROUTING_PATH) -> Routing:
+    return routing_from_data(load_yaml(path), path)
+
+
+def active_routing() -> Routing:
+    """The table in force: the supervisors' latest saved version, else the shipped file."""
+    return ruleset_source.active(ruleset_source.ROUTING, routing_from_data) or load_routing()
 
 
 def department_by_code(s: Session, code: str) -> Department | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tickets import kb, kb_edit
+from tickets import kb, kb_edit, rulebook
 from tickets.models import Department, Topic
 from tickets.yamlfile import PACKAGE_DIR, load_yaml
 
@@ -58,6 +58,7 @@ def seed(s: Session, taxonomy_path=TAXONOMY_PATH, kb_path=KB_PATH) -> SeedResult
                 author=SEED_AUTHOR,
             )
         result.articles += 1
+    rulebook.import_shipped(s)
     s.flush()
     return result
 

@@ -380,7 +380,7 @@ def route(
     note: str | None = None,
 ) -> Ticket:
     """Dispatch to the given department, or to the routing table's choice."""
-    code = department_code or routing.load_routing().department_for(ticket.topic, ticket.district)
+    code = department_code or routing.active_routing().department_for(ticket.topic, ticket.district)
     department = routing.department_by_code(s, code)
     if department is None or not department.active:
         raise ValidationError({"department": f"unknown department {code!r}"})

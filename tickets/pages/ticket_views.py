@@ -155,7 +155,7 @@ def return_ticket(number: str):
     if not reason:
         flash("请填写退回原因 A reason is required", "error")
         return redirect(url_for("tickets_pages.ticket_page", number=number))
-    office = routing.load_routing().default
+    office = routing.active_routing().default
     return _act(
         number,
         lambda s, t: service.route(

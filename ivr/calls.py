@@ -14,11 +14,12 @@ import threading
 import time
 from datetime import datetime
 
-from sqlalchemy import select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, literal, select, text, update
+from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from core.db import SQLITE_BUSY_TIMEOUT_MS, utcnow
+from ivr.flows.session import Session
 from ivr.models import Call, CallSession
 
 # How long one webhook turn may wait for the database in all (locks, busy database):
@@ -84,7 +85,7 @@ def _flock(handle, deadline: float) -> None:
 
 
 @contextlib.contextmanager
-def _sqlite_busy_timeout(s: Session, ms: int):
+def _sqlite_busy_timeout(s: DbSession, ms: int):
     """SQLite's busy handler waits at most `ms` in this transaction, then the pool's default."""
     raw = s.connection().connection.dbapi_connection
     raw.execute(f"PRAGMA busy_timeout={ms}")
@@ -94,7 +95,7 @@ def _sqlite_busy_timeout(s: Session, ms: int):
         raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
-def relax_durability(s: Session) -> None:
+def relax_durability(s: DbSession) -> None:
     """Commit this turn without waiting for the WAL flush (PostgreSQL).
 
     For turns that only move the caller through the flow: a server crash in the
@@ -107,31 +108,31 @@ def relax_durability(s: Session) -> None:
         s.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
-def lock_session(s: Session, call_sid: str) -> CallSession | None:
+def lock_session(s: DbSession, call_sid: str) -> CallSession | None:
     """The call's session row, locked for this transaction (None if the call is unknown)."""
-    query = (
-        select(CallSession)
-        .where(CallSession.call_sid == call_sid)
-        .execution_options(populate_existing=True)
-    )
     if s.get_bind().dialect.name == "sqlite":
-        # SQLite has no row locks: an UPDATE takes the database write lock before the read.
-        s.execute(
+        # SQLite has no row locks: an UPDATE takes the database write lock, and returns the row.
+        return s.scalar(
             update(CallSession)
             .where(CallSession.call_sid == call_sid)
             .values(step=CallSession.step)
-            .execution_options(synchronize_session=False)
+            .returning(CallSession)
+            .execution_options(populate_existing=True, synchronize_session=False)
         )
-        return s.scalar(query)
-    return s.scalar(query.with_for_update())
+    return s.scalar(
+        select(CallSession)
+        .where(CallSession.call_sid == call_sid)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
-def get_call(s: Session, call_sid: str) -> Call | None:
+def get_call(s: DbSession, call_sid: str) -> Call | None:
     return s.scalar(select(Call).where(Call.call_sid == call_sid))
 
 
 def open_call(
-    s: Session,
+    s: DbSession,
     *,
     call_sid: str,
     caller: str | None,
@@ -154,71 +155,84 @@ def open_call(
     return call
 
 
-def _mirrored(session: dict | None) -> tuple:
-    if session is None:
-        return ()
+def load_session(cs: CallSession) -> Session:
+    """The typed session stored in a row (SessionVersionError if another release wrote it)."""
+    return Session.from_json(cs.data)
+
+
+def mirrored(session: Session) -> tuple:
+    """What the call record shows of a session: a turn that leaves it alone skips the update."""
     return (
-        len(session.get("path", [])),
-        session.get("outcome"),
-        session.get("needs_return_call"),
-        session.get("vars", {}).get("ticket_number"),
+        len(session.path),
+        session.outcome,
+        session.needs_return_call,
+        session.vars.get("ticket_number"),
     )
 
 
 def save_turn(
-    s: Session,
+    s: DbSession,
     cs: CallSession,
-    session: dict,
+    session: Session,
     response: str,
     now: datetime | None = None,
-    previous: dict | None = None,
+    before: tuple | None = None,
 ) -> None:
-    """Store the session and the TwiML answered for this step, and mirror the call record
-    (only when the turn changed what the record shows: most menu turns do not)."""
-    cs.data = dict(session)
-    flag_modified(cs, "data")  # the engine changed nested values in place
+    """Store the session and the events answered for this step, and mirror the call record
+    (only when the turn changed what the record shows, `before` being `mirrored()` of the
+    session before the turn: most menu turns do not)."""
+    cs.data = session.to_json()
+    flag_modified(cs, "data")
     cs.last_response = response
     cs.updated_at = now or utcnow()
-    if previous is None or _mirrored(previous) != _mirrored(session):
+    if before is None or before != mirrored(session):
         sync_call(s, session, now=now)
 
 
 def sync_call(
-    s: Session,
-    session: dict,
+    s: DbSession,
+    session: Session,
     *,
     status: str | None = None,
     ended: bool = False,
     now: datetime | None = None,
-) -> Call | None:
+) -> None:
     """Copy what the session knows (path, outcome, return call) onto the call record.
 
-    `status` is the provider's call status, `ended` whether it says the call is over."""
-    call = get_call(s, session["call"]["sid"])
-    if call is None:
-        return None
-    call.nodes = list(session.get("path", []))
-    call.outcome = session.get("outcome")
-    call.needs_return_call = bool(session.get("needs_return_call"))
-    call.ticket_number = session.get("vars", {}).get("ticket_number") or call.ticket_number
+    `status` is the provider's call status, `ended` whether it says the call is over.
+    One UPDATE, no read first: it runs on most turns that move through the flow."""
+    values: dict = {
+        "nodes": list(session.path),
+        "outcome": session.outcome,
+        "needs_return_call": session.needs_return_call,
+    }
+    if session.vars.get("ticket_number"):
+        values["ticket_number"] = session.vars["ticket_number"]
     if status:
-        call.status = status
-    if session.get("ended") and ended and call.ended_at is None:
-        call.ended_at = now or utcnow()
-    return call
+        values["status"] = status
+    if session.ended and ended:
+        stamp = literal(now or utcnow(), type_=Call.ended_at.type)
+        values["ended_at"] = func.coalesce(Call.ended_at, stamp)
+    s.execute(
+        update(Call)
+        .where(Call.call_sid == session.call.sid)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
-def mark_error(s: Session, call_sid: str) -> None:
+def mark_error(s: DbSession, call_sid: str) -> None:
     """Record that a call was handed to the operator after an error.
 
-    A caller who left a voice message may not have heard its number: a return call."""
+    A caller who left a voice message may not have heard its number: a return call.
+    Works on the stored JSON as it is: the error may be that the session cannot be read."""
     call = get_call(s, call_sid)
     return_call = call is not None and call.ticket_number is not None
     if call is not None:
         call.outcome = "error_transfer"
         call.needs_return_call = return_call
     cs = s.get(CallSession, call_sid)
-    if cs is not None:
+    if cs is not None and isinstance(cs.data, dict):
         cs.data = {
             **cs.data,
             "ended": True,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core import calendar
 from ivr import notices
+from ivr.flows import session as flow_session
 from ivr.models import Call
 
 log = logging.getLogger(__name__)
@@ -65,14 +66,19 @@ class DbServices:
         return spoken_status(ticket, language) if ticket is not None else None
 
     def leave_voice_message(
-        self, session: dict, *, recording_url: str, recording_sid: str | None, duration: int
+        self,
+        session: flow_session.Session,
+        *,
+        recording_url: str,
+        recording_sid: str | None,
+        duration: int,
     ) -> str:
         from tickets.service import create_ticket
 
         ticket = create_ticket(
             self.s,
             channel="voice_message",
-            caller_number=session["call"]["caller"],
+            caller_number=session.call.caller,
             call_sid=self.call_sid,
             recording_sid=recording_sid,
             recording_url=recording_url,

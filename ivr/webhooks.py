@@ -14,7 +14,6 @@ answers with an apology and <Dial> to OPERATOR_NUMBER. A step already answered
 
 from __future__ import annotations
 
-import copy
 import functools
 import logging
 import traceback
@@ -29,6 +28,7 @@ from ivr import calls, signals
 from ivr.flows import engine
 from ivr.flows import events as ev
 from ivr.flows.hold import Hold, hold
+from ivr.flows.session import Listening, Phase, Session
 from ivr.registry import FlowRegistry
 from ivr.services import DbServices, clock
 from telephony import inputs, twiml
@@ -81,25 +81,25 @@ def never_fail(view):
 
 
 def _answer(
-    s, cs, turn_session: dict, events: list, previous: dict | None = None, result: str = ""
+    s, cs, session: Session, events: list, before: tuple | None = None, left: str | None = None
 ):
     """Store a turn's events with the session as the next step; returns what to render."""
-    _queue_moves(s, cs.call_sid, previous, events, result)
+    _queue_moves(s, cs.call_sid, session, events, left)
     cs.step += 1
     stored = twiml.dump_events(events)
-    calls.save_turn(s, cs, turn_session, stored, now=clock(current_app), previous=previous)
+    calls.save_turn(s, cs, session, stored, now=clock(current_app), before=before)
     return stored, cs.step
 
 
-def _queue_moves(s, sid: str, previous: dict | None, events: list, result: str) -> None:
-    """Tell the agent distribution a caller left a queue (any turn after waiting in one
-    ends the wait) or joined one (the turn ends in Enqueue)."""
+def _queue_moves(s, sid: str, session: Session, events: list, left: str | None) -> None:
+    """Tell the agent distribution a caller left a queue (`left`: how; any turn after
+    waiting in one ends the wait) or joined one (the turn ends in Enqueue)."""
     app = current_app._get_current_object()
-    if previous is not None and previous.get("wait") == ev.WaitKind.QUEUE.value:
-        signals.queue_left.send(app, s=s, call_sid=sid, result=result or "left")
+    if left is not None:
+        signals.queue_left.send(app, s=s, call_sid=sid, result=left)
     last = events[-1] if events else None
     if isinstance(last, ev.Enqueue):
-        caller = (previous or {}).get("call", {}).get("caller") or inputs.caller(request)
+        caller = session.call.caller
         signals.queue_joined.send(app, s=s, call_sid=sid, queue=last.queue, caller=caller)
 
 
@@ -151,7 +151,7 @@ def _start_call(s, call: inputs.CallStart):
         now=clock(current_app),
     )
     session = engine.new_session(flow, call_sid=call.sid, caller=call.caller, called=call.called)
-    cs = calls.CallSession(call_sid=call.sid, data=session, step=0)
+    cs = calls.CallSession(call_sid=call.sid, data=session.to_json(), step=0)
     s.add(cs)
     s.flush()
     turn = engine.start(flow, session, DbServices(s, current_app, call_sid=call.sid, step=0))
@@ -175,27 +175,33 @@ def step():
 def _continue_call(s, cs, post: inputs.TurnPost):
     if post.step != cs.step:
         return cs.last_response, cs.step  # a retry: replay, change nothing
-    session = copy.deepcopy(cs.data)  # the engine mutates it; the column must see a change
-    flow = registry().get(s, session["flow_version"])
+    session = calls.load_session(cs)
+    before = calls.mirrored(session)
+    flow = registry().get(s, session.flow_version)
     services = DbServices(s, current_app, call_sid=cs.call_sid, step=cs.step)
-    wait = ev.WaitKind(session["wait"]) if session.get("wait") else None
-    value = _listen(s, cs, session, post) if _listening(session) else post.input_for(wait)
+    if _listening(session):
+        value = _listen(s, cs, flow, session, post, before)
+    else:
+        value = post.input_for(session.wait)
     if isinstance(value, tuple):  # a poll answer, not an engine turn
         return value
     if value is None:
-        raise ValueError(f"webhook does not match the wait {session.get('wait')}")
+        raise ValueError(f"webhook does not match the wait {session.wait}")
+    queued = session.wait is ev.WaitKind.QUEUE
     turn = engine.resume(flow, session, value, services)
     if not any(isinstance(e, ev.TicketCreated) for e in turn.events):
         calls.relax_durability(s)
-    result = value.outcome.value if isinstance(value, ev.QueueResult) else ""
-    return _answer(s, cs, turn.session, turn.events, previous=cs.data, result=result)
+    left = None
+    if queued:
+        left = value.outcome.value if isinstance(value, ev.QueueResult) else "left"
+    return _answer(s, cs, turn.session, turn.events, before=before, left=left)
 
 
-def _listening(session: dict) -> bool:
-    return session.get("phase") == "listen" and session.get("wait") == ev.WaitKind.RECORDING.value
+def _listening(session: Session) -> bool:
+    return session.phase is Phase.LISTEN and session.wait is ev.WaitKind.RECORDING
 
 
-def _listen(s, cs, session: dict, post: inputs.TurnPost):
+def _listen(s, cs, flow, session: Session, post: inputs.TurnPost, before: tuple):
     """A spoken keyword: queue grammar recognition, then poll.
 
     Returns a stored poll answer (events, step) while waiting, or the Speech input."""
@@ -203,26 +209,26 @@ def _listen(s, cs, session: dict, post: inputs.TurnPost):
         from speech.jobs import enqueue_grammar, grammar_result
     except ModuleNotFoundError:  # no speech package: the recording counts as an invalid try
         return post.recording or ev.RecordingDone(url="")
-    pending = session.get("listen")
+    pending = session.listening
     if pending is None:
         url = post.recording.url if post.recording else ""
         if post.timeout or not url:
             return ev.Timeout()
-        node = registry().get(s, session["flow_version"]).nodes[session["node"]]
-        job = enqueue_grammar(s, call_sid=cs.call_sid, recording_url=url, words=list(node.keywords))
-        session["listen"] = {"job": job, "polls": 1}
-        return _poll_answer(s, cs, session)
-    result = grammar_result(s, pending["job"])
-    if result is None and pending["polls"] < MAX_GRAMMAR_POLLS:
-        session["listen"] = {**pending, "polls": pending["polls"] + 1}
-        return _poll_answer(s, cs, session)
-    session.pop("listen", None)
+        words = list(flow.nodes[session.node].keywords)
+        job = enqueue_grammar(s, call_sid=cs.call_sid, recording_url=url, words=words)
+        session.listening = Listening(job)
+        return _poll_answer(s, cs, session, before)
+    result = grammar_result(s, pending.job)
+    if result is None and pending.polls < MAX_GRAMMAR_POLLS:
+        pending.polls += 1
+        return _poll_answer(s, cs, session, before)
+    session.listening = None
     text, confidence = result if result is not None else (None, 0.0)
     return ev.Speech(text or "", confidence)
 
 
-def _poll_answer(s, cs, session: dict):
-    return _answer(s, cs, session, [twiml.PollAgain(GRAMMAR_POLL_PAUSE)])
+def _poll_answer(s, cs, session: Session, before: tuple):
+    return _answer(s, cs, session, [twiml.PollAgain(GRAMMAR_POLL_PAUSE)], before=before)
 
 
 @bp.post("/queue/wait")
@@ -239,12 +245,12 @@ def queue_wait():
             cs = s.get(calls.CallSession, post.sid)
             if cs is None:
                 raise LookupError(f"no session for call {post.sid}")
-            session = cs.data
-            flow = registry().get(s, session["flow_version"])
+            session = calls.load_session(cs)
+            flow = registry().get(s, session.flow_version)
         answer = hold(
             flow,
-            session["node"],
-            session["language"],
+            session.node,
+            session.language,
             queue_time=post.queue_time,
             position=post.position,
         )
@@ -267,24 +273,19 @@ def status():
         cs = calls.lock_session(s, report.sid)
         if cs is None:
             return _xml(twiml.empty())
-        session = copy.deepcopy(cs.data)
-        if report.ended and not session.get("ended"):
-            if session.get("wait") == ev.WaitKind.QUEUE.value:
+        session = calls.load_session(cs)
+        if report.ended and not session.ended:
+            if session.wait is ev.WaitKind.QUEUE:
                 signals.queue_left.send(
                     current_app._get_current_object(),
                     s=s,
                     call_sid=report.sid,
                     result=ev.QueueOutcome.HUNG_UP.value,
                 )
-            flow = registry().get(s, session["flow_version"])
-            session = engine.resume(
-                flow,
-                session,
-                ev.CallerHangup(),
-                DbServices(s, current_app, call_sid=report.sid, step=cs.step),
-            ).session
-            cs.data = session
-            calls.flag_modified(cs, "data")
+            flow = registry().get(s, session.flow_version)
+            services = DbServices(s, current_app, call_sid=report.sid, step=cs.step)
+            engine.resume(flow, session, ev.CallerHangup(), services)
+            cs.data = session.to_json()
         calls.sync_call(
             s, session, status=report.status, ended=report.ended, now=clock(current_app)
         )

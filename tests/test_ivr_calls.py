@@ -162,6 +162,21 @@ def test_error_apologises_and_transfers(store_app, phone, caplog):
     assert "+8613812345678" not in logged and "+86138****5678" in logged
 
 
+@pytest.mark.parametrize("version", [99, None, "2"])
+def test_session_of_unknown_version_apologises_and_transfers(store_app, phone, caplog, version):
+    phone.dial()
+    # A session written by another release (or damaged): its version is not one we read.
+    with get_db(store_app).session() as s:
+        cs = s.get(CallSession, SID)
+        cs.data = {**cs.data, "v": version}
+    phone.press("1")
+    assert phone.said() == [APOLOGY]
+    assert phone.find("Dial").text == store_app.config["OPERATOR_NUMBER"]
+    with get_db(store_app).session() as s:
+        assert s.scalar(select(Call)).outcome == "error_transfer"
+    assert f"call session has version {version!r}" in caplog.text
+
+
 def test_no_flow_at_all_still_answers(store_app, phone, tmp_path):
     broken = tmp_path / "flows.yaml"
     broken.write_text("flow: [", encoding="utf-8")

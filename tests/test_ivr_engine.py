@@ -7,9 +7,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from ivr.flows import engine, load_flow, load_text
 from ivr.flows import events as ev
 from ivr.flows.hold import Hold, hold
+from ivr.flows.session import SESSION_VERSION, Listening, Phase, Session, SessionVersionError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +57,7 @@ def play(flow, services, inputs):
     session = engine.new_session(flow, call_sid="CA1", caller="+8613812345678")
     turns = [engine.start(flow, session, services)]
     for value in inputs:
-        session = json.loads(json.dumps(turns[-1].session))
+        session = Session.from_json(json.loads(json.dumps(turns[-1].session.to_json())))
         turns.append(engine.resume(flow, session, value, services))
     return turns
 
@@ -77,8 +80,8 @@ def test_shipped_flow_straight_to_queue_with_notice():
         "正在为您转接人工服务，请稍候。",
     ]
     assert turns[1].wait == ev.Enqueue("agents", "agent_queue", 15, True)
-    assert turns[2].ended and turns[2].session["outcome"] == "agent"
-    assert turns[2].session["path"] == ["greeting", "notices", "opening_hours", "agent_queue"]
+    assert turns[2].ended and turns[2].session.outcome == "agent"
+    assert turns[2].session.path == ["greeting", "notices", "opening_hours", "agent_queue"]
 
 
 def test_menu_counts_invalid_and_timeouts_separately():
@@ -95,11 +98,11 @@ def test_menu_counts_invalid_and_timeouts_separately():
         ev.Timeout(),
     ]
     turns = play(flow, services, inputs)
-    assert turns[-1].session["node"] == "demand_menu"
-    assert turns[-1].session["tries"] == {"invalid": 2, "timeout": 2}
+    assert turns[-1].session.node == "demand_menu"
+    assert turns[-1].session.tries == {"invalid": 2, "timeout": 2}
     # The third invalid key takes the fallback: the operator queue.
     last = play(flow, services, [*inputs, ev.Digits("6")])[-1]
-    assert last.session["node"] == "operator"
+    assert last.session.node == "operator"
     assert isinstance(last.wait, ev.Enqueue)
 
 
@@ -114,28 +117,28 @@ def test_spoken_keyword_after_keypad_timeout():
     assert isinstance(listen, ev.RecordAudio) and listen.purpose == "listen"
     assert "暖气" in listen.words
     assert texts(turns[3])[0] == "供暖期为11月15日至次年3月15日。"
-    assert turns[3].session["outcome"] == "self_service"
+    assert turns[3].session.outcome == "self_service"
 
 
 def test_low_confidence_speech_is_an_invalid_try():
     flow = load_flow(ROOT / "examples" / "classic_menu.yaml")
     turns = play(flow, FixedServices(), [ev.Digits("1"), ev.Timeout(), ev.Speech("暖气", 0.2)])
-    assert turns[-1].session["node"] == "topic_menu"
-    assert turns[-1].session["tries"] == {"invalid": 1}
+    assert turns[-1].session.node == "topic_menu"
+    assert turns[-1].session.tries == {"invalid": 1}
     assert texts(turns[-1])[0] == "您的输入有误，请重新选择。"
 
 
 def test_star_repeats_and_zero_reaches_operator():
     flow = load_flow(ROOT / "examples" / "classic_menu.yaml")
     turns = play(flow, FixedServices(), [ev.Digits("*"), ev.Digits("0")])
-    assert turns[1].session["node"] == "demand_menu" and turns[1].session["tries"] == {}
-    assert turns[2].session["node"] == "operator"
+    assert turns[1].session.node == "demand_menu" and turns[1].session.tries == {}
+    assert turns[2].session.node == "operator"
 
 
 def test_language_switch():
     flow = load_flow(ROOT / "examples" / "classic_menu.yaml")
     turns = play(flow, FixedServices(), [ev.Digits("8")])
-    assert turns[1].session["language"] == "en-US"
+    assert turns[1].session.language == "en-US"
     assert turns[1].events[0] == ev.Say(
         "For a question press 1, a complaint press 2, a suggestion press 3, an operator press 0.",
         "en-US",
@@ -151,14 +154,14 @@ def test_voice_message_reads_ticket_number_digit_by_digit():
         "您的工单编号是：二 零 二 六 幺 幺 二 六 零 零 零 零 零 七。我们会尽快处理并回复您。"
     )
     assert services.messages == [{"url": "https://rec/1", "sid": "RE1"}]
-    assert turns[2].ended and turns[2].session["outcome"] == "voice_message"
+    assert turns[2].ended and turns[2].session.outcome == "voice_message"
 
 
 def test_caller_hangup_in_queue_needs_return_call():
     flow = load_flow(ROOT / "flows.yaml")
     turns = play(flow, FixedServices(), [ev.Timeout(), ev.CallerHangup()])
-    assert turns[-1].session["outcome"] == "abandoned_queue"
-    assert turns[-1].session["needs_return_call"] is True
+    assert turns[-1].session.outcome == "abandoned_queue"
+    assert turns[-1].session.needs_return_call is True
 
 
 LOOP = """
@@ -183,10 +186,10 @@ nodes:
 def test_step_cap_apologises_and_transfers():
     flow = load_text(LOOP)
     turn = play(flow, FixedServices(workday=True), [])[0]
-    assert len(turn.session["path"]) == engine.MAX_STEPS_PER_TURN
+    assert len(turn.session.path) == engine.MAX_STEPS_PER_TURN
     assert turn.events[-1] == ev.TransferToOperator("step cap reached")
     assert texts(turn) == ["非常抱歉，系统暂时出现问题，正在为您转接人工服务。"]
-    assert turn.session["outcome"] == "error_transfer"
+    assert turn.session.outcome == "error_transfer"
     assert play(flow, FixedServices(workday=False), [])[0].events == [ev.Hangup()]
 
 
@@ -211,3 +214,40 @@ nodes:
     assert ahead.prompts[1].text == "您前面还有2位来电。"
     assert hold(flow, "queue", "zh-CN", queue_time=17, position=1) == Hold(pause=3)
     assert hold(flow, "queue", "zh-CN", queue_time=20, position=1) == Hold(leave=True)
+
+
+def test_session_json_round_trip_and_version_check():
+    flow = load_flow(ROOT / "flows.yaml")
+    turns = play(flow, FixedServices(), [ev.Timeout()])
+    session = turns[-1].session
+    stored = json.loads(json.dumps(session.to_json()))
+    assert stored["v"] == SESSION_VERSION and stored["wait"] == "queue"
+    assert Session.from_json(stored) == session
+    with pytest.raises(SessionVersionError, match="version 7"):
+        Session.from_json({**stored, "v": 7})
+
+
+def test_version_1_session_is_upgraded():
+    """Calls in progress while the release changes keep going."""
+    v1 = {
+        "v": 1,
+        "flow_version": "abc",
+        "call": {"sid": "CA1", "caller": None, "called": None},
+        "language": "zh-CN",
+        "node": "menu",
+        "wait": "RecordAudio",
+        "phase": "listen",
+        "tries": {"timeout": 1},
+        "vars": {},
+        "path": ["menu"],
+        "outcome": None,
+        "needs_return_call": False,
+        "overflowed": False,
+        "ended": False,
+        "turn": 3,
+        "listen": {"job": 12, "polls": 2},
+    }
+    session = Session.from_json(v1)
+    assert session.wait is ev.WaitKind.RECORDING and session.phase is Phase.LISTEN
+    assert session.listening == Listening(job=12, polls=2)
+    assert session.to_json()["v"] == SESSION_VERSION

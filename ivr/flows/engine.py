@@ -1,7 +1,7 @@
 """Run a call through a flow: start, then resume with typed inputs until it ends.
 
-goflow style. The session is plain JSON data, so it is stored between webhooks
-and any process can continue it. A turn runs nodes until one waits for the
+goflow style. The session (`ivr.flows.session.Session`) is stored as JSON
+between webhooks, so any process can continue it. A turn runs nodes until one waits for the
 caller (or the call ends) and returns the events of that turn. A hard cap on
 nodes per turn turns an accidental loop into an apology and a transfer.
 """
@@ -17,16 +17,16 @@ from ivr.flows.model import Flow, Node, Prompt
 from ivr.flows.nodes import HANDLERS
 from ivr.flows.placeholders import fill
 from ivr.flows.services import Services
+from ivr.flows.session import CallInfo, Session
 
 log = logging.getLogger(__name__)
 MAX_STEPS_PER_TURN = 50
 MAX_PATH_RECORDED = 200
-SESSION_VERSION = 1
 
 
 @dataclass
 class Turn:
-    session: dict
+    session: Session
     events: list
 
     @property
@@ -36,13 +36,13 @@ class Turn:
 
     @property
     def ended(self) -> bool:
-        return bool(self.session.get("ended"))
+        return self.session.ended
 
 
 class Run:
     """One turn's work: the flow, the session being changed and the events so far."""
 
-    def __init__(self, flow: Flow, session: dict, services: Services):
+    def __init__(self, flow: Flow, session: Session, services: Services):
         self.flow, self.session, self.services = flow, session, services
         self.events: list = []
         self.steps = 0
@@ -50,7 +50,7 @@ class Run:
     # -- helpers used by node handlers --
     @property
     def language(self) -> str:
-        return self.session["language"]
+        return self.session.language
 
     def say(self, prompt: Prompt | None, *, fallback: str | None = None, **fmt) -> None:
         """Say a prompt with its placeholders filled; one that cannot be filled (a flow
@@ -83,36 +83,36 @@ class Run:
 
     def tries(self, kind: str) -> int:
         """Count a failed try of this kind ('invalid' or 'timeout') and return the total."""
-        t = self.session["tries"]
+        t = self.session.tries
         t[kind] = t.get(kind, 0) + 1
         return t[kind]
 
     def set_outcome(self, outcome: str, *, override: bool = True) -> None:
-        if override or not self.session.get("outcome"):
-            self.session["outcome"] = outcome
+        if override or not self.session.outcome:
+            self.session.outcome = outcome
 
     def end(self, event) -> None:
         self.events.append(event)
-        self.session["ended"] = True
-        self.session["wait"] = None
+        self.session.ended = True
+        self.session.wait = None
 
     def wait(self, event) -> None:
         self.events.append(event)
-        self.session["wait"] = event.kind.value
+        self.session.wait = event.kind
 
     # -- the loop --
     def go(self, node_id: str | None) -> None:
         """Enter nodes until one waits or the call ends."""
-        while node_id is not None and not self.session["ended"]:
+        while node_id is not None and not self.session.ended:
             self.steps += 1
             if self.steps > MAX_STEPS_PER_TURN:
                 self.fail("step cap reached")
                 return
             node = self.flow.nodes[node_id]
-            self.session["node"] = node_id
-            self.session["tries"] = {}
-            self.session["phase"] = None
-            path = self.session["path"]
+            self.session.node = node_id
+            self.session.tries = {}
+            self.session.phase = None
+            path = self.session.path
             if len(path) < MAX_PATH_RECORDED:
                 path.append(node_id)
             node_id = HANDLERS[node.kind].enter(self, node)
@@ -123,7 +123,7 @@ class Run:
         self.end(ev.TransferToOperator(reason))
 
     def node(self) -> Node:
-        return self.flow.nodes[self.session["node"]]
+        return self.flow.nodes[self.session.node]
 
 
 def new_session(
@@ -133,44 +133,32 @@ def new_session(
     caller: str | None = None,
     called: str | None = None,
     language: str | None = None,
-) -> dict:
-    """A fresh session for a call (plain JSON data)."""
-    return {
-        "v": SESSION_VERSION,
-        "flow_version": flow.version,
-        "call": {"sid": call_sid, "caller": caller, "called": called},
-        "language": language or flow.default_language,
-        "node": None,
-        "wait": None,
-        "phase": None,
-        "tries": {},
-        "vars": {},
-        "path": [],
-        "outcome": None,
-        "needs_return_call": False,
-        "overflowed": False,
-        "ended": False,
-        "turn": 0,
-    }
+) -> Session:
+    """A fresh session for a call."""
+    return Session(
+        flow_version=flow.version,
+        call=CallInfo(sid=call_sid, caller=caller, called=called),
+        language=language or flow.default_language,
+    )
 
 
-def start(flow: Flow, session: dict, services: Services) -> Turn:
+def start(flow: Flow, session: Session, services: Services) -> Turn:
     """Run the first turn of a call from the flow's start node."""
     run = Run(flow, session, services)
     run.go(flow.start)
-    session["turn"] += 1
+    session.turn += 1
     return Turn(session, run.events)
 
 
-def resume(flow: Flow, session: dict, value, services: Services) -> Turn:
+def resume(flow: Flow, session: Session, value, services: Services) -> Turn:
     """Continue a waiting session with a typed input (ivr.flows.events)."""
-    if session.get("flow_version") != flow.version:
-        raise ValueError(f"session is on flow {session.get('flow_version')}, not {flow.version}")
+    if session.flow_version != flow.version:
+        raise ValueError(f"session is on flow {session.flow_version}, not {flow.version}")
     run = Run(flow, session, services)
-    if session["ended"]:
-        # Twilio may post the queue/dial result after the status callback ended the call.
+    if session.ended:
+        # The queue/dial result may arrive after the status callback ended the call.
         if _answered(value):
-            session["outcome"], session["needs_return_call"] = "agent", False
+            session.outcome, session.needs_return_call = "agent", False
         return Turn(session, [])
     if isinstance(value, ev.CallerHangup):
         _caller_hung_up(session)
@@ -182,7 +170,7 @@ def resume(flow: Flow, session: dict, value, services: Services) -> Turn:
         if not any(isinstance(e, ev.TicketCreated) for e in run.events):
             raise
         _failed_after_ticket(run)
-    session["turn"] += 1
+    session.turn += 1
     return Turn(session, run.events)
 
 
@@ -196,22 +184,22 @@ def _failed_after_ticket(run: Run) -> None:
         run.events[created].number,
     )
     del run.events[created + 1 :]
-    run.session["ended"] = False
+    run.session.ended = False
     run.fail("error after the voice message was saved")
-    run.session["needs_return_call"] = True
+    run.session.needs_return_call = True
 
 
-def _caller_hung_up(session: dict) -> None:
+def _caller_hung_up(session: Session) -> None:
     """Close the session and decide the outcome of a call the caller ended."""
-    in_queue = session.get("wait") in (ev.WaitKind.QUEUE.value, ev.WaitKind.DIAL.value)
-    if not session.get("outcome") or session["outcome"] == "self_service" and in_queue:
-        if in_queue or session.get("overflowed"):
-            session["outcome"] = "abandoned_queue"
-            session["needs_return_call"] = True
+    in_queue = session.wait in (ev.WaitKind.QUEUE, ev.WaitKind.DIAL)
+    if not session.outcome or session.outcome == "self_service" and in_queue:
+        if in_queue or session.overflowed:
+            session.outcome = "abandoned_queue"
+            session.needs_return_call = True
         else:
-            session["outcome"] = "abandoned_menu"
-    session["ended"] = True
-    session["wait"] = None
+            session.outcome = "abandoned_menu"
+    session.ended = True
+    session.wait = None
 
 
 def _answered(value) -> bool:

@@ -11,6 +11,7 @@ import re
 from core.calendar import in_window
 from ivr.flows import events as ev
 from ivr.flows.messages import spell_digits
+from ivr.flows.session import Phase
 
 # A spoken keyword is accepted at this recogniser confidence or above.
 MIN_SPEECH_CONFIDENCE = 0.5
@@ -28,7 +29,7 @@ def _failed_try(run, node, kind: str, reprompt) -> str | None:
 
 
 def _unexpected(run, value) -> None:
-    run.fail(f"unexpected input {type(value).__name__} at {run.session['node']}")
+    run.fail(f"unexpected input {type(value).__name__} at {run.session.node}")
 
 
 class PromptHandler:
@@ -52,7 +53,7 @@ class PromptHandler:
 class MenuHandler:
     @staticmethod
     def enter(run, node):
-        run.session["phase"] = "dtmf"
+        run.session.phase = Phase.DTMF
         run.say(node.prompt)
         run.wait(ev.GatherDigits(timeout=node.timeout, num_digits=1))
         return None
@@ -78,8 +79,8 @@ class MenuHandler:
                         return cls._choose(run, option)
             return _failed_try(run, node, "invalid", reprompt)
         if isinstance(value, ev.Timeout | ev.Digits):
-            if node.keywords and run.session.get("phase") == "dtmf":
-                run.session["phase"] = "listen"
+            if node.keywords and run.session.phase is Phase.DTMF:
+                run.session.phase = Phase.LISTEN
                 run.message("listen")
                 run.wait(
                     ev.RecordAudio(
@@ -98,7 +99,7 @@ class MenuHandler:
     @staticmethod
     def _choose(run, option):
         if option.language:
-            run.session["language"] = option.language
+            run.session.language = option.language
         return option.next
 
 
@@ -128,7 +129,7 @@ class DigitsHandler:
             if valid_digits(
                 digits, min_length=node.min_length, max_length=node.max_length, pattern=node.pattern
             ):
-                run.session["vars"][node.store] = digits
+                run.session.vars[node.store] = digits
                 return node.next
             return _failed_try(run, node, "invalid", reprompt)
         if isinstance(value, ev.Timeout | ev.Digits):
@@ -156,9 +157,9 @@ class RecordHandler:
                 recording_sid=value.sid,
                 duration=value.duration,
             )
-            run.session["vars"]["ticket_number"] = number
+            run.session.vars["ticket_number"] = number
             run.set_outcome("voice_message")
-            run.session["needs_return_call"] = False
+            run.session.needs_return_call = False
             run.events.append(ev.TicketCreated(number))
             if node.confirm is not None:
                 run.say(
@@ -202,16 +203,16 @@ class TransferHandler:
             outcome = value.outcome
             if outcome in (ev.QueueOutcome.ANSWERED, ev.DialOutcome.ANSWERED):
                 run.set_outcome("agent")
-                run.session["needs_return_call"] = False
+                run.session.needs_return_call = False
                 run.end(ev.Hangup())
                 return None
             if outcome is ev.QueueOutcome.HUNG_UP:
                 run.set_outcome("abandoned_queue")
-                run.session["needs_return_call"] = True
+                run.session.needs_return_call = True
                 run.end(ev.Hangup())
                 return None
             if node.overflow:
-                run.session["overflowed"] = True
+                run.session.overflowed = True
                 return node.overflow
             run.fail(f"transfer ended: {outcome.value}")
             return None
@@ -242,7 +243,7 @@ def _holds(run, when) -> bool:
         "hours": lambda w: in_window(now, w),
         "workday": lambda want: s.is_workday(now.date()) == want,
         "holiday": lambda want: (not s.is_workday(now.date())) == want,
-        "known_caller": lambda want: s.known_caller(run.session["call"]["caller"]) == want,
+        "known_caller": lambda want: s.known_caller(run.session.call.caller) == want,
         "incident_mode": lambda want: s.incident_mode() == want,
     }
     return all(
@@ -281,7 +282,7 @@ class KbHandler(PassThrough):
 class TicketStatusHandler(PassThrough):
     @staticmethod
     def enter(run, node):
-        number = run.session["vars"].get(node.number_from)
+        number = run.session.vars.get(node.number_from)
         status = run.services.ticket_status(number, run.language) if number else None
         if status:
             run.say(node.prompt)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Protocol
 
+from ivr.flows.session import Session
+
 
 class Services(Protocol):
     def now(self) -> datetime:
@@ -26,6 +28,6 @@ class Services(Protocol):
     def ticket_status(self, number: str, language: str) -> str | None: ...
 
     def leave_voice_message(
-        self, session: dict, *, recording_url: str, recording_sid: str | None, duration: int
+        self, session: Session, *, recording_url: str, recording_sid: str | None, duration: int
     ) -> str:
         """Create the voice-message ticket (idempotent per call and turn); returns its number."""

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from agents.models import QueueCall
 from ivr.models import Call
 from planning.models import HistorySlot
 from tickets.models import Ticket
@@ -106,6 +107,35 @@ def _calls(s: Session, lo: datetime, hi: datetime, tz: ZoneInfo) -> dict[datetim
     }
 
 
+def _seconds_between(s: Session, later, earlier):
+    if s.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return cast(func.strftime("%s", later), Integer) - cast(func.strftime("%s", earlier), Integer)
+
+
+def _queued(
+    s: Session, lo: datetime, hi: datetime, tz: ZoneInfo, answer_within: float
+) -> dict[datetime, tuple[int, float | None]]:
+    """Per half hour of queue entry: callers answered within the target, average talk time."""
+    bucket = _bucket(s, QueueCall.entered_at)
+    waited = _seconds_between(s, QueueCall.answered_at, QueueCall.entered_at)
+    stmt = (
+        select(
+            bucket,
+            func.sum(
+                case((QueueCall.answered_at.is_not(None) & (waited <= answer_within), 1), else_=0)
+            ),
+            func.avg(QueueCall.talk_seconds),
+        )
+        .where(QueueCall.entered_at >= lo, QueueCall.entered_at < hi)
+        .group_by(bucket)
+    )
+    return {
+        _from_bucket(b, tz): (int(n or 0), float(talk) if talk is not None else None)
+        for b, n, talk in s.execute(stmt)
+    }
+
+
 def _tickets(s: Session, lo: datetime, hi: datetime, tz: ZoneInfo) -> dict[datetime, SlotStats]:
     bucket = _bucket(s, Ticket.created_at)
     stmt = (
@@ -116,11 +146,30 @@ def _tickets(s: Session, lo: datetime, hi: datetime, tz: ZoneInfo) -> dict[datet
     return {_from_bucket(b, tz): SlotStats(offered=n, source="tickets") for b, n in s.execute(stmt)}
 
 
-def load(s: Session, start: date, end: date, tz: ZoneInfo) -> dict[datetime, SlotStats]:
-    """Half-hour history for local days [start, end), best source first, per half hour."""
+def load(
+    s: Session,
+    start: date,
+    end: date,
+    tz: ZoneInfo,
+    *,
+    answer_within: float = 15,
+    wrap_up_seconds: float = 0,
+) -> dict[datetime, SlotStats]:
+    """Half-hour history for local days [start, end), best source first, per half hour.
+
+    Call records gain the agents' side where callers queued: how many were answered within
+    `answer_within` seconds, and the handle time (talk plus `wrap_up_seconds` of after-call
+    work).
+    """
     lo, hi = _utc_bounds(start, end, tz)
     merged = _tickets(s, lo, hi, tz)
-    merged.update(_calls(s, lo, hi, tz))
+    calls = _calls(s, lo, hi, tz)
+    for slot, (within, talk) in _queued(s, lo, hi, tz, answer_within).items():
+        if slot in calls:
+            calls[slot].within_target = within
+            if talk is not None:
+                calls[slot].handle_seconds = talk + wrap_up_seconds
+    merged.update(calls)
     merged.update(_imported(s, lo, hi, tz))
     return merged
 

@@ -29,6 +29,7 @@ class Settings:
     target: staffing.Target
     shift_hours: float
     shift_starts: str
+    wrap_up_seconds: float = 0
 
     @classmethod
     def from_config(cls, config) -> Settings:
@@ -43,6 +44,7 @@ class Settings:
             ),
             shift_hours=float(config["PLANNING_SHIFT_HOURS"]),
             shift_starts=str(config["PLANNING_SHIFT_STARTS"]),
+            wrap_up_seconds=float(config.get("AGENT_WRAP_UP_SECONDS") or 0),
         )
 
 
@@ -90,7 +92,14 @@ def build(s: Session, settings: Settings, first: date, days: int = 14) -> Plan:
             "14 days of calls (or `flask planning import calls.csv`)."
         )
     since = max(since, first - timedelta(days=HISTORY_DAYS))
-    slots = history.load(s, since, first + timedelta(days=days), settings.tz)
+    slots = history.load(
+        s,
+        since,
+        first + timedelta(days=days),
+        settings.tz,
+        answer_within=settings.target.answer_within,
+        wrap_up_seconds=settings.wrap_up_seconds,
+    )
     cal = hotline_calendar()
     exclude = surges.surge_days(s, since, first)
     fc = forecast(slots, cal, first, days, exclude=exclude)

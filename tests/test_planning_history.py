@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from agents.models import QueueCall
 from core.db import get_db
 from ivr.models import Call
 from planning import history, importer
@@ -43,6 +44,26 @@ def test_each_half_hour_comes_from_its_best_source(store_app):
         _call(s, "CA2", "2026-12-01 09:29:59", "abandoned_queue")
         _call(s, "CA3", "2026-12-01 09:30", "voice_message")
         _call(s, "CA4", "2026-12-01 09:10", "agent", direction="outbound")  # not offered
+        # The agents' side: CA1 answered after 10 s and talked 200 s; CA2 gave up.
+        s.add(
+            QueueCall(
+                call_sid="CA1",
+                queue="agents",
+                entered_at=_utc("2026-12-01 09:05:10"),
+                answered_at=_utc("2026-12-01 09:05:20"),
+                talk_seconds=200,
+                state="answered",
+            )
+        )
+        s.add(
+            QueueCall(
+                call_sid="CA2",
+                queue="agents",
+                entered_at=_utc("2026-12-01 09:29:30"),
+                left_at=_utc("2026-12-01 09:29:59"),
+                state="abandoned",
+            )
+        )
         # Phone tickets the day before, when there were no call records.
         for minute in (0, 10, 20):
             t = service.create_ticket(s, channel="phone", caller_number="+8613800000001")
@@ -54,10 +75,12 @@ def test_each_half_hour_comes_from_its_best_source(store_app):
         assert errors == []
         importer.save(s, rows)
     with store_app.app_context(), get_db().session() as s:
-        slots = history.load(s, date(2026, 11, 30), date(2026, 12, 2), TZ)
+        slots = history.load(s, date(2026, 11, 30), date(2026, 12, 2), TZ, wrap_up_seconds=30)
         assert history.first_day(s, TZ) == date(2026, 11, 30)
     nine = slots[datetime(2026, 12, 1, 9, 0)]
     assert (nine.offered, nine.answered, nine.abandoned, nine.source) == (2, 1, 1, "calls")
+    assert (nine.within_target, nine.handle_seconds) == (1, 230)
+    assert history.achieved_service_level([nine]) == 0.5
     half = slots[datetime(2026, 12, 1, 9, 30)]
     assert (half.offered, half.answered, half.source) == (7, 6, "import")
     night = slots[datetime(2026, 11, 30, 23, 0)]

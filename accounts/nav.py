@@ -24,11 +24,14 @@ class NavItem:
 
 
 NAV = (
+    NavItem("坐席 Desk", "agents_pages.desk", ("agent", "supervisor")),
     NavItem("工单 Tickets", "tickets_pages.ticket_list", ("supervisor", "agent")),
     NavItem("部门工单 Inbox", "tickets_pages.inbox", ("department", "supervisor")),
     NavItem("知识库 KB", "tickets_pages.kb_search", ("supervisor", "agent", "department")),
     NavItem("看板 Dashboard", "tickets_pages.dashboard", ("supervisor",)),
     NavItem("报表 Report", "tickets_pages.report", ("supervisor",)),
+    NavItem("话务看板 Wallboard", "agents_pages.wallboard", ("supervisor",)),
+    NavItem("话务报表 Call report", "agents_pages.report", ("supervisor",)),
     NavItem("回访 Callbacks", None, ("supervisor",), path="/callbacks/"),
     NavItem("流程 Flow studio", None, ("supervisor",), path="/studio/"),
     NavItem("知识库编辑 KB editor", "kb_editor.index", ("supervisor",)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from callbacks import models as m
 from callbacks.lease import LEASE_NAME
 from callbacks.service import is_paused
-from core import health
+from core import health, metrics
 from core.db import get_db, utcnow
 
 
@@ -23,5 +23,11 @@ def check(app) -> health.Check:
     )
 
 
+def due_count(app) -> int:
+    with get_db(app).session() as s:
+        return s.query(m.CallbackAttempt).filter(m.CallbackAttempt.state == m.DUE).count()
+
+
 def init_app(app) -> None:
     health.register(app, "callbacks", check)
+    metrics.register(app, "hotline_callbacks_due", "Follow-up calls due, not yet placed", due_count)

@@ -13,6 +13,7 @@ from flask import Flask
 
 from core import calendar_store
 from core import db as core_db
+from core import metrics as core_metrics
 from core.config import ROOT, load_config
 from core.privacy import install_log_masking
 
@@ -52,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     for noisy in ("alembic", "apscheduler.executors", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     core_db.init_app(app)
+    core_metrics.init_app(app)
     calendar_store.init_app(app)
 
     from ivr import cli, health

@@ -1,6 +1,7 @@
 """The ticket life cycle: which status may follow which, and the audited transition.
 
 new -> dispatched -> in_progress -> resolved (department's reply) -> callback_done -> closed;
+new -> resolved when the agent answers a consultation during the call (当场办结);
 a citizen not satisfied reopens it, and a reopened ticket is dispatched again.
 """
 
@@ -18,7 +19,8 @@ OPEN = OPEN_STATUSES
 ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "dispatched": ("new", "dispatched", "in_progress", "reopened"),  # incl. reassignment
     "in_progress": ("dispatched",),
-    "resolved": ("dispatched", "in_progress"),
+    # from new: answered on the spot by the agent (当场办结, tickets.service.resolve with an article)
+    "resolved": ("new", "dispatched", "in_progress"),
     "callback_done": ("resolved",),
     "closed": ("resolved", "callback_done"),
     "reopened": ("resolved", "callback_done", "closed"),

@@ -20,7 +20,7 @@ from core.db import utcnow
 from core.privacy import mask_number
 from speech.signals import transcript_ready
 from tickets import classify, lifecycle, routing
-from tickets.errors import TicketError, TicketNotFound, ValidationError
+from tickets.errors import TicketError, TicketNotFound, TransitionError, ValidationError
 from tickets.lifecycle import audit
 from tickets.models import CHANNELS, DEMAND_TYPES, SATISFACTION_RESULTS, Ticket
 from tickets.numbering import format_number, next_sequence, spoken_digits
@@ -291,10 +291,17 @@ def start(s: Session, ticket: Ticket, *, actor: str) -> Ticket:
     return ticket
 
 
-def resolve(s: Session, ticket: Ticket, *, reply: str, actor: str) -> Ticket:
-    """The department's answer; schedules the satisfaction callback in the same transaction."""
+def resolve(
+    s: Session, ticket: Ticket, *, reply: str, actor: str, article: str | None = None
+) -> Ticket:
+    """The department's answer; schedules the satisfaction callback in the same transaction.
+
+    With `article` (a knowledge-base key) it is an agent's answer during the call
+    (当场办结): a new ticket goes straight to resolved, the article used on record."""
     if not reply or not reply.strip():
         raise ValidationError({"reply": "the department's reply is required"})
+    if ticket.status == "new" and article is None:
+        raise TransitionError(ticket.number, ticket.status, "resolved")
     ticket.reply = reply.strip()
     ticket.resolved_at = utcnow()
     ticket.resolved_on = local_today()
@@ -304,8 +311,8 @@ def resolve(s: Session, ticket: Ticket, *, reply: str, actor: str) -> Ticket:
         ticket,
         "resolved",
         actor=actor,
-        action="resolved",
-        detail={"resolution": ticket.resolution_count},
+        action="answered_on_the_spot" if article else "resolved",
+        detail={"resolution": ticket.resolution_count, "article": article},
     )
     s.flush()
     # Callbacks listens and asks for the satisfaction survey in this same transaction.

@@ -1,0 +1,20 @@
+"""Pages of the agents package (blueprint "agents_pages"): the agent desk, the supervisors'
+wallboard, and the service report (+CSV). Scripts are static files under agents/static."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint(
+    "agents_pages",
+    __name__,
+    static_folder="../static",
+    template_folder="../templates",
+    static_url_path="/agents-static",
+)
+
+
+def init_app(app) -> None:
+    from agents.pages import desk, report, wallboard  # noqa: F401  (modules that add routes)
+
+    app.register_blueprint(bp)

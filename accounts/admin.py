@@ -12,16 +12,13 @@ from accounts.errors import InvalidUser
 from accounts.forms import PasswordForm, UserForm, choices
 from accounts.models import ROLE_LABELS, User
 from core.db import get_db
+from tickets.models import Department
 
 bp = Blueprint("accounts_admin", __name__)
 
 
 def _departments() -> list[tuple[int, str]]:
     """(id, name) of tickets' departments, for department users."""
-    try:
-        from tickets.models import Department
-    except ImportError:
-        return []
     with get_db().session() as s:
         return [
             (d.id, d.name)

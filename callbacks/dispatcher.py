@@ -29,6 +29,7 @@ from callbacks.ratelimit import CallRateLimiter
 from core.db import Database, utcnow
 from core.privacy import mask_number
 from telephony.base import OutgoingCall, PlacedCall, TelephonyError, TelephonyPort
+from tickets.models import Ticket
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +57,6 @@ class TickReport:
 
 def _ticket_still_resolved(s, ticket_id: int | None) -> bool:
     """False when the ticket has moved on (e.g. an agent reopened it): the survey is stale."""
-    try:
-        from tickets.models import Ticket
-    except ImportError:
-        return True
     status = s.scalar(select(Ticket.status).where(Ticket.id == ticket_id)) if ticket_id else None
     return status is None or status == "resolved"
 

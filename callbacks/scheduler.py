@@ -37,6 +37,7 @@ from callbacks.dispatcher import Dispatcher
 from callbacks.lease import Lease
 from callbacks.policy import Policy
 from core.db import get_db, utcnow
+from ivr.models import Call
 from telephony.ports import make_port
 
 log = logging.getLogger(__name__)
@@ -50,10 +51,6 @@ JOB_TABLE = "apscheduler_jobs"
 
 def agent_reached(s, number: str, since: datetime) -> bool:
     """Whether this number has reached an agent since `since` (ivr call records)."""
-    try:
-        from ivr.models import Call
-    except ImportError:
-        return False
     return (
         s.scalar(
             select(Call.id)
@@ -66,10 +63,6 @@ def agent_reached(s, number: str, since: datetime) -> bool:
 
 def missed_calls(s, since: datetime) -> list[tuple[str, str, datetime]]:
     """(call_sid, caller, missed_at) of calls abandoned in the queue that want a return call."""
-    try:
-        from ivr.models import Call
-    except ImportError:
-        return []
     handled = select(m.CallbackRequest.source_call_sid).where(
         m.CallbackRequest.source_call_sid.is_not(None)
     )

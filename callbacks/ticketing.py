@@ -13,6 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callbacks import models as m
+from speech.jobs import enqueue_transcription
+from tickets import service as tickets
+from tickets.models import Topic
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +24,6 @@ def _topic_name(s: Session, code: str | None) -> str:
     """The taxonomy's name of a topic code ('heating' -> '供暖'), or the code itself."""
     if not code:
         return ""
-    try:
-        from tickets.models import Topic
-    except ImportError:
-        return code
     return s.scalar(select(Topic.name).where(Topic.code == code)) or code
 
 
@@ -39,21 +38,12 @@ def script_of(s: Session, ticket) -> dict:
     }
 
 
-def _tickets():
-    try:
-        from tickets import service as tickets
-    except ImportError:
-        return None
-    return tickets
-
-
 def record_result(s: Session, attempt: m.CallbackAttempt, result: str) -> None:
     """A survey answer: kept on the request and, for the survey that counts, on the ticket
     (where 不满意 reopens it for re-dispatch)."""
     req = attempt.request
     req.result = result
-    tickets = _tickets()
-    if req.counts and req.ticket_id is not None and tickets is not None:
+    if req.counts and req.ticket_id is not None:
         try:
             with s.begin_nested():
                 tickets.record_satisfaction(
@@ -73,10 +63,6 @@ def record_comment(
     req.comment_recording_url = recording_url
     if req.ticket_id is None:
         return
-    try:
-        from speech.jobs import enqueue_transcription
-    except ImportError:
-        return
     enqueue_transcription(
         s, ticket_id=req.ticket_id, recording_url=recording_url, recording_sid=recording_sid
     )
@@ -84,8 +70,7 @@ def record_comment(
 
 def report_unreachable(s: Session, req: m.CallbackRequest) -> None:
     """Every attempt failed: the ticket's survey ends as unreachable (未接通)."""
-    tickets = _tickets()
-    if req.kind != m.SATISFACTION or not req.counts or req.ticket_id is None or tickets is None:
+    if req.kind != m.SATISFACTION or not req.counts or req.ticket_id is None:
         return
     try:
         with s.begin_nested():

@@ -8,6 +8,7 @@ owned by Alembic (`flask db upgrade`), never by `create_all` in production.
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from core.config import ROOT
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_POOL_SIZE = 10
@@ -99,23 +102,7 @@ def get_db(app=None) -> Database:
 
 
 def import_all_models() -> None:
-    """Import every package's models so Base.metadata is complete (Alembic, tests)."""
-    import importlib
-
-    for name in (
-        "core.calendar_store",
-        "ivr.models",
-        "tickets.models",
-        "speech.models",
-        "callbacks.models",
-        "accounts.models",
-        "studio.models",
-        "telephony.models",
-        "agents.models",
-        "planning.models",
-    ):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name not in (name, name.split(".")[0]):
-                raise
+    """Import every package's models (`<package>/models.py`) so Base.metadata is complete."""
+    importlib.import_module("core.calendar_store")
+    for path in sorted(ROOT.glob("*/models.py")):
+        importlib.import_module(f"{path.parent.name}.models")

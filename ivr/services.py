@@ -16,6 +16,9 @@ from core import calendar
 from ivr import notices
 from ivr.flows import session as flow_session
 from ivr.models import Call
+from speech.jobs import enqueue_transcription
+from tickets.kb_edit import spoken_answer
+from tickets.service import create_ticket, find_by_number, spoken_status
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +58,9 @@ class DbServices:
         return [n.text for n in found]
 
     def kb_answer(self, article: str, language: str) -> str | None:
-        from tickets.kb_edit import spoken_answer
-
         return spoken_answer(self.s, article, self.now().date())
 
     def ticket_status(self, number: str, language: str) -> str | None:
-        from tickets.service import find_by_number, spoken_status
-
         ticket = find_by_number(self.s, number)
         return spoken_status(ticket, language) if ticket is not None else None
 
@@ -73,8 +72,6 @@ class DbServices:
         recording_sid: str | None,
         duration: int,
     ) -> str:
-        from tickets.service import create_ticket
-
         ticket = create_ticket(
             self.s,
             channel="voice_message",
@@ -84,15 +81,7 @@ class DbServices:
             recording_url=recording_url,
             idempotency_key=f"{self.call_sid}:{self.step}",
         )
-        try:
-            from speech.jobs import enqueue_transcription
-        except ModuleNotFoundError:
-            log.warning("speech package missing: ticket %s will not be transcribed", ticket.number)
-        else:
-            enqueue_transcription(
-                self.s,
-                ticket_id=ticket.id,
-                recording_url=recording_url,
-                recording_sid=recording_sid,
-            )
+        enqueue_transcription(
+            self.s, ticket_id=ticket.id, recording_url=recording_url, recording_sid=recording_sid
+        )
         return ticket.number

@@ -21,6 +21,7 @@ import traceback
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import IntegrityError
 
+from accounts.csrf import csrf
 from core import health
 from core.db import get_db
 from core.privacy import mask_number, mask_text
@@ -31,6 +32,7 @@ from ivr.flows.hold import Hold, hold
 from ivr.flows.session import Listening, Phase, Session
 from ivr.registry import FlowRegistry
 from ivr.services import DbServices, clock
+from speech.jobs import enqueue_grammar, grammar_result
 from telephony import inputs, twiml
 from telephony.signature import signed_url, twilio_request_required
 
@@ -205,10 +207,6 @@ def _listen(s, cs, flow, session: Session, post: inputs.TurnPost, before: tuple)
     """A spoken keyword: queue grammar recognition, then poll.
 
     Returns a stored poll answer (events, step) while waiting, or the Speech input."""
-    try:
-        from speech.jobs import enqueue_grammar, grammar_result
-    except ModuleNotFoundError:  # no speech package: the recording counts as an invalid try
-        return post.recording or ev.RecordingDone(url="")
     pending = session.listening
     if pending is None:
         url = post.recording.url if post.recording else ""
@@ -316,10 +314,6 @@ def _presynthesize(app):
 
 def _exempt_from_csrf() -> None:
     """Webhooks are authenticated by Twilio's signature, not a session cookie: no CSRF token."""
-    try:
-        from accounts.csrf import csrf
-    except ModuleNotFoundError:
-        return
     csrf.exempt(bp)
 
 

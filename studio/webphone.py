@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
-from core.db import utcnow
+from core.db import get_db, utcnow
 from ivr.flows.model import Flow, Prompt
+from ivr.models import Call
 from simulator.phone import Action, Phone
 from simulator.prompts import PromptIndex
 from simulator.recordings import AppRecordings
@@ -114,14 +115,6 @@ def path_through(
 
 
 def _recorded_path(sandbox: Flask, call_sid: str) -> list[str] | None:
-    try:
-        from ivr.models import Call
-    except ImportError:
-        return None
-    from sqlalchemy import select
-
-    from core.db import get_db
-
     with get_db(sandbox).session() as s:
         call = s.scalars(select(Call).where(Call.call_sid == call_sid)).first()
         nodes = getattr(call, "nodes", None) if call is not None else None

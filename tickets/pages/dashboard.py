@@ -8,6 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 
 from accounts import current_actor, role_required
 from core.db import get_db, utcnow
+from ivr import notices
 from tickets import queries, reports, surges
 from tickets.models import CHANNELS, DEMAND_TYPES, SATISFACTION_RESULTS
 from tickets.pages import access, bp, charts, period
@@ -23,26 +24,16 @@ def _labelled(counts: dict[str, int], names: dict[str, str]) -> list[tuple[str, 
     ]
 
 
-def _notices_api():
-    """ivr.notices (the voice front door's incident notices), if that package is present."""
-    try:
-        from ivr import notices
-    except ImportError:
-        return None
-    return notices
-
-
 @bp.get("/dashboard/")
 @role_required(*access.SUPERVISE)
 def dashboard():
     today = local_today()
     chosen = period.from_args(request.args, today, period.Period(today - timedelta(days=29), today))
-    notices = _notices_api()
     with get_db().session() as s:
         figures = reports.dashboard(s, chosen.start, chosen.end, today=today)
         overdue = queries.overdue(s, today=today, per_page=1).total
         alerts = surges.detect(s, surges.Thresholds.from_config(current_app.config))
-        active = notices.active_notices(s) if notices else []
+        active = notices.active_notices(s)
     sat = figures["satisfaction"]
     graphs = {
         "volume": charts.columns(
@@ -76,7 +67,6 @@ def dashboard():
         overdue=overdue,
         alerts=alerts,
         notices=active,
-        notices_enabled=notices is not None,
         notice_hours=NOTICE_HOURS,
         presets=period.presets(today),
         shown=TICKETS_SHOWN_PER_ALERT,
@@ -87,10 +77,6 @@ def dashboard():
 @bp.post("/dashboard/notices")
 @role_required(*access.SUPERVISE)
 def publish_notice():
-    notices = _notices_api()
-    if notices is None:
-        flash("语音公告功能不可用 Phone notices are not available", "error")
-        return redirect(url_for("tickets_pages.dashboard"))
     form = request.form
     try:
         hours = int(form.get("hours", 24))
@@ -118,9 +104,6 @@ def publish_notice():
 @bp.post("/dashboard/notices/<int:notice_id>/expire")
 @role_required(*access.SUPERVISE)
 def expire_notice(notice_id: int):
-    notices = _notices_api()
-    if notices is None:
-        return redirect(url_for("tickets_pages.dashboard"))
     try:
         with get_db().session() as s:
             notices.expire_notice(s, notice_id)

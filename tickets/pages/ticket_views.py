@@ -17,6 +17,7 @@ from flask import (
 
 from accounts import current_actor, role_required
 from core.db import get_db
+from speech.jobs import transcript_state
 from tickets import queries, routing, service
 from tickets.errors import TicketError
 from tickets.models import CHANNELS, DEMAND_TYPES, STATUSES
@@ -100,10 +101,6 @@ def ticket_page(number: str):
 
 def _transcription_state(s, ticket_id: int) -> str:
     """'pending', 'failed', 'done' or 'none' from the speech job queue."""
-    try:
-        from speech.jobs import transcript_state
-    except ImportError:
-        return "none"
     return transcript_state(s, ticket_id)
 
 

@@ -1,0 +1,78 @@
+"""The agent desk and the wallboard in headless Chromium against a real HTTP server: an
+agent on a call sees the caller and their earlier ticket, types the request, picks the
+knowledge-base answer the desk suggests and closes it on the spot; a supervisor watches
+the wallboard refresh. Screenshots go to $HOTLINE_SHOTS (default /tmp/shots)."""
+
+from __future__ import annotations
+
+import pytest
+from accounts_support import PASSWORD as BOSS_PASSWORD
+from accounts_support import make_user
+from agents_support import PASSWORD, AgentLeg, add_agent, distributor, join_queue
+from sqlalchemy import select
+from test_browser_pages import browser, live_server, shots_dir  # noqa: F401  (fixtures)
+
+from core.db import get_db
+from telephony.fake_twilio import FakeTwilio
+from tests.conftest import TEST_AUTH_TOKEN
+from tickets import service
+from tickets.models import Ticket
+from tickets.seed import seed
+
+pytestmark = pytest.mark.browser
+CALLER_SID = "CA" + "e" * 32
+NUMBER = "+8613812345678"
+
+
+def test_desk_answers_on_the_spot_and_wallboard_updates(live_server, browser, shots_dir):  # noqa: F811
+    app, base = live_server
+    with get_db(app).session() as s:
+        seed(s)
+        service.create_ticket(
+            s, channel="phone", caller_number=NUMBER, description="上月反映暖气不热", actor="t"
+        )
+    add_agent(app, "wang", "+8613900000001")
+    join_queue(app, CALLER_SID, caller=NUMBER, ago=5)
+    with FakeTwilio("AC" + "0" * 32, TEST_AUTH_TOKEN) as fake:
+        distributor(app, fake).tick()
+        leg = AgentLeg(app.test_client(), app, fake.calls[0])
+        leg.dequeue(leg.answer(), CALLER_SID)
+
+    page = browser.new_page(viewport={"width": 1366, "height": 1000}, locale="zh-CN")
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{base}/desk/")
+    page.fill("#username", "wang")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/desk/")
+    assert NUMBER in page.inner_text("#call-caller")
+    assert "上月反映暖气不热" in page.inner_text("#earlier")
+    assert page.input_value("#f-caller") == NUMBER
+    page.fill("#f-description", "想问买房怎么提取住房公积金，需要什么材料")
+    page.wait_for_selector("#kb-results button")
+    assert "housing_fund" in page.inner_text("#suggestion")
+    page.click("#kb-results button >> nth=0")
+    assert page.input_value("#f-article") == "housing-fund-withdrawal-purchase"
+    page.screenshot(path=str(shots_dir / "agent-desk.png"), full_page=True)
+    page.click("#ticket-form button[type=submit]")
+    page.wait_for_selector(".flash-success")
+    with get_db(app).session() as s:
+        ticket = s.scalar(select(Ticket).where(Ticket.call_sid == CALLER_SID))
+        assert ticket.status == "resolved"
+
+    make_user(app, "boss", "supervisor")
+    board = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    board.on("pageerror", lambda exc: errors.append(str(exc)))
+    board.goto(f"{base}/wallboard/")
+    board.fill("#username", "boss")
+    board.fill("#password", BOSS_PASSWORD)
+    board.click("button[type=submit]")
+    board.wait_for_url(f"{base}/wallboard/")
+    assert board.inner_text('[data-k="waiting"]') == "0"
+    join_queue(app, "CA" + "f" * 32, ago=2)
+    board.wait_for_function(
+        "document.querySelector('[data-k=\"waiting\"]').textContent === '1'", timeout=6000
+    )
+    board.screenshot(path=str(shots_dir / "wallboard.png"), full_page=True)
+    assert errors == []

@@ -110,8 +110,14 @@ def cardinal(number: str) -> str:
             if zero_pending:
                 part += "零"
                 zero_pending = False
-            # 两千, 两万, 一万两千: 2 before a large unit is 两 in speech.
-            name = "两" if ch == "2" and (unit == "千" or (big and part == "" and j == 3)) else None
+            # 两百, 两千, 两万, 一万两千: 2 before a large unit is 两 in speech.
+            leading = not out and not part
+            name = (
+                "两"
+                if ch == "2"
+                and (unit == "千" or (unit == "百" and leading) or (big and part == "" and j == 3))
+                else None
+            )
             part += (name or DIGIT_NAMES[int(ch)]) + unit
         out += part + big
         zero_pending = group.endswith("0")

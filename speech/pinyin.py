@@ -18,9 +18,13 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from speech import normalize as norm
 from speech.lexicon import Lexicon
+from speech.lexicon import load as load_lexicon
+
+WORDS_PATH = Path(__file__).with_name("words.yaml")
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +32,58 @@ HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Pause marks and the punctuation espeak-ng turns into the same pause.
 PAUSES = {"、": ",", "，": ",", "；": ",", "：": ",", "。": ".", "！": ".", "？": "?"}
 NUMBER_CHARS = frozenset("零〇一二三四五六七八九十百千万亿两幺")
+LARGE_UNITS = frozenset("百千万亿")  # 一百 yi4 bai3, 一万 yi2 wan4: sandhi as in words
 # Where 一 keeps its own first tone: counting, dates, ordinals, the end of a word.
 YI_KEEPS_TONE_BEFORE = frozenset("月日号楼层")
 YI_KEEPS_TONE_AFTER = frozenset("第统唯之万初按")  # 按一: the key 1
 # 儿 in these words is a syllable of its own (女儿), not the erhua suffix.
+# Who something is done for: 为 before them is wei4.
+BENEFICIARIES = frozenset(
+    [
+        "您",
+        "你",
+        "我",
+        "他",
+        "她",
+        "它",
+        "我们",
+        "你们",
+        "他们",
+        "她们",
+        "咱们",
+        "大家",
+        "自己",
+        "人民",
+        "群众",
+        "市民",
+        "百姓",
+        "老百姓",
+        "企业",
+        "居民",
+        "村民",
+        "民",
+        "社会",
+        "国家",
+    ]
+)
+DEGREE_ADVERBS = frozenset("很太更最真挺多较好越")
+# Characters whose verb reading differs from their default, said before 了/着/过/一下.
+VERB_READINGS = {
+    "种": "zhong4",
+    "数": "shu3",
+    "量": "liang2",
+    "背": "bei1",
+    "中": "zhong4",
+    "担": "dan1",
+    "称": "cheng1",
+    "磨": "mo2",
+    "钻": "zuan1",
+    "缝": "feng2",
+}
+# One-character verbs that reduplicate with a neutral second syllable: 看看, 问问.
+REDUPLICATING_VERBS = frozenset("看想问说试查听走找谈聊算学写读坐歇尝催管修")
+# 为 at the end of these words stays wei4 (because, only for).
+WEI4_ENDINGS = frozenset({"因为", "只为", "专为", "不为", "特为", "广为"})
 ERHUA_LIGHT_AFTER = frozenset("这那哪点会块玩事活空边头儿片")
 # Single-character words whose reading depends on context and that no rule settles:
 # the default may be wrong, so `flask flows check` asks for a lexicon entry.
@@ -92,9 +144,21 @@ def _tokenizer():
 _tokenizer_lock = threading.Lock()  # jieba's lazy structures are not thread-safe
 
 
+def _tag(word: str) -> str:
+    """jieba's part of speech of a whole word (lexicon words: the neighbours' rules use it)."""
+    with _tokenizer_lock:
+        return _tokenizer().word_tag_tab.get(word, "n")
+
+
 def _segment(text: str) -> list[tuple[str, str]]:
     with _tokenizer_lock:
         return [(w.word, w.flag) for w in _tokenizer().cut(text, HMM=False)]
+
+
+@functools.cache
+def _words() -> Lexicon:
+    """Shipped readings of everyday words the library lacks (mostly neutral tones)."""
+    return load_lexicon(WORDS_PATH)
 
 
 def _library(word: str) -> tuple[list[str], str]:
@@ -145,9 +209,10 @@ def _read_words(text: str, lexicon: Lexicon) -> list[list[Syllable]]:
     words: list[list[Syllable]] = []
     for span, known in _lexicon_spans(text, lexicon):
         if known:
+            pos = _tag(span)
             words.append(
                 [
-                    Syllable(c, p, "lexicon", span)
+                    Syllable(c, p, "lexicon", span, pos)
                     for c, p in zip(span, lexicon.entries[span], strict=True)
                 ]
             )
@@ -160,6 +225,15 @@ def _read_words(text: str, lexicon: Lexicon) -> list[list[Syllable]]:
             if not chars:
                 continue  # spaces and anything normalisation left without a sound
             word = "".join(chars)
+            if word in _words().entries:
+                readings = _words().entries[word]
+                words.append(
+                    [
+                        Syllable(c, r, "words", word, pos)
+                        for c, r in zip(word, readings, strict=True)
+                    ]
+                )
+                continue
             syllables, source = _library(word)
             if len(syllables) != len(word):  # never seen; read character by character then
                 syllables, source = [_library(c)[0][0] for c in word], "char"
@@ -176,6 +250,11 @@ def _read_words(text: str, lexicon: Lexicon) -> list[list[Syllable]]:
 # -- context rules: each looks at one single-character word and its neighbours --------------
 
 
+def _reduplicated(word: list[Syllable]) -> bool:
+    """慢慢, 好好, 认认真真: reduplicated adjectives take 地 as a particle."""
+    return len(word) >= 2 and word[0].char == word[1].char
+
+
 def _is_verbal(pos: str) -> bool:
     return pos[:1] in ("v", "a") or pos in ("d", "ad", "ud", "uv")
 
@@ -189,14 +268,16 @@ def particle(prev: list[Syllable] | None, word: list[Syllable], nxt: list[Syllab
     if char == "的":
         return "de5"
     if char == "地":
-        if word[0].pos == "uv" or (_is_verbal(prev_pos) and next_pos[:1] == "v"):
+        # After an adjective or adverb it links to the verb (认真地处理); after a noun or a
+        # verb it is the place (登记地, 耕地地力).
+        if prev_pos[:1] in ("a", "d", "z") or (prev and _reduplicated(prev)):
             return "de5"
         return "di4"
     if char == "得":
         if _is_verbal(prev_pos) and prev_last not in "不获取":
             return "de5"
-        if prev_last in "还就总必须":
-            return "dei3"
+        if prev_last in "还就总必须" or (prev_pos[:1] == "r" and next_pos[:1] in ("v", "d")):
+            return "dei3"  # 我们得赶快处理: must
         return "de2"
     if char == "了":
         return "liao3" if prev_last in "不得" and nxt and nxt[0].source == "pause" else "le5"
@@ -212,14 +293,22 @@ def content(prev: list[Syllable] | None, word: list[Syllable], nxt: list[Syllabl
     if char == "还":
         return "huan2" if next_char in "款钱贷清账" else "hai2"
     if char == "长" and word[0].pos != "n":
-        return "chang2"
+        # 很长, 太长, 时间长。 are "long"; 正在长身体, 长了 are "grow" (zhang3).
+        prev_last = prev[-1].char if prev else ""
+        if prev_last in DEGREE_ADVERBS or not nxt or nxt[0].source == "pause":
+            return "chang2"
+        return "zhang3" if nxt[0].char in "了大出着高" or nxt[0].pos[:1] == "n" else "chang2"
     if char == "为":
-        # 为您服务 wei4 (for); 服务时间为工作日 wei2 (is): a noun before it makes it "is".
-        prev_pos = prev[0].pos if prev else ""
-        next_pos = nxt[0].pos if nxt else ""
-        if next_pos[:1] == "r" or next_char in "了此":
+        # 为您服务 wei4 (for whom), 为了; 以…为准, 时间为工作日 wei2 (is, as).
+        if not prev or (nxt and nxt[0].word in BENEFICIARIES):
             return "wei4"
-        return "wei2" if prev_pos[:1] in ("n", "t", "f", "m") or prev_pos == "vn" else "wei4"
+        return "wei4" if next_char in "了此何" else "wei2"
+    if char in VERB_READINGS and nxt and (nxt[0].char in "了着过" or nxt[0].word == "一下"):
+        return VERB_READINGS[char]  # 种了, 背着, 量一下: the verb's reading
+    if char == "教" and nxt and nxt[0].pos[:1] in ("n", "r"):
+        return "jiao1"  # 教学生: teach
+    if char == "觉" and prev and prev[-1].char in "一睡午":
+        return "jiao4"  # 睡了一觉
     if char == "儿" and prev and prev[-1].char in ERHUA_LIGHT_AFTER:
         return "er5"
     return None
@@ -232,7 +321,7 @@ PARTICLE_READINGS = {"的": "de5", "得": "de5", "了": "le5", "着": "zhe5"}
 
 def _apply_context(words: list[list[Syllable]]) -> None:
     for i, word in enumerate(words):
-        if word[0].source in ("lexicon", "pause"):
+        if word[0].source in ("lexicon", "words", "pause"):
             continue
         if len(word) > 1:
             _inside_word(word)
@@ -250,6 +339,18 @@ def _inside_word(word: list[Syllable]) -> None:
     """Words jieba joined that pypinyin does not know as phrases: 做得好, 哪儿, 好了."""
     if word[-1].char == "儿" and word[-2].char in ERHUA_LIGHT_AFTER:
         word[-1].pinyin, word[-1].source = "er5", "rule"  # erhua: 一点儿, 哪儿
+    text = "".join(s.char for s in word)
+    if len(word) == 2 and word[0].char == word[1].char and word[0].char in REDUPLICATING_VERBS:
+        word[1].pinyin, word[1].source = word[1].pinyin[:-1] + "5", "rule"  # 看看, 问问
+    if len(word) == 3 and word[1].char == "一" and word[0].char == word[2].char:
+        reading = VERB_READINGS.get(word[0].char)  # 数一数, 量一量
+        if reading:
+            word[0].pinyin = word[2].pinyin = reading
+        word[1].pinyin = "yi1"
+        for s in word:
+            s.source = "rule"
+    if word[-1].char == "为" and word[-1].source != "phrase" and text not in WEI4_ENDINGS:
+        word[-1].pinyin, word[-1].source = "wei2", "rule"  # 评为, 视为: "as"
     if word[0].source == "phrase":
         return
     for s in word[1:]:
@@ -275,10 +376,12 @@ def _sandhi(syllables: list[Syllable]) -> None:
             continue
         if s.pinyin not in ("yi1", "yi2", "yi4"):
             continue
+        after_number = prev and prev.source != "pause" and prev.char in NUMBER_CHARS
         counting = (
             not nxt_tone
-            or (prev and prev.source != "pause" and prev.char in NUMBER_CHARS | YI_KEEPS_TONE_AFTER)
-            or (nxt.char in NUMBER_CHARS | YI_KEEPS_TONE_BEFORE)
+            or after_number
+            or (prev and prev.source != "pause" and prev.char in YI_KEEPS_TONE_AFTER)
+            or (nxt.char in NUMBER_CHARS - LARGE_UNITS | YI_KEEPS_TONE_BEFORE)
         )
         if counting:
             s.pinyin = "yi1"

@@ -1,0 +1,74 @@
+"""Pronunciation warnings: uncertain polyphones, Latin words, emoji, long text; CLI and studio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from speech import lexicon as lex
+from speech.checks import pronunciation_warnings
+
+SHIPPED = lex.load()
+
+
+def _messages(text, lexicon=SHIPPED):
+    return [w.message for w in pronunciation_warnings([("flows.yaml:7 nodes.x", text)], lexicon)]
+
+
+def test_unsettled_polyphone_gets_a_warning_with_a_hint():
+    (message,) = _messages("请到服务大厅量")
+    assert "'量'" in message and "liang4" in message and "lexicon.yaml" in message
+
+
+def test_lexicon_entry_settles_the_warning():
+    assert _messages("请到服务大厅量") != []
+    settled = lex.parse("大厅量: da4 ting1 liang2\n")
+    assert _messages("请到服务大厅量", settled) == []
+
+
+def test_words_of_the_phrase_dictionary_and_context_rules_raise_nothing():
+    assert _messages("您好，欢迎致电12345政务服务便民热线。银行的工作时间很长。") == []
+
+
+def test_where_is_kept_in_the_text_of_a_warning():
+    (warning,) = pronunciation_warnings([("flows.yaml:7 nodes.x", "请到服务大厅量")], SHIPPED)
+    assert str(warning).startswith("flows.yaml:7 nodes.x: ")
+
+
+@pytest.mark.parametrize(
+    ("text", "part"),
+    [
+        ("请下载APP办理", "Latin word 'APP'"),
+        ("您好😀", "😀 make no sound"),
+        ("请" * 1200, "longer than 1000"),
+    ],
+)
+def test_latin_emoji_and_long_text_warn_and_never_raise(text, part):
+    assert any(part in m for m in _messages(text))
+
+
+@pytest.mark.parametrize("text", ["", "\x00", "{digits}", "%%%", "ＡＢＣ１２３", "\U0010ffff"])
+def test_odd_text_never_raises(text):
+    pronunciation_warnings([("x", text)], SHIPPED)
+
+
+def test_flows_check_prints_warnings_and_still_passes(app, tmp_path):
+    flow = tmp_path / "flows.yaml"
+    shipped = Path(app.config["FLOWS_PATH"]).read_text(encoding="utf-8")
+    changed = shipped.replace(
+        "正在为您转接人工服务，请稍候。", "正在为您转接人工服务，请下载APP。", 1
+    )
+    assert changed != shipped
+    flow.write_text(changed, encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["flows", "check", str(flow)])
+    assert result.exit_code == 0, result.output
+    assert "ok" in result.output
+    assert "warning: flows.yaml:" in result.output and "Latin word 'APP'" in result.output
+    assert "1 pronunciation warning(s)" in result.output
+
+
+def test_shipped_flow_has_no_pronunciation_warning(app):
+    result = app.test_cli_runner().invoke(args=["flows", "check"])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from core.config import ROOT
 from speech import lexicon as lex
 from speech.checks import pronunciation_warnings
 
@@ -72,3 +73,29 @@ def test_shipped_flow_has_no_pronunciation_warning(app):
     result = app.test_cli_runner().invoke(args=["flows", "check"])
     assert result.exit_code == 0, result.output
     assert "warning" not in result.output
+
+
+def test_studio_validation_lists_pronunciation_warnings_with_their_line(make_app, tmp_path):
+    from accounts_support import csrf_token, login, make_user
+
+    flows = tmp_path / "flows.yaml"
+    shipped = (ROOT / "flows.yaml").read_text(encoding="utf-8")
+    flows.write_text(shipped, encoding="utf-8")
+    app = make_app(FLOWS_PATH=str(flows))
+    make_user(app, "lead", "supervisor")
+    client = app.test_client()
+    login(client, "lead")
+    token = csrf_token(client, "/studio/")
+    edited = shipped.replace(
+        "正在为您转接人工服务，请稍候。", "正在为您转接人工服务，请下载APP。", 1
+    )
+    line = next(i for i, row in enumerate(edited.splitlines(), 1) if "请下载APP" in row)
+    resp = client.post("/studio/validate", json={"text": edited}, headers={"X-CSRFToken": token})
+    data = resp.get_json()
+    assert data["ok"] is True and data["issues"] == []
+    (warning,) = data["warnings"]
+    assert "Latin word 'APP'" in warning["text"]
+    # The node's line: the editor marks it; the prompt is on that node.
+    assert 0 < warning["line"] <= line
+    clean = client.post("/studio/validate", json={"text": shipped}, headers={"X-CSRFToken": token})
+    assert clean.get_json()["warnings"] == []

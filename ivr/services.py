@@ -6,7 +6,9 @@ ticket, its transcription job and the session save commit together or not at all
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 from sqlalchemy import exists, select
@@ -21,6 +23,9 @@ from tickets.kb_edit import spoken_answer
 from tickets.service import create_ticket, find_by_number, spoken_status
 
 log = logging.getLogger(__name__)
+# app.extensions key: the Database whose knowledge base and notices calls read, when it is
+# not the app's own (the studio's sandbox reads the live line's content, read-only).
+CONTENT_DB = "ivr.content_db"
 
 
 def clock(app) -> datetime:
@@ -48,17 +53,33 @@ class DbServices:
             )
         )
 
+    @contextlib.contextmanager
+    def _content(self) -> Iterator[Session]:
+        """A session for reading the knowledge base and notices (never written here)."""
+        db = self.app.extensions.get(CONTENT_DB)
+        if db is None:
+            yield self.s
+            return
+        with db.Session() as s:
+            try:
+                yield s
+            finally:
+                s.rollback()
+
     def incident_mode(self) -> bool:
-        return bool(notices.active_notices(self.s, now=clock(self.app)))
+        with self._content() as s:
+            return bool(notices.active_notices(s, now=clock(self.app)))
 
     def active_notices(self, *, district, topic, language) -> list[str]:
-        found = notices.active_notices(
-            self.s, now=clock(self.app), district=district, topic=topic, language=language
-        )
-        return [n.text for n in found]
+        with self._content() as s:
+            found = notices.active_notices(
+                s, now=clock(self.app), district=district, topic=topic, language=language
+            )
+            return [n.text for n in found]
 
     def kb_answer(self, article: str, language: str) -> str | None:
-        return spoken_answer(self.s, article, self.now().date())
+        with self._content() as s:
+            return spoken_answer(s, article, self.now().date())
 
     def ticket_status(self, number: str, language: str) -> str | None:
         ticket = find_by_number(self.s, number)

@@ -17,9 +17,11 @@ from pathlib import Path
 
 from flask import Flask
 
-from core import migrate
+from core import calendar, calendar_store, migrate
 from core.config import SETTINGS
+from ivr.services import CONTENT_DB
 from simulator.recordings import PREFIX as RECORDINGS_PREFIX
+from tickets import ruleset_source
 
 MAX_SANDBOXES = 4  # flow versions kept built per process (each is a whole app)
 
@@ -68,11 +70,26 @@ def sandbox_for(app: Flask, text: str, version: str) -> Flask:
             STUDIO_SANDBOX=True,
         )
         sandbox = create_app(config)
+        _share_live_content(app, sandbox)
         _apps[key] = sandbox
         while len(_apps) > MAX_SANDBOXES:
             _, old = _apps.popitem(last=False)
             old.extensions["db"].dispose()
         return sandbox
+
+
+def _share_live_content(app: Flask, sandbox: Flask) -> None:
+    """Test calls answer like the real line: knowledge base, notices, calendar and
+    classification rules are read from the live database (the sandbox never writes them)."""
+    sandbox.extensions[CONTENT_DB] = app.extensions["db"]
+    for name in (calendar_store.EXTENSION, ruleset_source.EXTENSION):
+        if name in app.extensions:
+            sandbox.extensions[name] = app.extensions[name]
+    # Building the sandbox made its own readers the process-wide ones: give them back.
+    if calendar_store.EXTENSION in app.extensions:
+        calendar.install_source(calendar_store.source(app))
+    if ruleset_source.EXTENSION in app.extensions:
+        ruleset_source.install_process(app.extensions[ruleset_source.EXTENSION])
 
 
 def dispose_all() -> None:

@@ -89,9 +89,14 @@ def install(app) -> CachedRuleSets:
     return cached
 
 
-def forget_process() -> None:
+def install_process(cached: CachedRuleSets | None) -> None:
+    """Serve work outside any app context (scheduler, worker threads) from `cached`."""
     global _process
-    _process = None
+    _process = cached
+
+
+def forget_process() -> None:
+    install_process(None)
 
 
 def source() -> CachedRuleSets | None:

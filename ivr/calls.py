@@ -37,8 +37,15 @@ class TurnTimeout(TimeoutError):
 
 
 @contextlib.contextmanager
-def write_turn(db, budget: float = TURN_BUDGET_SECONDS):
+def write_turn(db, budget: float = TURN_BUDGET_SECONDS, *, durable: bool = True):
     """A transaction for one webhook turn that waits for the database at most `budget` s.
+
+    `durable=False` (PostgreSQL) commits without waiting for the WAL flush, for turns
+    that only move the caller through the flow: a server crash in the next fraction
+    of a second loses at most this step, and Twilio's next request then gets the
+    previous answer again. A turn that turns out to create a ticket calls
+    `keep_durable`. Without this, every menu key is one fsync and the line tops out
+    at the disk's fsync rate.
 
     On SQLite, writers queue on a thread lock and a file lock first: SQLite's own
     busy handler polls with sleeps of up to 100 ms, which under concurrent calls
@@ -50,7 +57,10 @@ def write_turn(db, budget: float = TURN_BUDGET_SECONDS):
     if db.dialect != "sqlite" or not db.engine.url.database:
         with db.session() as s:
             if db.dialect == "postgresql":
-                s.execute(text(f"SET LOCAL lock_timeout = {_remaining_ms(deadline)}"))
+                settings = {"lock_timeout": str(_remaining_ms(deadline))}
+                if not durable:
+                    settings["synchronous_commit"] = "off"
+                _set_local(s, settings)
             yield s
         return
     if not _thread_lock.acquire(timeout=budget):
@@ -95,17 +105,19 @@ def _sqlite_busy_timeout(s: DbSession, ms: int):
         raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
-def relax_durability(s: DbSession) -> None:
-    """Commit this turn without waiting for the WAL flush (PostgreSQL).
+def _set_local(s: DbSession, settings: dict[str, str]) -> None:
+    """PostgreSQL settings for this transaction only, in one statement (one round trip)."""
+    calls = ", ".join(f"set_config(:k{i}, :v{i}, true)" for i in range(len(settings)))
+    params = {}
+    for i, (name, value) in enumerate(settings.items()):
+        params[f"k{i}"], params[f"v{i}"] = name, value
+    s.execute(text(f"SELECT {calls}"), params)
 
-    For turns that only move the caller through the flow: a server crash in the
-    next fraction of a second loses at most this step, and Twilio's next request
-    then gets the previous answer again. Turns that create a ticket keep the full
-    guarantee. Without this, every menu key is one fsync and the line tops out at
-    the disk's fsync rate.
-    """
+
+def keep_durable(s: DbSession) -> None:
+    """This turn's commit waits for the WAL flush after all (it created a ticket or a job)."""
     if s.get_bind().dialect.name == "postgresql":
-        s.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        s.execute(text("SET LOCAL synchronous_commit TO ON"))
 
 
 def lock_session(s: DbSession, call_sid: str) -> CallSession | None:

@@ -166,7 +166,7 @@ def _start_call(s, call: inputs.CallStart):
 @never_fail
 def step():
     post = inputs.TurnPost.from_request(request)
-    with calls.write_turn(get_db()) as s:
+    with calls.write_turn(get_db(), durable=False) as s:
         cs = calls.lock_session(s, post.sid)
         if cs is None:
             raise LookupError(f"no session for call {post.sid}")
@@ -191,8 +191,8 @@ def _continue_call(s, cs, post: inputs.TurnPost):
         raise ValueError(f"webhook does not match the wait {session.wait}")
     queued = session.wait is ev.WaitKind.QUEUE
     turn = engine.resume(flow, session, value, services)
-    if not any(isinstance(e, ev.TicketCreated) for e in turn.events):
-        calls.relax_durability(s)
+    if any(isinstance(e, ev.TicketCreated) for e in turn.events):
+        calls.keep_durable(s)
     left = None
     if queued:
         left = value.outcome.value if isinstance(value, ev.QueueResult) else "left"
@@ -214,6 +214,7 @@ def _listen(s, cs, flow, session: Session, post: inputs.TurnPost, before: tuple)
             return ev.Timeout()
         words = list(flow.nodes[session.node].keywords)
         job = enqueue_grammar(s, call_sid=cs.call_sid, recording_url=url, words=words)
+        calls.keep_durable(s)
         session.listening = Listening(job)
         return _poll_answer(s, cs, session, before)
     result = grammar_result(s, pending.job)

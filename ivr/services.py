@@ -85,6 +85,13 @@ class DbServices:
         ticket = find_by_number(self.s, number)
         return spoken_status(ticket, language) if ticket is not None else None
 
+    def can_listen(self) -> bool:
+        try:
+            from speech.availability import can_listen
+        except ModuleNotFoundError:
+            return False
+        return can_listen(self.s, self.app.config["VOSK_MODEL_PATH"])
+
     def leave_voice_message(
         self,
         session: flow_session.Session,

@@ -29,6 +29,7 @@ MAX_AUDIO_BYTES = (
 MAX_AUDIO_SECONDS = 15 * 60  # Twilio's <Record> caps at 4 hours; our messages at minutes
 MIN_RATE, MAX_RATE = 4_000, 192_000
 MAX_CHANNELS = 8
+MAX_BITS = 64  # float64 samples; 0 would make a frame of zero bytes
 
 FORMAT_PCM, FORMAT_FLOAT, FORMAT_ALAW, FORMAT_MULAW, FORMAT_EXTENSIBLE = 1, 3, 6, 7, 0xFFFE
 
@@ -92,6 +93,8 @@ def _parse_fmt(fmt: bytes) -> tuple[int, int, int, int]:
         raise CorruptAudioError(f"WAV claims {channels} channels")
     if not MIN_RATE <= rate <= MAX_RATE:
         raise CorruptAudioError(f"WAV claims a sample rate of {rate} Hz")
+    if not 1 <= bits <= MAX_BITS:
+        raise CorruptAudioError(f"WAV claims {bits} bits per sample")
     if block_align != channels * ((bits + 7) // 8):
         raise CorruptAudioError(
             f"WAV block align {block_align} does not match {channels} channels of {bits} bits"

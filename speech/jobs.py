@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -43,6 +43,9 @@ BACKOFF_MAX = timedelta(hours=1)
 GRAMMAR_BACKOFF = timedelta(seconds=1)
 CLAIM_RACE_RETRIES = 5
 MAX_ERROR_CHARS = 2000
+# A queued transcription shows as "in progress" this long; after that, as no transcript
+# yet (no worker or no model is taking it), never "in progress" forever.
+PENDING_SHOWN_FOR = timedelta(minutes=2)
 
 
 def worker_id() -> str:
@@ -264,14 +267,22 @@ def due_count(s: Session, now: datetime | None = None) -> int:
     return s.scalar(select(func.count()).select_from(SpeechJob).where(_claimable(now or utcnow())))
 
 
-def transcript_state(s: Session, ticket_id: int) -> str:
-    """'pending', 'done', 'failed' or 'none' for a ticket's transcription (ticket pages)."""
-    status = s.scalar(
-        select(SpeechJob.status)
+def transcript_state(s: Session, ticket_id: int, now: datetime | None = None) -> str:
+    """A ticket's transcription for its page: 'pending' (a worker has it, or it was queued
+    moments ago), 'queued' (waiting for a worker or a model), 'retry' (waiting to try
+    again), 'done', 'failed' or 'none'. Only 'pending' is shown as in progress."""
+    row = s.execute(
+        select(SpeechJob.status, SpeechJob.attempts, SpeechJob.created_at)
         .where(SpeechJob.kind == KIND_TRANSCRIBE, SpeechJob.ticket_id == ticket_id)
         .order_by(SpeechJob.id.desc())
         .limit(1)
-    )
-    if status is None:
+    ).first()
+    if row is None:
         return "none"
-    return {RUNNING: PENDING}.get(status, status)
+    status, attempts, created = row
+    if status != PENDING:
+        return {RUNNING: PENDING}.get(status, status)
+    if attempts:
+        return "retry"
+    created = created if created.tzinfo else created.replace(tzinfo=UTC)  # SQLite: naive UTC
+    return PENDING if (now or utcnow()) - created < PENDING_SHOWN_FOR else "queued"

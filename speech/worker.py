@@ -14,10 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from core.db import Database, utcnow
 from speech import asr, jobs, recordings, signals
 from speech.audio import decode_wav
-from speech.errors import AudioError, ModelError, RecordingRefusedError
+from speech.errors import AudioError, ModelError, RecordingError, RecordingRefusedError
 from speech.models import KIND_GRAMMAR, KIND_TRANSCRIBE
 from speech.numbers import digit_runs
 
@@ -27,6 +29,9 @@ POLL_INTERVAL = 1.0  # seconds between empty polls
 # A spoken menu answer is useless once the call has moved on (the IVR polls for ~8 s).
 GRAMMAR_MAX_AGE = timedelta(seconds=60)
 PERMANENT = (AudioError, RecordingRefusedError, LookupError)
+# Failures worth another try later (with backoff): the network, the disk, the database,
+# memory. Anything else would fail the same way again: the job fails for good at once.
+TRANSIENT = (RecordingError, OSError, MemoryError, SQLAlchemyError, RuntimeError)
 
 
 @dataclass
@@ -125,7 +130,7 @@ class Worker:
                 jobs.release(s, job_id, self.worker)
             raise
         except Exception as exc:
-            permanent = isinstance(exc, PERMANENT)
+            permanent = isinstance(exc, PERMANENT) or not isinstance(exc, TRANSIENT)
             message = f"{type(exc).__name__}: {exc}"
             log.warning(
                 "speech job %s (%s) failed%s: %s",

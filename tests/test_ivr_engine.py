@@ -47,6 +47,9 @@ class FixedServices:
     def ticket_status(self, number, language):
         return None
 
+    def can_listen(self):
+        return True
+
     def leave_voice_message(self, session, *, recording_url, recording_sid, duration):
         self.messages.append({"url": recording_url, "sid": recording_sid})
         return "20261126000007"

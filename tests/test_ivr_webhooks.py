@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from ivr_support import CALLER, NATIONAL_DAY, WORKDAY_MORNING, WORKDAY_NIGHT, Phone, set_clock
+from speech_support import korean_model_path
 from sqlalchemy import func, select
 
 from core.db import get_db
@@ -222,6 +223,7 @@ def test_wrong_ticket_number_is_reprompted(app, phone):
 def test_spoken_keyword_through_grammar_job(app, phone):
     from speech import jobs
 
+    app.config["VOSK_MODEL_PATH"] = str(korean_model_path())  # menus invite speech
     phone.dial()
     phone.press("1")
     step(
@@ -246,6 +248,7 @@ def test_spoken_keyword_through_grammar_job(app, phone):
 def test_grammar_poll_is_bounded(app, phone):
     from ivr.webhooks import MAX_GRAMMAR_POLLS
 
+    app.config["VOSK_MODEL_PATH"] = str(korean_model_path())  # menus invite speech
     phone.dial()
     phone.press("1")
     phone.silence()

@@ -79,7 +79,8 @@ class MenuHandler:
                         return cls._choose(run, option)
             return _failed_try(run, node, "invalid", reprompt)
         if isinstance(value, ev.Timeout | ev.Digits):
-            if node.keywords and run.session.phase is Phase.DTMF:
+            # Invite the caller to speak only when something can recognise it.
+            if node.keywords and run.session.phase is Phase.DTMF and run.services.can_listen():
                 run.session.phase = Phase.LISTEN
                 run.message("listen")
                 run.wait(

@@ -27,6 +27,9 @@ class Services(Protocol):
 
     def ticket_status(self, number: str, language: str) -> str | None: ...
 
+    def can_listen(self) -> bool:
+        """True when a spoken answer can be recognised in time (a model and a worker)."""
+
     def leave_voice_message(
         self, session: Session, *, recording_url: str, recording_sid: str | None, duration: int
     ) -> str:

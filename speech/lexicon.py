@@ -7,7 +7,8 @@ Chinese character (1-4, 5 for the neutral tone, ü written v):
     还款: huan2 kuan3
 
 An entry always wins over the pinyin library. A file that cannot be used is
-reported as `lexicon.yaml:LINE: message` (LexiconError), never a traceback.
+reported as `lexicon.yaml:LINE: message` (LexiconError), never a traceback; it is
+read with core.safeyaml (no anchors, aliases or tags; bounded size).
 The file is re-read when it changes on disk.
 """
 
@@ -19,15 +20,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent, NodeEvent
 
+from core import safeyaml
 from speech.errors import SpeechError
 
 DEFAULT_PATH = Path(__file__).with_name("lexicon.yaml")
-MAX_BYTES = 1024 * 1024  # a lexicon is a few thousand lines; anything larger is a mistake
 MAX_WORD_CHARS = 12
 SYLLABLE_RE = re.compile(r"^([a-z]+)([1-5])$")
 HAN_RE = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
@@ -97,28 +96,12 @@ def check_entry(word: object, reading: object) -> tuple[str, ...]:
     return syllables
 
 
-def _refuse_anchors(text: str, source: str) -> None:
-    """Anchors, aliases and tags have no place in a word list (and can blow up memory)."""
-    try:
-        for event in YAML(typ="rt").parse(text):
-            if (
-                isinstance(event, AliasEvent)
-                or getattr(event, "anchor", None)
-                or (isinstance(event, NodeEvent) and getattr(event, "tag", None))
-            ):
-                line = event.start_mark.line + 1 if event.start_mark else None
-                raise LexiconError(source, line, "anchors, aliases and tags are not allowed")
-    except MarkedYAMLError:
-        return  # the loader below reports the syntax error with its line
-
-
 def parse(text: str, source: str = "lexicon.yaml") -> Lexicon:
     """A Lexicon from YAML text; LexiconError with the line of the first problem."""
-    if len(text.encode("utf-8")) > MAX_BYTES:
-        raise LexiconError(source, None, f"larger than {MAX_BYTES} bytes")
-    _refuse_anchors(text, source)
     try:
-        data = YAML(typ="rt").load(text)
+        data = safeyaml.load(text, source, round_trip=True)
+    except safeyaml.YAMLRefused as exc:
+        raise LexiconError(source, exc.line, exc.message) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -141,8 +124,10 @@ def parse(text: str, source: str = "lexicon.yaml") -> Lexicon:
 @functools.lru_cache(maxsize=8)
 def _load(path: str, mtime: float, size: int) -> Lexicon:
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = safeyaml.read_text(path)
+    except safeyaml.YAMLRefused as exc:
+        raise LexiconError(exc.file, exc.line, exc.message) from None
+    except OSError as exc:
         raise LexiconError(Path(path).name, None, f"cannot read: {exc}") from None
     return parse(text, Path(path).name)
 

@@ -67,6 +67,8 @@ class Claim:
     queue: str
     agent: str
     device: str
+    # Since the caller entered the queue or the agent became free, whichever came later.
+    decided_after: float = 0.0
 
 
 @dataclass
@@ -170,7 +172,16 @@ class Distributor:
             offer = m.Offer(queue_call_id=qc.id, agent_id=agent.id, state=m.PLACING, created_at=now)
             s.add(offer)
             s.flush()
-            return Claim(offer.id, qc.id, qc.call_sid, qc.queue, agent.username, agent.device)
+            ready = max(m.aware(qc.entered_at), m.aware(agent.idle_since) or now)
+            return Claim(
+                offer.id,
+                qc.id,
+                qc.call_sid,
+                qc.queue,
+                agent.username,
+                agent.device,
+                decided_after=max(0.0, (now - ready).total_seconds()),
+            )
 
     def place(self, claim: Claim, report: TickReport) -> None:
         """Ring the agent's device; on failure put the caller back and the agent aside."""

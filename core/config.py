@@ -159,6 +159,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Working days to answer a ticket, per demand type",
     ),
     Setting(
+        "DEPARTMENT_RECORDINGS",
+        "no",
+        "'yes' lets department users play the recordings of their own voice tickets "
+        "(every play is audited); default: supervisors and agents only",
+    ),
+    Setting(
         "RETENTION_DAYS",
         "180",
         "Days recordings and transcripts are kept before the purge job deletes them",

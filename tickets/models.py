@@ -135,6 +135,9 @@ class Ticket(Base):
     location: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     transcript: Mapped[str | None] = mapped_column(Text)
+    # 诉求摘要: what the caller asks, written by an agent or the office, so a department can
+    # act on a voice ticket without hearing the recording.
+    summary: Mapped[str | None] = mapped_column(Text)
     transcript_confidence: Mapped[float | None] = mapped_column(Float)
     transcript_words: Mapped[list | None] = mapped_column(JSON)
     call_sid: Mapped[str | None] = mapped_column(String(64))

@@ -121,6 +121,7 @@ def _schemas() -> dict:
             "district": n,
             "location": n,
             "description": n,
+            "summary": n,
             "transcript": n,
             "transcript_confidence": _nullable({"type": "number"}),
             "has_recording": {"type": "boolean"},

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from tickets.models import Article, Ticket
 
@@ -23,11 +24,14 @@ CSV_COLUMNS = (
     "overdue",
     "satisfaction",
     "description",
+    "summary",
     "reply",
     "created_at",
     "resolved_at",
     "closed_at",
 )
+
+LOCAL_TIME_COLUMNS = ("created_at", "resolved_at", "closed_at")
 
 
 def _iso(value):
@@ -52,6 +56,7 @@ def ticket_to_dict(ticket: Ticket, *, today=None, events: bool = False) -> dict:
         "district": ticket.district,
         "location": ticket.location,
         "description": ticket.description,
+        "summary": ticket.summary,
         "transcript": ticket.transcript,
         "transcript_confidence": ticket.transcript_confidence,
         "has_recording": bool(ticket.recording_url or ticket.recording_path),
@@ -111,14 +116,28 @@ def _cell(value) -> str:
     return "'" + text if isinstance(value, str) and text.startswith(FORMULA_PREFIXES) else text
 
 
+def _local(value: str | None, zone: ZoneInfo) -> str | None:
+    """An ISO UTC moment as the hotline's local time, 'YYYY-MM-DD HH:MM:SS' (what Excel reads)."""
+    if not value:
+        return value
+    return datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def csv_rows(tickets: Iterable[Ticket], *, today=None) -> Iterator[str]:
-    """CSV text in chunks: a header line, then one line per ticket (UTF-8 BOM for Excel)."""
+    """CSV text in chunks: a header line, then one line per ticket (UTF-8 BOM for Excel).
+
+    Moments are in the hotline's time zone (HOTLINE_TIMEZONE), like the pages."""
+    from tickets.settings import hotline_timezone
+
+    zone = ZoneInfo(hotline_timezone())
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     yield "\ufeff"
     writer.writerow(CSV_COLUMNS)
     for ticket in tickets:
         data = ticket_to_dict(ticket, today=today)
+        for column in LOCAL_TIME_COLUMNS:
+            data[column] = _local(data[column], zone)
         writer.writerow([_cell(data[c]) for c in CSV_COLUMNS])
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()

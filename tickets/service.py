@@ -336,7 +336,8 @@ def reopen(s: Session, ticket: Ticket, *, actor: str, reason: str | None = None)
     return ticket
 
 
-EDITABLE_FIELDS = ("demand_type", "topic", "district", "location", "description")
+MAX_SUMMARY = 1000
+EDITABLE_FIELDS = ("demand_type", "topic", "district", "location", "description", "summary")
 
 
 def update_fields(s: Session, ticket: Ticket, *, actor: str, **changes) -> Ticket:

@@ -26,7 +26,9 @@ def init_app(app) -> None:
         report,
         ticket_views,
     )
+    from tickets.pages.history import event_lines
     from tickets.pages.labels import register_filters
 
     register_filters(app)
+    app.jinja_env.filters["event_lines"] = event_lines
     app.register_blueprint(bp)

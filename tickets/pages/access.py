@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, current_app
 from sqlalchemy.orm import Session
 
 from accounts import current_user, department_scope
@@ -23,6 +23,7 @@ RETURN = ("department",)  # a department sends a misrouted ticket back
 CLASSIFY = ("supervisor",)
 CLOSE_REOPEN = ("supervisor",)
 HEAR_RECORDING = ("supervisor", "agent")
+SUMMARY = ("supervisor", "agent")  # 诉求摘要: written by the people who take the calls
 READ_TRANSCRIPT = ("supervisor", "agent", "department")
 SUPERVISE = ("supervisor",)
 
@@ -30,6 +31,14 @@ SUPERVISE = ("supervisor",)
 def can(roles: tuple[str, ...]) -> bool:
     user = current_user()
     return user is not None and user.role in roles
+
+
+def may_hear_recording() -> bool:
+    """Supervisors and agents; department users too when DEPARTMENT_RECORDINGS allows it
+    (their own tickets only: load_ticket scopes them)."""
+    allowed = str(current_app.config.get("DEPARTMENT_RECORDINGS", "no")).strip().lower()
+    extra = ("department",) if allowed in ("1", "yes", "true", "on") else ()
+    return can(HEAR_RECORDING + extra)
 
 
 def require(roles: tuple[str, ...]) -> None:

@@ -24,6 +24,7 @@ ACTIONS = {
     "transcribed": "转写 transcribed",
     "classified": "自动分类 classified",
     "media_purged": "录音删除 media purged",
+    "recording_played": "播放录音 recording played",
 }
 
 

@@ -94,6 +94,7 @@ def ticket_page(number: str):
         can=access.can,
         roles=access,
         has_recording=has_recording(ticket),
+        may_hear=access.may_hear_recording(),
         transcription=transcription,
         **_choices(),
     )
@@ -104,16 +105,28 @@ def _transcription_state(s, ticket_id: int) -> str:
     return transcript_state(s, ticket_id)
 
 
+def _starts_playing() -> bool:
+    """A play starts with a request for the whole file or its first bytes; the range
+    requests a browser makes while playing or seeking are the same play."""
+    byte_range = request.range
+    return byte_range is None or all(start == 0 for start, _ in byte_range.ranges)
+
+
 @bp.get("/tickets/<number>/recording")
-@role_required(*access.HEAR_RECORDING)
+@role_required(*access.VIEW)
 def recording(number: str):
+    if not access.may_hear_recording():
+        abort(403)
     with get_db().session() as s:
         ticket = access.load_ticket(s, number)
-    try:
-        path = recording_file(ticket)
-    except RecordingUnavailable as exc:
-        current_app.logger.info("ticket %s: recording unavailable: %s", number, exc)
-        abort(404)
+        try:
+            path = recording_file(ticket)
+        except RecordingUnavailable as exc:
+            current_app.logger.info("ticket %s: recording unavailable: %s", number, exc)
+            abort(404)
+        if _starts_playing():
+            # Recordings are personal data: every play is in the ticket's audit trail.
+            service.audit(s, ticket, actor=current_actor(), action="recording_played")
     response = send_file(path, mimetype="audio/wav", conditional=True, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -197,6 +210,17 @@ def classify(number: str):
         number,
         lambda s, t: service.update_fields(s, t, actor=current_actor(), **changes),
         "分类已更新 Classification updated",
+    )
+
+
+@bp.post("/tickets/<number>/summary")
+@role_required(*access.SUMMARY)
+def summary(number: str):
+    text = (request.form.get("summary") or "").strip()[: service.MAX_SUMMARY] or None
+    return _act(
+        number,
+        lambda s, t: service.update_fields(s, t, actor=current_actor(), summary=text),
+        "诉求摘要已保存 Summary saved",
     )
 
 

@@ -31,13 +31,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from callbacks import jobs, script, service
+from callbacks import jobs, service, ticketing
 from callbacks import models as m
 from callbacks.dispatcher import Dispatcher
 from callbacks.lease import Lease
 from callbacks.policy import Policy
 from core.db import get_db, utcnow
 from ivr.models import Call
+from ivr.registry import FlowRegistry, FlowUnavailable
 from telephony.ports import make_port
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class CallbackScheduler:
         self._lease_until = 0.0
         self._tts_queue: queue.Queue = queue.Queue()
         self._tts_thread: threading.Thread | None = None
+        self._flows: FlowRegistry | None = None
 
     # -- leadership -------------------------------------------------------------------
     def is_leader(self) -> bool:
@@ -148,7 +150,6 @@ class CallbackScheduler:
             self,
         )
         self.dispatcher.reconcile()
-        self._presynthesize([(text, "zh-CN") for text in script.FIXED_PROMPTS])
         self.scheduler = self.build_scheduler()
         self.scheduler.start()
 
@@ -211,12 +212,12 @@ class CallbackScheduler:
                     (a.id, service.job_id_for(a.request, a.attempt_no), m.aware(a.due_at))
                     for a in attempts
                 ]
-                texts = [
-                    (script.survey_text(a.request.script), a.request.language)
+                values = [
+                    ticketing.call_values(a.request)
                     for a in attempts
                     if a.request.kind == m.SATISFACTION
                 ]
-            self._presynthesize(texts)
+            self._presynthesize(self._survey_texts(values))
             for attempt_id, job_id, due_at in batch:
                 self.scheduler.add_job(
                     jobs.attempt_due,
@@ -235,6 +236,18 @@ class CallbackScheduler:
             if len(batch) < SYNC_BATCH:
                 break
         return added
+
+    def _survey_texts(self, values: list[dict[str, str]]) -> list[tuple[str, str]]:
+        """The personal sentences of these surveys, as the flow's prompts say them."""
+        if not values or self.app.extensions.get("prompt_presynthesize") is None:
+            return []
+        if self._flows is None:
+            self._flows = FlowRegistry(self.app.config["FLOWS_PATH"])
+        try:
+            flow = self._flows.latest()
+        except FlowUnavailable:  # the web workers say why; the calls speak with <Say>
+            return []
+        return [text for v in values for text in flow.texts_with(v)]
 
     def _presynthesize(self, texts: list[tuple[str, str]]) -> None:
         """Warm the prompt cache (shared with the web workers) long before the call.

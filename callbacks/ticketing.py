@@ -19,6 +19,8 @@ from tickets.models import Topic
 
 log = logging.getLogger(__name__)
 
+MAX_REPLY_CHARS = 120  # a long reply is cut: the citizen has the full text by SMS/web
+
 
 def _topic_name(s: Session, code: str | None) -> str:
     """The taxonomy's name of a topic code ('heating' -> '供暖'), or the code itself."""
@@ -36,6 +38,23 @@ def script_of(s: Session, ticket) -> dict:
         "reply": (getattr(ticket, "reply", None) or "").strip(),
         "ticket_number": getattr(ticket, "number", None),
     }
+
+
+def call_values(req: m.CallbackRequest) -> dict[str, str]:
+    """The survey's per-call values, as its flow says them ({reported_on}, {topic}, ...)."""
+    if req.kind != m.SATISFACTION:
+        return {}
+    script = req.script or {}
+    reply = (script.get("reply") or "").strip().rstrip("。")
+    if len(reply) > MAX_REPLY_CHARS:
+        reply = reply[:MAX_REPLY_CHARS] + "……"
+    values = {
+        "reported_on": script.get("reported_on"),
+        "topic": script.get("topic"),
+        "reply": reply,
+        "ticket_number": script.get("ticket_number"),
+    }
+    return {k: str(v) for k, v in values.items() if v}
 
 
 def record_result(s: Session, attempt: m.CallbackAttempt, result: str) -> None:

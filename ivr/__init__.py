@@ -25,6 +25,7 @@ COMPONENTS = (
     "tickets",
     "speech",
     "ivr.webhooks",
+    "ivr.outbound",
     "callbacks",
     "agents",
     "studio",

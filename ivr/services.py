@@ -15,7 +15,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from core import calendar
-from ivr import notices
+from ivr import notices, signals
 from ivr.flows import session as flow_session
 from ivr.models import Call
 from speech.jobs import enqueue_transcription
@@ -113,3 +113,33 @@ class DbServices:
             self.s, ticket_id=ticket.id, recording_url=recording_url, recording_sid=recording_sid
         )
         return ticket.number
+
+    def record_result(self, session: flow_session.Session, result: str) -> None:
+        signals.call_result.send(
+            self.app,
+            s=self.s,
+            call_sid=self.call_sid,
+            result=result,
+            heard=session.vars.get("heard"),
+        )
+
+    def opt_out(self, session: flow_session.Session) -> None:
+        number = session.call.caller
+        if number:
+            signals.opt_out.send(self.app, s=self.s, call_sid=self.call_sid, number=number)
+
+    def keep_comment(
+        self,
+        session: flow_session.Session,
+        *,
+        recording_url: str,
+        recording_sid: str | None,
+        duration: int,
+    ) -> None:
+        signals.comment_recorded.send(
+            self.app,
+            s=self.s,
+            call_sid=self.call_sid,
+            recording_url=recording_url,
+            recording_sid=recording_sid,
+        )

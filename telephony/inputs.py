@@ -35,6 +35,8 @@ DIAL_STATUSES = {
     "failed": ev.DialOutcome.FAILED,
     "canceled": ev.DialOutcome.CANCELED,
 }
+# Twilio's AnsweredBy (answering machine detection) words that mean no person answered.
+MACHINE_ANSWERS = ("machine", "fax")
 # A call whose CallStatus is one of these is over.
 CALL_END_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
@@ -56,6 +58,11 @@ def caller(request) -> str | None:
     return request.form.get("From") or None
 
 
+def callee(request) -> str | None:
+    """The number called (an outgoing call's citizen), None when absent."""
+    return request.form.get("To") or None
+
+
 @dataclass(frozen=True)
 class CallStart:
     """An incoming (or answered outgoing) call's first webhook."""
@@ -73,6 +80,29 @@ class CallStart:
             caller=form.get("From") or None,
             called=form.get("To"),
             direction=form.get("Direction", "inbound"),
+        )
+
+
+@dataclass(frozen=True)
+class OutboundAnswer:
+    """An outgoing call was answered (the url of calls.create): by whom, from which line."""
+
+    sid: str
+    our_number: str | None
+    answered_by: str | None  # the provider's word (human, machine_start, fax, ...), if detected
+
+    @property
+    def machine(self) -> bool:
+        """An answering machine or a fax answered: no person is listening."""
+        return bool(self.answered_by and self.answered_by.startswith(MACHINE_ANSWERS))
+
+    @classmethod
+    def from_request(cls, request) -> OutboundAnswer:
+        form = request.form
+        return cls(
+            sid=form["CallSid"],
+            our_number=form.get("From") or None,
+            answered_by=form.get("AnsweredBy") or None,
         )
 
 
@@ -157,11 +187,24 @@ class StatusReport:
     sid: str
     status: str  # the provider's word, kept as-is on the call record
     ended: bool
+    answered_by: str | None = None
+    duration: int | None = None  # seconds, when the provider says
+    sequence: int | None = None  # the provider's order of this call's callbacks
 
     @classmethod
     def from_request(cls, request) -> StatusReport:
-        status = request.form.get("CallStatus", "")
-        return cls(sid=request.form["CallSid"], status=status, ended=status in CALL_END_STATUSES)
+        form = request.form
+        status = form.get("CallStatus", "")
+        duration = form.get("CallDuration") or form.get("Duration")
+        sequence = form.get("SequenceNumber", "")
+        return cls(
+            sid=form.get("CallSid", ""),
+            status=status,
+            ended=status in CALL_END_STATUSES,
+            answered_by=form.get("AnsweredBy") or None,
+            duration=int(duration) if duration and duration.isdigit() else None,
+            sequence=int(sequence) if sequence.isdigit() else None,
+        )
 
 
 def fallback_error(request) -> str:

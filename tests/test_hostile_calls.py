@@ -175,7 +175,7 @@ def test_flows_check_names_an_unknown_placeholder_and_the_allowed_ones():
 @pytest.mark.parametrize(
     ("where", "text", "message"),
     [
-        ("say", "请留言{digits}", "unknown placeholder {digits} (this prompt takes none)"),
+        ("say", "请留言{digits}", "unknown placeholder {digits} (allowed here: {reported_on}, "),
         ("confirm", "编号{digits!r}", "placeholder {digits!r}: write just {digits}"),
         ("confirm", "编号{number.__class__}", "placeholder {number.__class__}: write just"),
         ("confirm", "编号{}", "placeholder {} has no name (allowed here: {digits}, {number})"),

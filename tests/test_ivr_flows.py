@@ -121,7 +121,7 @@ EXPECTED = {
         [
             "unknown_kind.yaml:6 nodes.greeting.kind: unknown node kind 'promt' (did you mean "
             "'prompt'?) (allowed: prompt, menu, digits, record, transfer, branch, notices, kb, "
-            "ticket_status, goto, hangup)"
+            "ticket_status, goto, hangup, result, opt_out)"
         ],
     ),
     "unquoted_key": (
@@ -150,6 +150,28 @@ EXPECTED = {
         [
             "yaml11_directive.yaml:1: %YAML 1.1 directive not allowed: flows are YAML 1.2 "
             "(yes/no/on/off are plain words, not booleans)"
+        ],
+    ),
+    "unknown_entry": (
+        FlowShapeError,
+        [
+            "unknown_entry.yaml:5 flow.entries.surveys: unknown entry 'surveys' "
+            "(did you mean 'survey'?) (allowed: survey, return_call)"
+        ],
+    ),
+    "unknown_value": (
+        FlowShapeError,
+        [
+            "unknown_value.yaml:7 nodes.greeting.result: unknown value 'satisfed' "
+            "(did you mean 'satisfied'?) (allowed: satisfied, basically_satisfied, "
+            "dissatisfied, unanswered, reached)"
+        ],
+    ),
+    "missing_entry_target": (
+        FlowGraphError,
+        [
+            "missing_entry_target.yaml:5 flow.entries.survey: entry 'survey' starts on "
+            "'survay', which is not a node (did you mean 'survey'?)"
         ],
     ),
     "yaml_syntax": (

@@ -26,17 +26,22 @@ from ivr.flows.model import (
     MenuNode,
     NoticesNode,
     Option,
+    OptOutNode,
     Prompt,
     PromptNode,
     RecordNode,
+    ResultNode,
     TicketStatusNode,
     TransferNode,
 )
-from ivr.flows.placeholders import MESSAGE_PLACEHOLDERS, NODE_PLACEHOLDERS
+from ivr.flows.placeholders import CALL_VARIABLES, MESSAGE_PLACEHOLDERS, NODE_PLACEHOLDERS
 from ivr.flows.reader import Document, read_file, read_text
 from ivr.flows.schema import (
+    ENTRY_NAMES,
     INVALID,
     NODE_ID_RE,
+    RECORD_INTO,
+    RESULTS,
     Checker,
     boolean,
     count,
@@ -44,6 +49,8 @@ from ivr.flows.schema import (
     keypad_key,
     mapping,
     name,
+    names,
+    one_of,
     prompt_reader,
     regex,
     seconds,
@@ -73,6 +80,8 @@ KINDS = {
             "operator_key": boolean,
             "invalid": "prompt",
             "listen": "prompt",
+            "no_input": "prompt",
+            "listen_hint": boolean,
         },
         ("options",),
     ),
@@ -103,6 +112,7 @@ KINDS = {
             "max_tries": count,
             "fallback": target,
             "confirm": "prompt",
+            "into": one_of(RECORD_INTO),
         },
         ("next",),
     ),
@@ -128,8 +138,10 @@ KINDS = {
     ),
     "goto": (GotoNode, {"next": target}, ("next",)),
     "hangup": (HangupNode, {}, ()),
+    "result": (ResultNode, {"next": target, "result": one_of(RESULTS)}, ("next", "result")),
+    "opt_out": (OptOutNode, {"next": target}, ("next",)),
 }
-FLOW_KEYS = ("name", "start", "languages", "default_language", "operator", "messages")
+FLOW_KEYS = ("name", "start", "entries", "languages", "default_language", "operator", "messages")
 OPTION_KEYS = ("key", "keywords", "next", "language")
 CASE_KEYS = ("when", "next")
 CONDITIONS = {
@@ -138,6 +150,7 @@ CONDITIONS = {
     "holiday": boolean,
     "known_caller": boolean,
     "incident_mode": boolean,
+    "has": names,
 }
 
 
@@ -173,6 +186,7 @@ class _Builder:
             operator=self.operator,
             messages=self.messages,
             nodes=nodes,
+            entries=self.entries,
         )
         graph.check(flow, c)
         if c.issues:
@@ -185,6 +199,7 @@ class _Builder:
         self.name = text(c, head.get("name", "flow"), (*p, "name"))
         self.start = target(c, head.get("start", ""), (*p, "start"))
         self.operator = target(c, head.get("operator", "operator"), (*p, "operator"))
+        self.entries = self._entries(head.get("entries", {}), (*p, "entries"))
         langs = head.get("languages", [LANGUAGE_DEFAULT])
         if not isinstance(langs, list) or not langs or not all(isinstance(x, str) for x in langs):
             c.error((*p, "languages"), "expected a list of language tags, e.g. [zh-CN]", "type")
@@ -199,7 +214,7 @@ class _Builder:
                 "language",
             )
             self.default_language = self.languages[0]
-        self.read_prompt = prompt_reader(self.languages, self.default_language)
+        self.read_prompt = prompt_reader(self.languages, self.default_language, CALL_VARIABLES)
         overrides = mapping(c, head.get("messages", {}), (*p, "messages"))
         overrides = {} if overrides is INVALID else overrides
         c.keys(overrides, (*p, "messages"), tuple(DEFAULT_MESSAGES))
@@ -214,6 +229,26 @@ class _Builder:
             )
             parsed = read(c, raw, path if key in overrides else (*p, "messages"))
             self.messages[key] = parsed if parsed is not INVALID else Prompt()
+
+    def _entries(self, value, path) -> dict[str, str]:
+        """`entries: {survey: survey_intro}`: where each kind of outgoing call starts."""
+        c = self.c
+        if mapping(c, value, path) is INVALID:
+            return {}
+        out = {}
+        for key, raw in value.items():
+            if key not in ENTRY_NAMES:
+                c.error(
+                    (*path, str(key)),
+                    f"unknown entry '{key}'{did_you_mean(str(key), ENTRY_NAMES)} "
+                    f"(allowed: {', '.join(ENTRY_NAMES)})",
+                    "unknown_entry",
+                )
+                continue
+            node_id = target(c, raw, (*path, key))
+            if node_id is not INVALID:
+                out[key] = node_id
+        return out
 
     def _node(self, node_id: str, raw) -> object | None:
         c, path = self.c, ("nodes", node_id)
@@ -254,7 +289,10 @@ class _Builder:
             value, p = raw[key], (*path, key)
             if reader == "prompt":
                 read = prompt_reader(
-                    self.languages, self.default_language, NODE_PLACEHOLDERS.get(key, ())
+                    # A prompt the engine fills with its own values takes only those.
+                    self.languages,
+                    self.default_language,
+                    NODE_PLACEHOLDERS.get(key, CALL_VARIABLES),
                 )
                 fields[key] = read(c, value, p)
             elif reader is None:

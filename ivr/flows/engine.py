@@ -15,7 +15,7 @@ from ivr.flows import events as ev
 from ivr.flows.messages import spell_digits
 from ivr.flows.model import Flow, Node, Prompt
 from ivr.flows.nodes import HANDLERS
-from ivr.flows.placeholders import fill
+from ivr.flows.placeholders import CALL_VARIABLES, fill
 from ivr.flows.services import Services
 from ivr.flows.session import CallInfo, Session
 
@@ -64,7 +64,8 @@ class Run:
         text = prompt.say.get(lang)
         if not text:
             return
-        filled = fill(text, fmt)
+        # An outgoing call's values that this call lacks say nothing ({topic} of no topic).
+        filled = fill(text, {**dict.fromkeys(CALL_VARIABLES, ""), **self.session.vars, **fmt})
         if filled is None:
             log.error("flow %s: cannot fill prompt %r", self.flow.version, text)
             if fallback is not None and self.flow.message(fallback) is not prompt:
@@ -133,19 +134,26 @@ def new_session(
     caller: str | None = None,
     called: str | None = None,
     language: str | None = None,
+    variables: dict[str, str] | None = None,
 ) -> Session:
-    """A fresh session for a call."""
+    """A fresh session for a call.
+
+    `variables` are an outgoing call's per-call values (reported date, topic, the
+    department's reply, ticket number): prompts say them as {topic}. `caller` is
+    always the citizen's number, whichever side dialled.
+    """
     return Session(
         flow_version=flow.version,
         call=CallInfo(sid=call_sid, caller=caller, called=called),
         language=language or flow.default_language,
+        vars={k: str(v) for k, v in (variables or {}).items() if v is not None},
     )
 
 
-def start(flow: Flow, session: Session, services: Services) -> Turn:
-    """Run the first turn of a call from the flow's start node."""
+def start(flow: Flow, session: Session, services: Services, entry: str | None = None) -> Turn:
+    """Run the first turn of a call: from the start node, or an outgoing call's entry."""
     run = Run(flow, session, services)
-    run.go(flow.start)
+    run.go(flow.entry(entry) if entry else flow.start)
     session.turn += 1
     return Turn(session, run.events)
 

@@ -39,6 +39,14 @@ def check(flow: Flow, c: Checker) -> None:
             "missing_target",
         )
         return
+    for name, tgt in flow.entries.items():
+        if tgt not in nodes:
+            refs_ok = False
+            c.error(
+                ("flow", "entries", name),
+                f"entry '{name}' starts on '{tgt}', which is not a node{did_you_mean(tgt, nodes)}",
+                "missing_target",
+            )
     uses_operator = False
     for node in nodes.values():
         uses_operator |= flow.operator in edges(flow, node)
@@ -62,7 +70,7 @@ def check(flow: Flow, c: Checker) -> None:
         return
     if not refs_ok:
         return
-    reachable = _walk([flow.start], lambda n: edges(flow, nodes[n]))
+    reachable = _walk([flow.start, *flow.entries.values()], lambda n: edges(flow, nodes[n]))
     incoming: dict[str, list[str]] = {n: [] for n in nodes}
     for node in nodes.values():
         for tgt in edges(flow, node):
@@ -71,9 +79,10 @@ def check(flow: Flow, c: Checker) -> None:
     can_end = _walk(ends, lambda n: incoming[n])
     for node in nodes.values():
         if node.id not in reachable:
+            entries = " or an entry" if flow.entries else ""
             c.error(
                 ("nodes", node.id),
-                f"unreachable: no path from start node '{flow.start}' leads here",
+                f"unreachable: no path from start node '{flow.start}'{entries} leads here",
                 "unreachable",
             )
         elif node.id not in can_end:

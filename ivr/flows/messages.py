@@ -36,6 +36,7 @@ DEFAULT_MESSAGES: dict[str, dict[str, str]] = {
     "no_message": {"zh-CN": "我们没有听到您的留言。", "en-US": "We did not hear a message."},
 }
 
+
 # Digits read one by one, as an operator would: 1 as 幺 avoids confusion with 7.
 _DIGIT_WORDS = {"zh-CN": "零幺二三四五六七八九"}
 

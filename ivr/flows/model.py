@@ -5,6 +5,7 @@ Built only by ivr.flows.builder after validation; YAML never reaches here.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -60,6 +61,10 @@ class MenuNode(Node):
     operator_key: bool = True
     invalid: Prompt | None = None
     listen: Prompt | None = None
+    no_input: Prompt | None = None
+    # False: record a spoken choice right after a silence, without the "listen" hint
+    # (when the question itself already says what can be said).
+    listen_hint: bool = True
 
     @property
     def keywords(self) -> tuple[str, ...]:
@@ -93,6 +98,7 @@ class RecordNode(Node):
     max_tries: int = 3
     fallback: str = ""
     confirm: Prompt | None = None
+    into: str = "ticket"  # ticket: a voice-message ticket; comment: a survey comment
 
     def exits(self):
         return (self.next, self.fallback)
@@ -120,6 +126,7 @@ class Condition:
     holiday: bool | None = None
     known_caller: bool | None = None
     incident_mode: bool | None = None
+    has: tuple[str, ...] | None = None  # these call variables are all set and not empty
 
 
 @dataclass(frozen=True)
@@ -165,6 +172,18 @@ class HangupNode(Node):
     pass
 
 
+@dataclass(frozen=True, kw_only=True)
+class ResultNode(Node):
+    """Records what the call achieved (a survey answer, a citizen reached) and moves on."""
+
+    result: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OptOutNode(Node):
+    """The citizen asks never to be called again: their number joins the do-not-call list."""
+
+
 @dataclass(frozen=True)
 class Flow:
     """A validated flow. `version` is the hash of the source text."""
@@ -178,22 +197,46 @@ class Flow:
     operator: str
     messages: Mapping[str, Prompt]
     nodes: Mapping[str, Node]
+    # Where outgoing calls start: entry name (e.g. survey) -> node id.
+    entries: Mapping[str, str] = field(default_factory=dict)
+
+    def entry(self, name: str) -> str:
+        """The node an outgoing call of this kind starts on (KeyError: no such entry)."""
+        return self.entries[name]
 
     def message(self, name: str) -> Prompt:
         return self.messages[name]
 
-    def texts(self) -> list[tuple[str, str]]:
-        """Every (text, language) the flow can speak: for prompt presynthesis."""
-        out: list[tuple[str, str]] = []
-        prompts = list(self.messages.values())
+    def prompts(self) -> list[Prompt]:
+        """Every prompt of the flow: messages, then each node's."""
+        out = list(self.messages.values())
         for node in self.nodes.values():
             for value in vars(node).values():
                 if isinstance(value, Prompt):
-                    prompts.append(value)
+                    out.append(value)
                 elif isinstance(value, tuple):
-                    prompts.extend(v for v in value if isinstance(v, Prompt))
-        for p in prompts:
+                    out.extend(v for v in value if isinstance(v, Prompt))
+        return out
+
+    def texts(self) -> list[tuple[str, str]]:
+        """Every fixed (text, language) the flow can speak: for prompt presynthesis."""
+        out: list[tuple[str, str]] = []
+        for p in self.prompts():
             for lang, text in p.say.items():
                 if "{" not in text and (text, lang) not in out:
                     out.append((text, lang))
+        return out
+
+    def texts_with(self, values: Mapping[str, str]) -> list[tuple[str, str]]:
+        """The prompts that say per-call values, filled with `values` (those it has all of).
+
+        For presynthesizing an outgoing call's personal sentences before it is dialled."""
+        out: list[tuple[str, str]] = []
+        for p in self.prompts():
+            for lang, text in p.say.items():
+                fields = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+                if fields and fields <= values.keys():
+                    filled = (text.format_map(values), lang)
+                    if filled not in out:
+                        out.append(filled)
         return out

@@ -21,10 +21,16 @@ DIAL_TIMEOUT_DEFAULT = 30
 
 
 def _failed_try(run, node, kind: str, reprompt) -> str | None:
-    """Count a failed try; after max_tries go to the fallback, else say why and re-prompt."""
+    """Count a failed try; after max_tries go to the fallback, else say why and re-prompt.
+
+    A node's own `invalid` / `no_input` prompt replaces the flow's message."""
     if run.tries(kind) >= node.max_tries:
         return node.fallback
-    run.message("invalid" if kind == "invalid" else "timeout")
+    own = getattr(node, "invalid" if kind == "invalid" else "no_input", None)
+    if own is not None:
+        run.say(own)
+    else:
+        run.message("invalid" if kind == "invalid" else "timeout")
     return reprompt()
 
 
@@ -74,15 +80,20 @@ class MenuHandler:
         if isinstance(value, ev.Speech):
             text = value.text or ""
             if value.confidence >= MIN_SPEECH_CONFIDENCE:
-                for option in node.options:
-                    if any(w in text for w in option.keywords):
-                        return cls._choose(run, option)
+                # The longest keyword heard wins: 不满意 is not 满意.
+                heard = [(len(w), -i, w, o) for i, o in enumerate(node.options) for w in o.keywords]
+                heard = [h for h in heard if h[2] in text]
+                if heard:
+                    *_, word, option = max(heard, key=lambda h: h[:2])
+                    run.session.vars["heard"] = word
+                    return cls._choose(run, option)
             return _failed_try(run, node, "invalid", reprompt)
         if isinstance(value, ev.Timeout | ev.Digits):
             # Invite the caller to speak only when something can recognise it.
             if node.keywords and run.session.phase is Phase.DTMF and run.services.can_listen():
                 run.session.phase = Phase.LISTEN
-                run.message("listen")
+                if node.listen_hint:
+                    run.say(node.listen or run.flow.message("listen"))
                 run.wait(
                     ev.RecordAudio(
                         purpose="listen",
@@ -152,6 +163,14 @@ class RecordHandler:
     @classmethod
     def resume(cls, run, node, value):
         if isinstance(value, ev.RecordingDone) and value.url and value.duration > 0:
+            if node.into == "comment":
+                run.services.keep_comment(
+                    run.session,
+                    recording_url=value.url,
+                    recording_sid=value.sid,
+                    duration=value.duration,
+                )
+                return node.next
             number = run.services.leave_voice_message(
                 run.session,
                 recording_url=value.url,
@@ -246,6 +265,7 @@ def _holds(run, when) -> bool:
         "holiday": lambda want: (not s.is_workday(now.date())) == want,
         "known_caller": lambda want: s.known_caller(run.session.call.caller) == want,
         "incident_mode": lambda want: s.incident_mode() == want,
+        "has": lambda wanted: all(run.session.vars.get(n) for n in wanted),
     }
     return all(
         fn(getattr(when, name)) for name, fn in checks.items() if getattr(when, name) is not None
@@ -312,6 +332,23 @@ class HangupHandler(PassThrough):
         return None
 
 
+class ResultHandler(PassThrough):
+    @staticmethod
+    def enter(run, node):
+        run.say(node.prompt)
+        run.session.vars["result"] = node.result
+        run.services.record_result(run.session, node.result)
+        return node.next
+
+
+class OptOutHandler(PassThrough):
+    @staticmethod
+    def enter(run, node):
+        run.say(node.prompt)
+        run.services.opt_out(run.session)
+        return node.next
+
+
 HANDLERS = {
     "prompt": PromptHandler,
     "menu": MenuHandler,
@@ -324,4 +361,6 @@ HANDLERS = {
     "ticket_status": TicketStatusHandler,
     "goto": GotoHandler,
     "hangup": HangupHandler,
+    "result": ResultHandler,
+    "opt_out": OptOutHandler,
 }

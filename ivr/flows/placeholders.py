@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import string
 
+# Per-call values an outgoing call starts with (ivr.outbound): every node's prompts may say
+# them, e.g. {reported_on}; a call without one says nothing in its place.
+CALL_VARIABLES = ("reported_on", "topic", "reply", "ticket_number")
 # Prompt keys of a node, and flow.messages entries, that the engine fills: name -> allowed.
 NODE_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "confirm": ("digits", "number"),  # record: the new ticket's number, spelt and plain

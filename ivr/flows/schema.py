@@ -21,6 +21,12 @@ KEYPAD_KEYS = frozenset("0123456789*#")
 NODE_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 YAML11_BOOL_WORDS = frozenset({"yes", "no", "on", "off", "y", "n"})
+# Kinds of outgoing call a flow may offer an entry for (flow.entries).
+ENTRY_NAMES = ("survey", "return_call")
+# What a `result` node records: a survey answer, no usable answer, or a citizen reached.
+RESULTS = ("satisfied", "basically_satisfied", "dissatisfied", "unanswered", "reached")
+# Where a `record` node keeps the recording.
+RECORD_INTO = ("ticket", "comment")
 
 
 class Checker:
@@ -128,6 +134,30 @@ def words(c: Checker, value, path: Path_):
     if not isinstance(value, list) or not value:
         return c.error(path, f"expected a list of words, got {_kind(value)}", "type")
     out = [text(c, w, (*path, i)) for i, w in enumerate(value)]
+    return INVALID if INVALID in out else tuple(out)
+
+
+def one_of(choices: tuple[str, ...]) -> Reader:
+    """A reader accepting exactly one of `choices` (with a did-you-mean)."""
+
+    def read(c: Checker, value, path: Path_):
+        if value not in choices:
+            return c.error(
+                path,
+                f"unknown value {value!r}{did_you_mean(str(value), choices)} "
+                f"(allowed: {', '.join(choices)})",
+                "unknown_value",
+            )
+        return value
+
+    return read
+
+
+def names(c: Checker, value, path: Path_):
+    """A list of variable names, e.g. [reported_on, topic]."""
+    if not isinstance(value, list) or not value:
+        return c.error(path, f"expected a list of names, got {_kind(value)}", "type")
+    out = [name(c, v, (*path, i)) for i, v in enumerate(value)]
     return INVALID if INVALID in out else tuple(out)
 
 

@@ -34,3 +34,14 @@ class Services(Protocol):
         self, session: Session, *, recording_url: str, recording_sid: str | None, duration: int
     ) -> str:
         """Create the voice-message ticket (idempotent per call and turn); returns its number."""
+
+    def record_result(self, session: Session, result: str) -> None:
+        """What the call achieved (a `result` node): a survey answer, no answer, reached."""
+
+    def opt_out(self, session: Session) -> None:
+        """Put the citizen's number (session call.caller) on the do-not-call list."""
+
+    def keep_comment(
+        self, session: Session, *, recording_url: str, recording_sid: str | None, duration: int
+    ) -> None:
+        """Keep a spoken comment (a `record` node with `into: comment`) with the call's result."""

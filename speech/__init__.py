@@ -3,8 +3,9 @@
 Owns the speech job queue (speech.jobs), audio decoding (speech.audio), the
 Vosk model holder (speech.asr, loaded only in worker processes), recording
 downloads from Twilio (speech.recordings), the TTS wrapper, prompt cache and
-/audio route (speech.tts, speech.cache, speech.prompts) and the `flask speech`
-commands. It does not touch tickets' tables nor import tickets: a finished
+/audio route (speech.tts, speech.cache, speech.prompts), how Mandarin is said
+(speech.normalize, speech.pinyin, speech.lexicon, speech.pronounce, and the
+prompt warnings of speech.checks) and the `flask speech` commands. It does not touch tickets' tables nor import tickets: a finished
 transcript is announced (speech.signals.transcript_ready) and tickets stores it.
 """
 
@@ -28,6 +29,13 @@ def _health(app) -> health.Check:
             info["jobs"] = jobs.counts(s)
     except Exception as exc:  # the database check reports the cause
         info["jobs_error"] = type(exc).__name__
+    pronouncer = app.extensions["speech_prompts"].pronouncer
+    lexicon = pronouncer.lexicon()
+    info["lexicon"] = (
+        f"{len(lexicon.entries)} entries"
+        if pronouncer.error is None
+        else f"{pronouncer.error} (last good: {len(lexicon.entries)} entries)"
+    )
     # A missing model is degraded service, not an outage: calls and tickets still work
     # and messages wait for a worker with a model. A broken model needs a person.
     return health.Check(state != "broken", info)

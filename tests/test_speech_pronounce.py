@@ -119,3 +119,14 @@ def test_broken_lexicon_edit_keeps_the_last_good_one(make_app, tmp_path, caplog)
     assert pronouncer.read("调休").pinyin == ["tiao2", "xiu1"]
     assert "lexicon.yaml:1:" in str(pronouncer.error)
     assert "pronunciation lexicon not used: lexicon.yaml:1:" in caplog.text
+
+
+def test_health_shows_the_lexicon_and_its_error(make_app, tmp_path):
+    lexicon = tmp_path / "lexicon.yaml"
+    lexicon.write_text("调休: tiao2 xiu1\n", encoding="utf-8")
+    app = make_app(SPEECH_LEXICON=str(lexicon))
+    speech = app.test_client().get("/healthz").get_json()["checks"]["speech"]
+    assert speech["lexicon"] == "1 entries"
+    lexicon.write_text("调休: tiao2 xiu1\n还款: huan2\n", encoding="utf-8")
+    speech = app.test_client().get("/healthz").get_json()["checks"]["speech"]
+    assert speech["lexicon"].startswith("lexicon.yaml:2: 还款") and "last good: 1" in speech["lexicon"]

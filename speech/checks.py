@@ -3,8 +3,8 @@
 `pronunciation_warnings(items)` takes (where, text) pairs, where `where` says
 where the text lives ("flows.yaml:22 nodes.greeting"), and returns one warning
 per doubt: a character with several readings that neither pypinyin's phrase
-data, a context rule nor the lexicon settled; a Latin word (spelled letter by
-letter); emoji and symbols (silent); a text too long for one prompt. It never
+data, a context rule nor the lexicon settled; a Latin word outside an English
+sentence (spelled letter by letter); emoji and symbols (silent); a text too long for one prompt. It never
 raises for any text: a check that crashes would hide the flow's real errors.
 Called by `flask flows check` and the flow studio.
 """
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from speech import pinyin
 from speech.lexicon import DEFAULT_PATH, Lexicon
 from speech.normalize import SILENT
+from speech.pronounce import Pronouncer, split_languages
 
 MAX_PROMPT_CHARS = 1_000  # speech.tts refuses longer texts; those fall back to <Say>
 EXCERPT_CHARS = 6  # characters shown each side of the uncertain word
@@ -76,6 +77,9 @@ def text_warnings(where: str, text: str, lexicon: Lexicon) -> list[Pronunciation
             )
         )
         text = text[:MAX_PROMPT_CHARS]
+    symbols = _symbols(text)
+    # An English sentence is said by the English voice: only the Mandarin is checked.
+    text = "，".join(stretch for language, stretch in split_languages(text) if language == "zh")
     for word in dict.fromkeys(LATIN_RE.findall(text)):
         out.append(
             PronunciationWarning(
@@ -85,7 +89,6 @@ def text_warnings(where: str, text: str, lexicon: Lexicon) -> list[Pronunciation
                 word,
             )
         )
-    symbols = _symbols(text)
     if symbols:
         out.append(
             PronunciationWarning(where, f"{' '.join(symbols)} make no sound and are dropped")
@@ -134,8 +137,6 @@ def pronunciation_warnings(
 
 def check_prompts(items: Iterable[tuple[str, str]], app=None) -> list[PronunciationWarning]:
     """Warnings for `items` with the app's lexicon (or the shipped one); its errors first."""
-    from speech.pronounce import Pronouncer
-
     prompts = app.extensions.get("speech_prompts") if app is not None else None
     pronouncer = prompts.pronouncer if prompts is not None else Pronouncer()
     lexicon = pronouncer.lexicon()

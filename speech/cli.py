@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 from pathlib import Path
@@ -208,8 +209,9 @@ def download_command(
 def pronounce_command(texts: tuple[str, ...], source, phonemes: bool) -> None:
     """Print, for each TEXT, one line: the tone-numbered syllables the engine will say.
 
-    Tones 1-4, 5 for the neutral tone, ü as v; punctuation omitted. Check a prompt (or
-    a lexicon edit) here before callers hear it.
+    Tones 1-4, 5 for the neutral tone, ü as v; punctuation omitted; an English sentence
+    inside a prompt (said by the English voice) as its words. Check a prompt (or a
+    lexicon edit) here before callers hear it.
     """
     if source is not None:
         texts = (*texts, *(line.rstrip("\r\n") for line in source))
@@ -222,11 +224,26 @@ def pronounce_command(texts: tuple[str, ...], source, phonemes: bool) -> None:
         raise click.ClickException(str(pronouncer.error))
     voice = prompts.voice_for("zh-CN").voice
     for text in texts:
-        reading = pronouncer.read(text)
         if phonemes:
             try:
-                click.echo(pronounce.phonemes(reading.engine_text, voice) if text.strip() else "")
+                click.echo(
+                    " ".join(
+                        pronounce.phonemes(
+                            part.text, voice if part.language == "zh" else pronounce.ENGLISH_VOICE
+                        )
+                        for part in pronouncer.parts(text)
+                    )
+                )
             except SpeechError as exc:
                 raise click.ClickException(str(exc)) from exc
         else:
-            click.echo(" ".join(reading.pinyin))
+            click.echo(" ".join(w for w in _syllables(pronouncer, text) if w))
+
+
+def _syllables(pronouncer, text: str):
+    """Tone-numbered syllables; an English sentence's words as they are (said in English)."""
+    for language, stretch in pronounce.split_languages(text):
+        if language == "zh":
+            yield " ".join(pronouncer.read(stretch).pinyin)
+        else:
+            yield " ".join(re.findall(r"[A-Za-z0-9'-]+", stretch))

@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 
+import numpy as np
 from flask import Blueprint, abort, current_app, send_file
 
 from speech import tts
+from speech.audio import Audio, decode_wav, encode_wav, normalize_loudness
 from speech.cache import AudioCache, cache_key
 from speech.errors import SynthesisError
 from speech.pronounce import PINYIN_VOICE, Pronouncer, mandarin_voice
@@ -27,6 +29,7 @@ CACHE_SECONDS = 365 * 24 * 3600  # names are content hashes: they never change m
 REQUEST_WAIT = 5.0  # longest a webhook waits for the engine (Twilio: 15 s)
 # espeak-ng voices per language (primary subtag); "zh" uses TTS_VOICE.
 LANGUAGE_VOICES = {"en": "en-us", "yue": "yue", "ko": "ko", "ja": "ja"}
+PART_GAP_SECONDS = 0.3  # between a Mandarin and an English stretch of one prompt
 
 
 class Prompts:
@@ -55,18 +58,46 @@ class Prompts:
         name = LANGUAGE_VOICES.get(primary)
         return tts.Voice(name, self.rate) if name else None
 
-    def spoken(self, text: str, voice: tts.Voice) -> str:
-        """What the engine receives: tone-numbered pinyin for the Mandarin pinyin voice."""
-        if voice.voice.startswith(PINYIN_VOICE):
-            return self.pronouncer.engine_text(text)
-        return " ".join(text.split())
+    def parts(self, text: str, language: str) -> list[tuple[tts.Voice, str]] | None:
+        """(voice, what it receives) for each stretch of the prompt; None without a voice.
 
-    def key(self, text: str, language: str) -> str | None:
-        """Cache key over what the engine says, so a lexicon edit gives new audio."""
+        Mandarin goes to the pinyin voice as tone-numbered pinyin; an English sentence
+        inside it ("For English, press 8.") to the English voice.
+        """
         voice = self.voice_for(language)
         if voice is None:
             return None
-        return cache_key(self.spoken(text, voice), voice.voice, voice.rate, tts.engine_version())
+        if not voice.voice.startswith(PINYIN_VOICE):
+            return [(voice, " ".join(text.split()))]
+        english = tts.Voice(LANGUAGE_VOICES["en"], self.rate)
+        return [
+            (voice if part.language == "zh" else english, part.text)
+            for part in self.pronouncer.parts(text)
+        ]
+
+    def key(self, text: str, language: str) -> str | None:
+        """Cache key over what the engine says, so a lexicon edit gives new audio."""
+        parts = self.parts(text, language)
+        if parts is None:
+            return None
+        first = parts[0][0] if parts else self.voice_for(language)
+        spoken = parts[0][1] if len(parts) == 1 else "\n".join(f"{v.voice}\t{t}" for v, t in parts)
+        return cache_key(spoken if parts else "", first.voice, first.rate, tts.engine_version())
+
+    def _synthesize(self, parts, wait: float | None) -> bytes:
+        if len(parts) == 1:
+            return self.synthesizer.synthesize(parts[0][1], parts[0][0], wait=wait)
+        if not parts:
+            raise SynthesisError("nothing to say")
+        gap = np.zeros(int(tts.OUTPUT_RATE * PART_GAP_SECONDS), dtype=np.float32)
+        pieces = []
+        for voice, spoken in parts:
+            pieces += [
+                decode_wav(self.synthesizer.synthesize(spoken, voice, wait=wait)).samples,
+                gap,
+            ]
+        joined = Audio(np.concatenate(pieces[:-1]), tts.OUTPUT_RATE)
+        return encode_wav(normalize_loudness(joined, tts.LOUDNESS_DBFS))
 
     def url(self, key: str) -> str:
         return f"{self.base_url}{AUDIO_PATH}/{key}.wav"
@@ -82,9 +113,7 @@ class Prompts:
         try:
             with self.cache.locked(key):
                 if self.cache.get(key) is None:  # another worker may have made it meanwhile
-                    voice = self.voice_for(language)
-                    spoken = self.spoken(text, voice)
-                    data = self.synthesizer.synthesize(spoken, voice, wait=wait)
+                    data = self._synthesize(self.parts(text, language), wait)
                     self.cache.put(key, data)
         except (SynthesisError, OSError) as exc:
             self.failures += 1

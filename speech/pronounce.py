@@ -5,6 +5,9 @@ to with English rules ("huan five ying two"). So Mandarin prompts never reach
 the engine as characters: speech.pinyin decides every syllable, and the
 `cmn-latn-pinyin` voice, which reads tone-numbered pinyin, says them.
 
+An English sentence inside a Mandarin prompt ("For English, press 8.") is said
+by the English voice, not spelled: a prompt is cut into Parts, one per voice.
+
 A Pronouncer holds the office lexicon: re-read when the file changes; a broken
 edit is logged and the last good lexicon stays in use, so a typo never silences
 the line (`flask speech pronounce` and `flask flows check` show the error).
@@ -13,9 +16,11 @@ the line (`flask speech pronounce` and `flask flows check` show the error).
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 from speech import lexicon as lex
@@ -30,6 +35,37 @@ MANDARIN_VOICES = frozenset({"cmn", "zh", "zh-cmn", "cmn-latn-pinyin", "sit/cmn"
 PHONEME_TIMEOUT = 20.0
 ENGLISH_SWITCH = "(en)"
 MEMO_SIZE = 4096  # prompt texts a process keeps the engine text of (cache-hit path)
+ENGLISH_VOICE = "en-us"
+# An English sentence inside a Mandarin prompt ("For English, press 8."): Latin words with
+# the digits and punctuation between them. Two words at least, one not in capitals, so an
+# acronym (APP, ETC) stays in the Mandarin part and is spelled there.
+ENGLISH_RE = re.compile(r"[A-Za-z][A-Za-z'-]*(?:[\s,.;:!?'-]+[A-Za-z0-9][A-Za-z0-9'-]*)+[.!?]?")
+MIN_ENGLISH_WORDS = 2
+
+
+@dataclass(frozen=True)
+class Part:
+    """One stretch of a prompt for one voice: 'zh' (pinyin with pauses) or 'en' (words)."""
+
+    language: str
+    text: str
+
+
+def split_languages(text: str) -> list[tuple[str, str]]:
+    """[('zh', …), ('en', 'For English, press 8.'), …] in order; blank stretches dropped."""
+    out: list[tuple[str, str]] = []
+    pos = 0
+    for m in ENGLISH_RE.finditer(text):
+        words = re.findall(r"[A-Za-z]+", m.group(0))
+        if len(words) < MIN_ENGLISH_WORDS or all(w.isupper() for w in words):
+            continue
+        if text[pos : m.start()].strip():
+            out.append(("zh", text[pos : m.start()]))
+        out.append(("en", m.group(0).strip()))
+        pos = m.end()
+    if text[pos:].strip():
+        out.append(("zh", text[pos:]))
+    return out
 
 
 def mandarin_voice(configured: str) -> str:
@@ -48,7 +84,7 @@ class Pronouncer:
         self._good = lex.Lexicon({})
         self._lock = threading.Lock()
         self.error: lex.LexiconError | None = None
-        self._memo: OrderedDict[tuple[int, str], str] = OrderedDict()
+        self._memo: OrderedDict[tuple[int, str], tuple[Part, ...]] = OrderedDict()
 
     def lexicon(self) -> lex.Lexicon:
         """The current lexicon (the last good one if the file is broken now)."""
@@ -66,19 +102,28 @@ class Pronouncer:
         return read(text, self.lexicon())
 
     def engine_text(self, text: str) -> str:
-        """Tone-numbered pinyin with pause marks: exactly what the engine receives."""
+        """Tone-numbered pinyin with pause marks: what the pinyin voice receives."""
+        return " ".join(p.text for p in self.parts(text) if p.language == "zh")
+
+    def parts(self, text: str) -> tuple[Part, ...]:
+        """The prompt as the voices receive it: Mandarin as pinyin, English sentences as is."""
         lexicon = self.lexicon()
         key = (id(lexicon), text)
         with self._lock:
             if key in self._memo:
                 self._memo.move_to_end(key)
                 return self._memo[key]
-        spoken = read(text, lexicon).engine_text
+        parts = []
+        for language, stretch in split_languages(text):
+            spoken = read(stretch, lexicon).engine_text if language == "zh" else stretch
+            if spoken:
+                parts.append(Part(language, spoken))
+        parts = tuple(parts)
         with self._lock:
-            self._memo[key] = spoken
+            self._memo[key] = parts
             while len(self._memo) > MEMO_SIZE:
                 self._memo.popitem(last=False)
-        return spoken
+        return parts
 
 
 def phonemes(engine_text: str, voice: str = PINYIN_VOICE) -> str:

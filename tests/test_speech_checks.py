@@ -99,3 +99,7 @@ def test_studio_validation_lists_pronunciation_warnings_with_their_line(make_app
     assert 0 < warning["line"] <= line
     clean = client.post("/studio/validate", json={"text": shipped}, headers={"X-CSRFToken": token})
     assert clean.get_json()["warnings"] == []
+
+
+def test_an_english_sentence_is_not_a_latin_word_warning():
+    assert _messages("咨询请按1。For English, press 8.") == []

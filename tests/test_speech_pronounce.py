@@ -7,7 +7,15 @@ import pytest
 from bench.speech_texts import spoken_texts
 from speech import tts
 from speech.audio import decode_wav
-from speech.pronounce import ENGLISH_SWITCH, PINYIN_VOICE, Pronouncer, mandarin_voice, phonemes
+from speech.prompts import PART_GAP_SECONDS
+from speech.pronounce import (
+    ENGLISH_SWITCH,
+    PINYIN_VOICE,
+    Pronouncer,
+    mandarin_voice,
+    phonemes,
+    split_languages,
+)
 
 GREETING = "您好，欢迎致电12345政务服务便民热线。"
 GREETING_PINYIN = (
@@ -129,4 +137,42 @@ def test_health_shows_the_lexicon_and_its_error(make_app, tmp_path):
     assert speech["lexicon"] == "1 entries"
     lexicon.write_text("调休: tiao2 xiu1\n还款: huan2\n", encoding="utf-8")
     speech = app.test_client().get("/healthz").get_json()["checks"]["speech"]
-    assert speech["lexicon"].startswith("lexicon.yaml:2: 还款") and "last good: 1" in speech["lexicon"]
+    assert (
+        speech["lexicon"].startswith("lexicon.yaml:2: 还款") and "last good: 1" in speech["lexicon"]
+    )
+
+
+MIXED = "咨询请按1，投诉请按2。For English, press 8."
+
+
+def test_english_sentence_in_a_mandarin_prompt_goes_to_the_english_voice():
+    assert split_languages(MIXED) == [
+        ("zh", "咨询请按1，投诉请按2。"),
+        ("en", "For English, press 8."),
+    ]
+    assert split_languages("请下载APP办理") == [("zh", "请下载APP办理")]  # an acronym is spelled
+    parts = Pronouncer().parts(MIXED)
+    assert [p.language for p in parts] == ["zh", "en"]
+    assert parts[1].text == "For English, press 8."
+    assert ENGLISH_SWITCH not in phonemes(parts[0].text)
+
+
+def test_pronounce_shows_the_english_words_of_a_mixed_prompt(app):
+    result = app.test_cli_runner().invoke(args=["speech", "pronounce", MIXED])
+    assert result.output.splitlines() == [
+        "zi1 xun2 qing3 an4 yi1 tou2 su4 qing3 an4 er4 For English press 8"
+    ]
+
+
+def test_mixed_prompt_is_one_wav_with_both_voices(make_app, synth, tmp_path):
+    app = make_app(AUDIO_DIR=str(tmp_path / "audio"))
+    prompts = app.extensions["speech_prompts"]
+    prompts._synth = synth
+    mixed = decode_wav(prompts.cache.get(prompts.ensure(MIXED, "zh-CN")).read_bytes())
+    mandarin = decode_wav(
+        prompts.cache.get(prompts.ensure("咨询请按1，投诉请按2。", "zh-CN")).read_bytes()
+    )
+    english = decode_wav(synth.synthesize("For English, press 8.", tts.Voice("en-us", 165)))
+    assert mixed.rate == 8000
+    expected = mandarin.duration + PART_GAP_SECONDS + english.duration
+    assert mixed.duration == pytest.approx(expected, abs=0.05)

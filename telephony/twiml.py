@@ -52,8 +52,16 @@ _EVENT_TYPES = {
 
 def dump_events(events: list) -> str:
     """A turn's events as JSON: stored per step, so a Twilio retry gets the same answer."""
+    # Events are flat: their fields are read directly (dataclasses.asdict deep-copies each).
     return json.dumps(
-        [{"type": type(e).__name__, **dataclasses.asdict(e)} for e in events], ensure_ascii=False
+        [
+            {
+                "type": type(e).__name__,
+                **{f.name: getattr(e, f.name) for f in dataclasses.fields(e)},
+            }
+            for e in events
+        ],
+        ensure_ascii=False,
     )
 
 

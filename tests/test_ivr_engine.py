@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime
 from pathlib import Path
@@ -226,6 +227,7 @@ def test_session_json_round_trip_and_version_check():
     stored = json.loads(json.dumps(session.to_json()))
     assert stored["v"] == SESSION_VERSION and stored["wait"] == "queue"
     assert Session.from_json(stored) == session
+    assert set(stored) == {"v"} | {f.name for f in dataclasses.fields(Session)}  # none forgotten
     with pytest.raises(SessionVersionError, match="version 7"):
         Session.from_json({**stored, "v": 7})
 

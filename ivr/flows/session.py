@@ -10,7 +10,7 @@ transfers to the operator), and older known versions are upgraded.
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from ivr.flows.events import WaitKind
 
@@ -75,10 +75,27 @@ class Session:
     listening: Listening | None = None
 
     def to_json(self) -> dict:
-        data = asdict(self)
-        data["wait"] = self.wait.value if self.wait else None
-        data["phase"] = self.phase.value if self.phase else None
-        return {"v": SESSION_VERSION, **data}
+        # Written out (not dataclasses.asdict, which deep-copies every value): this runs
+        # on every turn of every call.
+        listening = self.listening
+        return {
+            "v": SESSION_VERSION,
+            "flow_version": self.flow_version,
+            "call": {"sid": self.call.sid, "caller": self.call.caller, "called": self.call.called},
+            "language": self.language,
+            "node": self.node,
+            "wait": self.wait.value if self.wait else None,
+            "phase": self.phase.value if self.phase else None,
+            "tries": dict(self.tries),
+            "vars": dict(self.vars),
+            "path": list(self.path),
+            "outcome": self.outcome,
+            "needs_return_call": self.needs_return_call,
+            "overflowed": self.overflowed,
+            "ended": self.ended,
+            "turn": self.turn,
+            "listening": {"job": listening.job, "polls": listening.polls} if listening else None,
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> Session:

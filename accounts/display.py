@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+from core.config import value
+
 
 def localtime(dt: datetime | None) -> str:
     """A stored UTC moment in the hotline's time zone, 'YYYY-MM-DD HH:MM'."""
@@ -14,7 +16,7 @@ def localtime(dt: datetime | None) -> str:
         return ""
     if dt.tzinfo is None:  # SQLite returns naive UTC
         dt = dt.replace(tzinfo=UTC)
-    tz = ZoneInfo(str(current_app.config.get("HOTLINE_TIMEZONE", "Asia/Shanghai")))
+    tz = ZoneInfo(value(current_app.config, "HOTLINE_TIMEZONE"))
     return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 

@@ -23,6 +23,6 @@ def secure_headers(response):
 
 def init_app(app) -> None:
     # Behind https (PUBLIC_BASE_URL), the session cookie never travels in clear text.
-    if str(app.config.get("PUBLIC_BASE_URL", "")).startswith("https://"):
+    if str(app.config["PUBLIC_BASE_URL"]).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
     app.after_request(secure_headers)

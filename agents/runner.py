@@ -15,6 +15,7 @@ import threading
 
 from agents import simulated
 from agents.distribution import DISPATCH_INTERVAL_SECONDS, Distributor
+from core.config import value
 from core.db import get_db
 from telephony.ports import make_port
 
@@ -47,7 +48,7 @@ def build(app, *, handle_seconds: float | None = None, real_time_talk: bool = Tr
 
 def run(app, *, simulated_agents: int = 0, handle_seconds: float | None = None) -> None:
     """Distribute until SIGTERM/SIGINT."""
-    count = simulated_agents or int(app.config.get("SIMULATED_AGENTS") or 0)
+    count = simulated_agents or value(app.config, "SIMULATED_AGENTS")
     if count and app.config.get("TELEPHONY") == "simulator":
         names = simulated.ensure_simulated_agents(get_db(app), count)
         log.info("%d simulated agents available: %s", len(names), ", ".join(names))

@@ -6,89 +6,53 @@ spacing) is tested with exact datetimes. Knows nothing of Twilio or the database
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core import calendar
+from core.config import value
+from core.kinds import NEXT_WORKING_DAY
 
-NEXT_WORKING_DAY = "next-working-day"
-DEFAULT_RETRY_SPACING = "PT30M,PT2H,next-working-day"
 # Outcomes after which another attempt is made (while attempts remain).
 RETRY_OUTCOMES = frozenset({"busy", "no-answer", "failed", "machine", "unanswered"})
-
-_DURATION_RE = re.compile(
-    r"^P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
-)
 
 
 class PolicyError(ValueError):
     """A calling-policy setting that cannot be understood."""
 
 
-def parse_duration(spec: str) -> timedelta:
-    """ISO-8601 duration without years/months: 'PT0S', 'PT30M', 'P1DT2H'."""
-    match = _DURATION_RE.match(spec.strip().upper())
-    if not match or spec.strip().upper() in ("P", "PT"):
-        raise PolicyError(f"bad duration {spec!r}: expected ISO-8601 such as PT30M or P1D")
-    parts = {k: int(v) for k, v in match.groupdict().items() if v}
-    return timedelta(**parts)
-
-
-def parse_delay(spec: str) -> timedelta | str:
-    """A delay setting: 'next-working-day' or an ISO-8601 duration."""
-    spec = spec.strip()
-    return NEXT_WORKING_DAY if spec.lower() == NEXT_WORKING_DAY else parse_duration(spec)
-
-
 @dataclass(frozen=True)
 class Policy:
-    """The calling rules in force, read once from the app config."""
+    """The calling rules in force, read once from the app config (defaults: core.config)."""
 
-    timezone: str = "Asia/Shanghai"
-    window: tuple[time, time] = (time(9), time(20))
-    delay: timedelta | str = NEXT_WORKING_DAY
-    retry_spacing: tuple[timedelta | str, ...] = (
-        timedelta(minutes=30),
-        timedelta(hours=2),
-        NEXT_WORKING_DAY,
-    )
-    max_attempts: int = 3
-    cps: float = 1.0
-    max_concurrent: int = 10
-    workdays_only: bool = True
-    return_call_within: timedelta = timedelta(hours=4)
+    timezone: str
+    window: tuple[time, time]
+    delay: timedelta | str
+    retry_spacing: tuple[timedelta | str, ...]
+    max_attempts: int
+    cps: float
+    max_concurrent: int
+    workdays_only: bool
+    return_call_within: timedelta
 
     @classmethod
     def from_config(cls, config) -> Policy:
+        """The policy of an app config (checked at start) or of a partial mapping (tests)."""
         try:
-            spacing = tuple(
-                parse_delay(p)
-                for p in str(config.get("CALLBACK_RETRY_SPACING", DEFAULT_RETRY_SPACING)).split(",")
-                if p.strip()
-            )
-            days = str(config.get("CALLING_DAYS", "workdays")).strip().lower()
-            if days not in ("workdays", "all"):
-                raise PolicyError(f"CALLING_DAYS must be 'workdays' or 'all', not {days!r}")
-            policy = cls(
-                timezone=str(config.get("HOTLINE_TIMEZONE", "Asia/Shanghai")),
-                window=calendar.parse_window(str(config.get("CALLING_WINDOW", "09:00-20:00"))),
-                delay=parse_delay(str(config.get("CALLBACK_DELAY", NEXT_WORKING_DAY))),
-                retry_spacing=spacing or (NEXT_WORKING_DAY,),
-                max_attempts=int(config.get("CALLBACK_MAX_ATTEMPTS", 3)),
-                cps=float(config.get("CALLBACK_CPS", 1)),
-                max_concurrent=int(config.get("CALLBACK_MAX_CONCURRENT", 10)),
-                workdays_only=days == "workdays",
-                return_call_within=parse_duration(str(config.get("RETURN_CALL_WITHIN", "PT4H"))),
+            return cls(
+                timezone=value(config, "HOTLINE_TIMEZONE"),
+                window=value(config, "CALLING_WINDOW"),
+                delay=value(config, "CALLBACK_DELAY"),
+                retry_spacing=value(config, "CALLBACK_RETRY_SPACING"),
+                max_attempts=value(config, "CALLBACK_MAX_ATTEMPTS"),
+                cps=value(config, "CALLBACK_CPS"),
+                max_concurrent=value(config, "CALLBACK_MAX_CONCURRENT"),
+                workdays_only=value(config, "CALLING_DAYS") == "workdays",
+                return_call_within=value(config, "RETURN_CALL_WITHIN"),
             )
         except ValueError as exc:
             raise PolicyError(str(exc)) from exc
-        if policy.max_attempts < 1 or policy.cps <= 0 or policy.max_concurrent < 1:
-            raise PolicyError(
-                "CALLBACK_MAX_ATTEMPTS, CALLBACK_CPS and CALLBACK_MAX_CONCURRENT must be positive"
-            )
-        return policy
 
     # -- the calling window ------------------------------------------------------
     @property
@@ -101,15 +65,16 @@ class Policy:
     def may_call_at(self, moment: datetime) -> bool:
         """Whether a call may be placed at this aware moment."""
         local = moment.astimezone(self.zone)
-        start, end = self.window
-        return self.calling_day(local.date()) and start <= local.time() < end
+        return self.calling_day(local.date()) and calendar.window_contains(
+            self.window, local.time()
+        )
 
     def next_allowed(self, moment: datetime) -> datetime:
         """The earliest moment >= `moment` inside the window on a calling day (UTC)."""
         local = moment.astimezone(self.zone)
         start, end = self.window
         day = local.date()
-        if self.calling_day(day) and local.time() < end:
+        if self.calling_day(day) and calendar.window_contains((time.min, end), local.time()):
             if local.time() >= start:
                 return moment.astimezone(UTC)
             return self._at(day, start)

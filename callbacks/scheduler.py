@@ -36,6 +36,7 @@ from callbacks import models as m
 from callbacks.dispatcher import Dispatcher
 from callbacks.lease import Lease
 from callbacks.policy import Policy
+from core.config import value
 from core.db import get_db, utcnow
 from ivr.models import Call
 from ivr.registry import FlowRegistry, FlowUnavailable
@@ -93,9 +94,7 @@ class CallbackScheduler:
             holder=self.holder,
             agent_reached=agent_reached,
         )
-        self.lease = Lease(
-            self.db, self.holder, float(app.config.get("CALLBACK_LEASE_SECONDS", 30))
-        )
+        self.lease = Lease(self.db, self.holder, value(app.config, "CALLBACK_LEASE_SECONDS"))
         self.stop_event = threading.Event()
         self.scheduler: BackgroundScheduler | None = None
         self._lease_until = 0.0

@@ -215,11 +215,17 @@ def local_now(tz: str, now: datetime | None = None) -> datetime:
     return (now or datetime.now(zone)).astimezone(zone)
 
 
+# "24:00" ends a window at midnight (a normal way to write "all day": 00:00-24:00).
+END_OF_DAY = time.max
+
+
 def parse_window(spec: str) -> tuple[time, time]:
-    """'09:00-20:00' -> (09:00, 20:00); raises ValueError with the bad spec."""
+    """'09:00-20:00' -> (09:00, 20:00); '00:00-24:00' ends at END_OF_DAY; ValueError if bad."""
     try:
         start_s, end_s = spec.split("-")
-        start, end = time.fromisoformat(start_s.strip()), time.fromisoformat(end_s.strip())
+        start = time.fromisoformat(start_s.strip())
+        end_s = end_s.strip()
+        end = END_OF_DAY if end_s in ("24:00", "24:00:00") else time.fromisoformat(end_s)
     except ValueError as exc:
         raise ValueError(f"bad time window {spec!r}: expected HH:MM-HH:MM") from exc
     if start >= end:
@@ -227,7 +233,12 @@ def parse_window(spec: str) -> tuple[time, time]:
     return start, end
 
 
+def window_contains(window: tuple[time, time], clock: time) -> bool:
+    """Whether a local time of day lies in [start, end); a window to 24:00 includes 23:59:59.9."""
+    start, end = window
+    return start <= clock and (clock < end or end == END_OF_DAY)
+
+
 def in_window(moment: datetime, spec: str) -> bool:
     """Whether a local datetime lies inside an HH:MM-HH:MM window."""
-    start, end = parse_window(spec)
-    return start <= moment.time() < end
+    return window_contains(parse_window(spec), moment.time())

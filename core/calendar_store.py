@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core import calendar
+from core.config import value
 from core.db import Base, Database, get_db, utcnow
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ def today(app=None) -> date:
         from flask import current_app
 
         app = current_app
-    zone = str(app.config.get("HOTLINE_TIMEZONE", "Asia/Shanghai"))
+    zone = value(app.config, "HOTLINE_TIMEZONE")
     # Tests fix the app's clock under this key (see ivr.services.clock).
     clock = app.extensions.get("ivr.clock")
     return calendar.local_now(zone, clock() if clock else None).date()

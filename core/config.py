@@ -1,15 +1,26 @@
-"""Configuration from environment variables, with documented defaults.
+"""Configuration from environment variables, with documented defaults, checked once at start.
 
 Every setting the service reads lives in SETTINGS; README's table is generated
-from the same list (`flask config show`), so the two cannot drift apart.
+from the same list (`flask config show`), so the two cannot drift apart. KINDS
+says what each value may be (core.kinds): `load_config` and `create_app` check
+every setting and refuse to start with one line per bad value (SettingsError,
+exit status 2). Numbers are kept converted in the app config; windows,
+durations and lists are read with `value(config, NAME)`, which parses them with
+the same kind and takes the default from SETTINGS, never from the caller.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+import click
+
+from core import kinds
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,8 +41,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "PUBLIC_BASE_URL",
-        "http://127.0.0.1:8000",
-        "URL Twilio uses to reach us; webhook signatures are checked against it",
+        None,
+        "URL Twilio uses to reach us; webhook signatures are checked against it "
+        "(default: http://HOST:PORT, 127.0.0.1 when HOST listens on every address)",
     ),
     Setting(
         "TWILIO_ACCOUNT_SID",
@@ -211,6 +223,67 @@ SETTINGS: tuple[Setting, ...] = (
     ),
 )
 
+_NUMBER = r"\+[1-9]\d{5,14}"
+_PHONE = kinds.Pattern(_NUMBER, "an E.164 number such as +8605468888888")
+_SECONDS = kinds.Integer(1, 86400)
+_COUNT = kinds.Integer(1, 100_000)
+_SHARE = kinds.Number(0, 1, low_open=True)
+
+# What each setting may be; a setting not listed here is free text.
+KINDS: dict[str, kinds.Kind] = {
+    "DATABASE_URL": kinds.DatabaseUrl(),
+    "PUBLIC_BASE_URL": kinds.Url(),
+    "TWILIO_ACCOUNT_SID": kinds.Pattern(r"AC[0-9a-fA-F]{32}", "AC followed by 32 hex digits"),
+    "TWILIO_CALLER_ID": _PHONE,
+    "TWILIO_API_BASE": kinds.Url(),
+    "TELEPHONY": kinds.Choice("twilio", "simulator"),
+    "OPERATOR_NUMBER": kinds.Pattern(
+        rf"{_NUMBER}|sip:[^@\s]+@[^@\s]+", "an E.164 number or a sip:user@host URI"
+    ),
+    "VOSK_MODEL_SHA256": kinds.Pattern(r"[0-9a-fA-F]{64}", "64 hex digits (a SHA-256)"),
+    "SPEECH_GRAMMAR_MIN_CONFIDENCE": kinds.Number(0, 1),
+    "TTS_RATE": kinds.Integer(60, 500),
+    "HOTLINE_TIMEZONE": kinds.TimeZone(),
+    "PORT": kinds.Integer(1, 65535),
+    "WEB_WORKERS": kinds.Integer(1, 64),
+    "LOG_LEVEL": kinds.Choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", upper=True),
+    "CALLBACK_DELAY": kinds.Delay(),
+    "CALLING_WINDOW": kinds.Window(),
+    "CALLBACK_MAX_ATTEMPTS": kinds.Integer(1, 10),
+    "CALLBACK_CPS": kinds.Number(0, 100, low_open=True),
+    "CALLBACK_MAX_CONCURRENT": kinds.Integer(1, 1000),
+    "CALLING_DAYS": kinds.Choice("workdays", "all"),
+    "CALLBACK_RETRY_SPACING": kinds.DelayList(),
+    "CALLBACK_LEASE_SECONDS": kinds.Number(1, 3600),
+    "RETURN_CALL_WITHIN": kinds.Duration(),
+    "AGENT_RING_SECONDS": kinds.Integer(5, 120),
+    "AGENT_WRAP_UP_SECONDS": kinds.Integer(0, 3600),
+    "SIMULATED_AGENTS": kinds.Integer(0, 500),
+    "SIMULATED_HANDLE_SECONDS": kinds.Number(0, 86400, low_open=True),
+    "SIMULATOR_CALLEE": kinds.Pattern(
+        r"answer:\d*|say:\S.*|agent:(\d+(\.\d+)?)?|silent|machine|no-answer|busy|failed",
+        "answer:DIGITS, say:WORD, agent:SECONDS, silent, machine, no-answer, busy or failed",
+    ),
+    "TICKET_DUE_DAYS": kinds.DaysPerType(),
+    "RETENTION_DAYS": kinds.Integer(1, 3650),
+    "PLANNING_AHT_SECONDS": _SECONDS,
+    "PLANNING_ANSWER_WITHIN": _SECONDS,
+    "PLANNING_SERVICE_LEVEL": _SHARE,
+    "PLANNING_SHRINKAGE": kinds.Number(0, 0.95),
+    "PLANNING_MAX_OCCUPANCY": _SHARE,
+    "PLANNING_SHIFT_HOURS": kinds.Number(0, 24, low_open=True),
+    "PLANNING_SHIFT_STARTS": kinds.Clocks(),
+    "SURGE_WINDOW_HOURS": kinds.Integer(1, 24 * 31),
+    "SURGE_MIN_COUNT": _COUNT,
+    "SURGE_RATIO": kinds.Number(1, low_open=True),
+    "SESSION_IDLE_MINUTES": kinds.Integer(1, 24 * 60),
+    "SESSION_MAX_HOURS": kinds.Integer(1, 24 * 31),
+    "LOGIN_MAX_FAILURES": _COUNT,
+    "LOGIN_LOCKOUT_MINUTES": kinds.Integer(1, 24 * 60),
+    "TRUSTED_PROXIES": kinds.Integer(0, 10),
+}
+TEXT = kinds.Kind()
+
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
 
@@ -232,10 +305,81 @@ def _persistent_secret(var_dir: Path, name: str) -> str:
         return value
 
 
-def load_config(environ: dict[str, str] | None = None) -> dict[str, object]:
-    """Read every setting from the environment, applying defaults."""
+class SettingsError(click.ClickException):
+    """Settings that cannot be used; the message has one line per bad setting."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(
+            "the service cannot start with these settings (one per line):\n"
+            + "\n".join(f"  {p}" for p in problems)
+        )
+
+
+def kind_of(name: str) -> kinds.Kind:
+    return KINDS.get(name, TEXT)
+
+
+def _shown(name: str, raw) -> str:
+    setting = SETTINGS_BY_NAME.get(name)
+    return "(secret)" if setting is not None and setting.secret else repr(raw)
+
+
+def check(config: Mapping[str, object]) -> dict[str, object]:
+    """Every setting present in `config`, checked; numbers converted. SettingsError if any is bad."""
+    checked: dict[str, object] = {}
+    problems = []
+    for setting in SETTINGS:
+        raw = config.get(setting.name)
+        if raw is None:
+            continue
+        kind = kind_of(setting.name)
+        try:
+            parsed = kind.parse(raw)
+        except (ValueError, TypeError):
+            problems.append(f"{setting.name}={_shown(setting.name, raw)}: expected {kind.expects}")
+            continue
+        keep_text = not kind.typed and isinstance(raw, str)
+        checked[setting.name] = raw.strip() if keep_text else parsed
+    if problems:
+        raise SettingsError(problems)
+    return checked
+
+
+def value(config: Mapping[str, object], name: str):
+    """A setting's parsed value from an app config (or a partial mapping); default from SETTINGS."""
+    raw = config.get(name)
+    if raw is None:
+        raw = SETTINGS_BY_NAME[name].default
+    if raw is None:
+        return None
+    kind = kind_of(name)
+    try:
+        return kind.parse(raw)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name}={_shown(name, raw)}: expected {kind.expects}") from exc
+
+
+def _public_base_url(env: Mapping[str, str], host: str, port: int) -> str:
+    """PUBLIC_BASE_URL, or the address the web server listens on (HOST:PORT)."""
+    given = env.get("PUBLIC_BASE_URL")
+    if given:
+        return given
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Read and check every setting from the environment, applying defaults."""
     env = os.environ if environ is None else environ
-    cfg: dict[str, object] = {s.name: env.get(s.name, s.default) for s in SETTINGS}
+    raw = {s.name: env.get(s.name, s.default) for s in SETTINGS}
+    # Check first: a derived value (the public URL from HOST:PORT) needs good parts.
+    cfg: dict[str, object] = {**raw, **check(raw)}
     var_dir = ROOT / "var"
     if not cfg["SECRET_KEY"]:
         cfg["SECRET_KEY"] = _persistent_secret(var_dir, "secret-key")
@@ -243,9 +387,23 @@ def load_config(environ: dict[str, str] | None = None) -> dict[str, object]:
         cfg["TELEPHONY"] = "twilio" if cfg["TWILIO_AUTH_TOKEN"] else "simulator"
     if not cfg["TWILIO_AUTH_TOKEN"]:
         cfg["TWILIO_AUTH_TOKEN"] = _persistent_secret(var_dir, "simulator-auth-token")
-    cfg["PUBLIC_BASE_URL"] = str(cfg["PUBLIC_BASE_URL"]).rstrip("/")
+    cfg["PUBLIC_BASE_URL"] = _public_base_url(env, str(cfg["HOST"]), int(cfg["PORT"]))
     if cfg["TELEPHONY"] == "simulator" and not env.get("TWILIO_API_BASE"):
         # The simulator serves its recordings itself; downloads must stay under this base.
         cfg["TWILIO_API_BASE"] = f"{cfg['PUBLIC_BASE_URL']}/simulator/twilio"
-    cfg["TWILIO_API_BASE"] = str(cfg["TWILIO_API_BASE"]).rstrip("/")
+    cfg.update(check(cfg))
     return cfg
+
+
+def main() -> None:
+    """`python -m core.config`: check the environment's settings; exit 2 with one line each."""
+    try:
+        load_config()
+    except SettingsError as exc:
+        exc.show(sys.stderr)
+        sys.exit(exc.exit_code)
+    print("settings: ok")
+
+
+if __name__ == "__main__":
+    main()

@@ -15,6 +15,7 @@ from core import calendar_store
 from core import db as core_db
 from core import metrics as core_metrics
 from core.config import ROOT, load_config
+from core.config import check as check_settings
 from core.privacy import install_log_masking
 
 # Packages that plug themselves in with init_app(app), in dependency order. The app
@@ -51,7 +52,9 @@ def create_app(config: dict | None = None) -> Flask:
     )
     if config:
         app.config.update(config)
-    install_log_masking(str(app.config.get("LOG_LEVEL", "INFO")))
+    # Every setting checked once, overrides included: one line per bad value, exit status 2.
+    app.config.update(check_settings(app.config))
+    install_log_masking(app.config["LOG_LEVEL"])
     # Library chatter (every migration step, every scheduler tick) drowns the call log.
     for noisy in ("alembic", "apscheduler.executors", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from core import calendar as core_calendar
+from core.config import value
 from planning import history, staffing
 from planning.forecast import Calendar, Forecast, ForecastError, forecast
 from planning.history import SlotStats
@@ -34,7 +35,7 @@ class Settings:
     @classmethod
     def from_config(cls, config) -> Settings:
         return cls(
-            tz=ZoneInfo(str(config.get("HOTLINE_TIMEZONE") or "Asia/Shanghai")),
+            tz=ZoneInfo(value(config, "HOTLINE_TIMEZONE")),
             target=staffing.Target(
                 answer_within=float(config["PLANNING_ANSWER_WITHIN"]),
                 service_level=float(config["PLANNING_SERVICE_LEVEL"]),
@@ -44,7 +45,7 @@ class Settings:
             ),
             shift_hours=float(config["PLANNING_SHIFT_HOURS"]),
             shift_starts=str(config["PLANNING_SHIFT_STARTS"]),
-            wrap_up_seconds=float(config.get("AGENT_WRAP_UP_SECONDS") or 0),
+            wrap_up_seconds=float(value(config, "AGENT_WRAP_UP_SECONDS")),
         )
 
 

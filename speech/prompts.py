@@ -15,6 +15,7 @@ import threading
 import numpy as np
 from flask import Blueprint, abort, current_app, send_file
 
+from core.config import value
 from speech import tts
 from speech.audio import Audio, decode_wav, encode_wav, normalize_loudness
 from speech.cache import AudioCache, cache_key
@@ -40,7 +41,7 @@ class Prompts:
         self.base_url = str(config["PUBLIC_BASE_URL"]).rstrip("/")
         self.zh_voice = mandarin_voice(str(config.get("TTS_VOICE") or PINYIN_VOICE))
         self.pronouncer = Pronouncer(config.get("SPEECH_LEXICON"))
-        self.rate = int(config.get("TTS_RATE") or 165)
+        self.rate = value(config, "TTS_RATE")
         self._synth = synthesizer
         self.failures = 0
         self._pending: list[tuple[str, str]] = []

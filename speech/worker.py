@@ -16,6 +16,7 @@ from datetime import UTC, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.config import value
 from core.db import Database, utcnow
 from speech import asr, jobs, recordings, signals
 from speech.audio import decode_wav
@@ -81,7 +82,7 @@ class Worker:
         self.worker = worker or jobs.worker_id()
         self.fetch = fetch or (lambda url, sid: recordings.fetch_for_app(config, url, sid))
         self.attach = attach
-        self.min_confidence = float(config.get("SPEECH_GRAMMAR_MIN_CONFIDENCE", 0.6))
+        self.min_confidence = value(config, "SPEECH_GRAMMAR_MIN_CONFIDENCE")
 
     def run_once(self) -> Outcome | None:
         """Claim and process one due job; None when there is nothing to do."""

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core.config import value
 from core.db import utcnow
 from telephony.base import STATUS_EVENTS, OutgoingCall, PlacedCall, TelephonyError, TelephonyPort
 
@@ -136,7 +137,7 @@ class SimulatorPort(TelephonyPort):
             auth_token=config["TWILIO_AUTH_TOKEN"],
             account_sid=config["TWILIO_ACCOUNT_SID"],
             caller_id=config["TWILIO_CALLER_ID"],
-            callee=config.get("SIMULATOR_CALLEE") or "answer:1",
+            callee=value(config, "SIMULATOR_CALLEE"),
             recordings=AppRecordings(
                 transport, public, config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"]
             ),

@@ -13,6 +13,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from core.config import value
 from telephony.base import STATUS_EVENTS, OutgoingCall, PlacedCall, TelephonyError, TelephonyPort
 
 HTTP_TIMEOUT_SECONDS = 15
@@ -40,7 +41,7 @@ class TwilioPort(TelephonyPort):
             config["TWILIO_ACCOUNT_SID"],
             config["TWILIO_AUTH_TOKEN"],
             config["TWILIO_CALLER_ID"],
-            config.get("TWILIO_API_BASE") or "https://api.twilio.com",
+            value(config, "TWILIO_API_BASE"),
         )
 
     def place_call(self, call: OutgoingCall) -> PlacedCall:

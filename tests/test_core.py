@@ -20,7 +20,7 @@ def test_defaults_are_embedded():
     assert cfg["TELEPHONY"] == "simulator"
     assert cfg["HOTLINE_TIMEZONE"] == "Asia/Shanghai"
     assert cfg["TWILIO_API_BASE"] == "http://127.0.0.1:8000/simulator/twilio"
-    assert cfg["HOST"] == "127.0.0.1" and cfg["PORT"] == "8000"
+    assert cfg["HOST"] == "127.0.0.1" and cfg["PORT"] == 8000
 
 
 def test_auth_token_switches_to_twilio():

@@ -124,9 +124,10 @@ def test_spoken_keyword_after_keypad_timeout():
     assert turns[3].session.outcome == "self_service"
 
 
-def test_low_confidence_speech_is_an_invalid_try():
+def test_speech_the_recogniser_rejected_is_an_invalid_try():
+    # Below SPEECH_GRAMMAR_MIN_CONFIDENCE the recogniser answers no word, only its confidence.
     flow = load_flow(ROOT / "examples" / "classic_menu.yaml")
-    turns = play(flow, FixedServices(), [ev.Digits("1"), ev.Timeout(), ev.Speech("暖气", 0.2)])
+    turns = play(flow, FixedServices(), [ev.Digits("1"), ev.Timeout(), ev.Speech("", 0.2)])
     assert turns[-1].session.node == "topic_menu"
     assert turns[-1].session.tries == {"invalid": 1}
     assert texts(turns[-1])[0] == "您的输入有误，请重新选择。"

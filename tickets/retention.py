@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from core.config import value
 from core.db import utcnow
 from tickets.lifecycle import audit
 from tickets.models import Ticket
@@ -105,7 +106,7 @@ def scheduled_purge(app) -> PurgeResult:
     """Entry point for the scheduler: purge in batches until nothing is left."""
     from core.db import get_db
 
-    days = int(app.config.get("RETENTION_DAYS") or 180)
+    days = value(app.config, "RETENTION_DAYS")
     total = PurgeResult()
     while True:
         with app.app_context(), get_db(app).session() as s:

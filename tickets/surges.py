@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.config import value
 from core.db import utcnow
 from tickets.models import Ticket, Topic
 
@@ -31,9 +32,9 @@ class Thresholds:
     @classmethod
     def from_config(cls, config) -> Thresholds:
         return cls(
-            window_hours=int(config.get("SURGE_WINDOW_HOURS") or 24),
-            min_count=int(config.get("SURGE_MIN_COUNT") or 5),
-            ratio=float(config.get("SURGE_RATIO") or 3),
+            window_hours=value(config, "SURGE_WINDOW_HOURS"),
+            min_count=value(config, "SURGE_MIN_COUNT"),
+            ratio=value(config, "SURGE_RATIO"),
         )
 
 

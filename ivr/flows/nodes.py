@@ -13,8 +13,6 @@ from ivr.flows import events as ev
 from ivr.flows.messages import spell_digits
 from ivr.flows.session import Phase
 
-# A spoken keyword is accepted at this recogniser confidence or above.
-MIN_SPEECH_CONFIDENCE = 0.5
 LISTEN_MAX_SECONDS = 4
 LISTEN_SILENCE_SECONDS = 2
 DIAL_TIMEOUT_DEFAULT = 30
@@ -78,15 +76,16 @@ class MenuHandler:
                 return run.flow.operator
             return _failed_try(run, node, "invalid", reprompt)
         if isinstance(value, ev.Speech):
+            # The recogniser has already applied the one confidence threshold
+            # (SPEECH_GRAMMAR_MIN_CONFIDENCE): a word below it arrives as empty text.
             text = value.text or ""
-            if value.confidence >= MIN_SPEECH_CONFIDENCE:
-                # The longest keyword heard wins: 不满意 is not 满意.
-                heard = [(len(w), -i, w, o) for i, o in enumerate(node.options) for w in o.keywords]
-                heard = [h for h in heard if h[2] in text]
-                if heard:
-                    *_, word, option = max(heard, key=lambda h: h[:2])
-                    run.session.vars["heard"] = word
-                    return cls._choose(run, option)
+            # The longest keyword heard wins: 不满意 is not 满意.
+            heard = [(len(w), -i, w, o) for i, o in enumerate(node.options) for w in o.keywords]
+            heard = [h for h in heard if text and h[2] in text]
+            if heard:
+                *_, word, option = max(heard, key=lambda h: h[:2])
+                run.session.vars["heard"] = word
+                return cls._choose(run, option)
             return _failed_try(run, node, "invalid", reprompt)
         if isinstance(value, ev.Timeout | ev.Digits):
             # Invite the caller to speak only when something can recognise it.

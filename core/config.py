@@ -265,6 +265,7 @@ KINDS: dict[str, kinds.Kind] = {
         "answer:DIGITS, say:WORD, agent:SECONDS, silent, machine, no-answer, busy or failed",
     ),
     "TICKET_DUE_DAYS": kinds.DaysPerType(),
+    "DEPARTMENT_RECORDINGS": kinds.Flag(),
     "RETENTION_DAYS": kinds.Integer(1, 3650),
     "PLANNING_AHT_SECONDS": _SECONDS,
     "PLANNING_ANSWER_WITHIN": _SECONDS,

@@ -119,6 +119,28 @@ class Choice(Kind):
         return text
 
 
+class Flag(Kind):
+    expects = "yes or no"
+    _WORDS = {
+        "yes": True,
+        "true": True,
+        "on": True,
+        "1": True,
+        "no": False,
+        "false": False,
+        "off": False,
+        "0": False,
+    }
+
+    def parse(self, raw) -> bool:
+        if isinstance(raw, bool):
+            return raw
+        try:
+            return self._WORDS[str(raw).strip().lower()]
+        except KeyError as exc:
+            raise ValueError(self.expects) from exc
+
+
 class Pattern(Kind):
     def __init__(self, pattern: str, expects: str):
         self.regex, self.expects = re.compile(pattern), expects

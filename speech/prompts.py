@@ -39,7 +39,7 @@ class Prompts:
     def __init__(self, config, synthesizer: tts.Synthesizer | None = None):
         self.cache = AudioCache(config["AUDIO_DIR"])
         self.base_url = str(config["PUBLIC_BASE_URL"]).rstrip("/")
-        self.zh_voice = mandarin_voice(str(config.get("TTS_VOICE") or PINYIN_VOICE))
+        self.zh_voice = mandarin_voice(value(config, "TTS_VOICE"))
         self.pronouncer = Pronouncer(config.get("SPEECH_LEXICON"))
         self.rate = value(config, "TTS_RATE")
         self._synth = synthesizer

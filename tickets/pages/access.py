@@ -6,6 +6,7 @@ from flask import abort, current_app
 from sqlalchemy.orm import Session
 
 from accounts import current_user, department_scope
+from core.config import value
 from tickets.models import Ticket
 from tickets.pages.filters import TicketFilter
 from tickets.service import find_by_number
@@ -36,8 +37,7 @@ def can(roles: tuple[str, ...]) -> bool:
 def may_hear_recording() -> bool:
     """Supervisors and agents; department users too when DEPARTMENT_RECORDINGS allows it
     (their own tickets only: load_ticket scopes them)."""
-    allowed = str(current_app.config.get("DEPARTMENT_RECORDINGS", "no")).strip().lower()
-    extra = ("department",) if allowed in ("1", "yes", "true", "on") else ()
+    extra = ("department",) if value(current_app.config, "DEPARTMENT_RECORDINGS") else ()
     return can(HEAR_RECORDING + extra)
 
 

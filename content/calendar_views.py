@@ -112,10 +112,12 @@ def clear_day_form(day: str):
     return redirect(url_for(".year_page", year=day[:4]))
 
 
-@api.get("/<int:year>")
+@api.get("/<year>")
 @api_auth_required
-def get_year(year: int):
-    return jsonify(year_summary(_year(str(year), year)))
+def get_year(year: str):
+    if not year.isdigit() or not FIRST_YEAR <= int(year) <= LAST_YEAR:
+        return jsonify(error="invalid input", fields={"year": f"{FIRST_YEAR}-{LAST_YEAR}"}), 400
+    return jsonify(year_summary(int(year)))
 
 
 @api.put("/<day>")

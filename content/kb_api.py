@@ -53,6 +53,8 @@ def create_article():
     with get_db().session() as s:
         key = str(payload.pop("key", "") or "")
         values = kb_forms.parse(s, payload, new_key=key)
+        if kb.get_article(s, key) is not None:
+            return jsonify(error=f"an article {key!r} exists already"), 409
         article = kb_edit.create(s, key, values, author=current_actor())
         body = full_dict(article)
     response = jsonify(body)

@@ -103,7 +103,7 @@ def test_api_create_edit_retire_with_roles_and_errors(app):
     assert made.status_code == 201, made.get_json()
     assert made.headers["Location"].endswith("/api/kb/winter-parking")
     assert made.get_json()["keywords"] == ["停车", "冬季"]
-    assert client.post("/api/kb", json=new, headers=office).status_code == 400  # exists
+    assert client.post("/api/kb", json=new, headers=office).status_code == 409  # exists
     edited = client.put(
         "/api/kb/winter-parking", json={"answer": "请拨打物业电话。"}, headers=office
     )

@@ -151,6 +151,43 @@ def _schemas() -> dict:
             "topic": n,
             "department": n,
             "score": {"type": "number"},
+            "valid_from": _nullable({"type": "string", "format": "date"}),
+            "valid_until": _nullable({"type": "string", "format": "date"}),
+            "retired": {"type": "boolean"},
+            "version": {"type": "integer"},
+            "updated_by": n,
+            "used_by": {
+                "type": "array",
+                "items": s,
+                "description": "Nodes of the published flow that read the article",
+            },
+        },
+    }
+    # Validity dates (valid_from, valid_until: YYYY-MM-DD, the end not before the start) are
+    # accepted too; they are left out here because a schema cannot say "not before".
+    article_fields = {
+        "question": {"type": "string", "maxLength": 200, "pattern": TEXT_PATTERN},
+        "answer": {"type": "string", "maxLength": 2000, "pattern": TEXT_PATTERN},
+        "keywords": {
+            "type": "array",
+            "maxItems": 20,
+            "items": {"type": "string", "maxLength": 20, "pattern": "^[^\\x00]*$"},
+        },
+        "topic": _nullable({"type": "string", "enum": topics}),
+        "department": _nullable({"type": "string", "enum": departments}),
+    }
+    calendar_day = {
+        "type": "object",
+        "required": ["date", "workday", "source"],
+        "properties": {
+            "date": {"type": "string", "format": "date"},
+            "workday": {"type": "boolean"},
+            "name": n,
+            "source": {
+                "type": "string",
+                "enum": ["override", "chinese_calendar", "holidays", "weekday"],
+            },
+            "adjusted": {"type": "boolean"},
         },
     }
     return {
@@ -198,6 +235,42 @@ def _schemas() -> dict:
             },
         },
         "Article": article,
+        "ArticleCreate": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["key", "question", "answer"],
+            "properties": {
+                "key": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,79}$"},
+                **article_fields,
+            },
+        },
+        "ArticleUpdate": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": article_fields,
+        },
+        "CalendarDay": calendar_day,
+        "CalendarYear": {
+            "type": "object",
+            "required": ["year", "arrangement_known", "days"],
+            "properties": {
+                "year": {"type": "integer"},
+                "arrangement_known": {
+                    "type": "boolean",
+                    "description": "Whether the year's adjusted workdays (调休) are known",
+                },
+                "days": {"type": "array", "items": _ref("CalendarDay")},
+            },
+        },
+        "CalendarEntry": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["kind"],
+            "properties": {
+                "kind": {"type": "string", "enum": ["holiday", "workday"]},
+                "name": _nullable({"type": "string", "maxLength": 40}),
+            },
+        },
         "ArticleList": {
             "type": "object",
             "properties": {"items": {"type": "array", "items": _ref("Article")}},
@@ -328,7 +401,18 @@ def _paths() -> dict:
                     "200": _json(_ref("ArticleList"), "Matching articles, best first"),
                     **ERRORS,
                 },
-            }
+            },
+            "post": {
+                "summary": "Create an article (supervisors; version 1). Also accepted: "
+                "valid_from and valid_until (YYYY-MM-DD), the dates the phone reads it",
+                "operationId": "createKbArticle",
+                "requestBody": with_body("ArticleCreate"),
+                "responses": {
+                    "201": _json(_ref("Article"), "Created"),
+                    **ERRORS,
+                    "409": _json(_ref("Error"), "An article with this key exists"),
+                },
+            },
         },
         "/api/kb/{key}": {
             "get": {
@@ -342,7 +426,63 @@ def _paths() -> dict:
                     **ERRORS,
                     "404": _json(_ref("Error"), "No such article"),
                 },
+            },
+            "put": {
+                "summary": "Change some fields of an article (supervisors; a new version)",
+                "operationId": "updateKbArticle",
+                "parameters": [KEY_PARAM],
+                "requestBody": with_body("ArticleUpdate"),
+                "responses": {
+                    "200": _json(_ref("Article"), "The article as saved"),
+                    **ERRORS,
+                    "404": _json(_ref("Error"), "No such article"),
+                },
+            },
+            "delete": {
+                "summary": "Retire an article (supervisors); refused while the flow reads it",
+                "operationId": "retireKbArticle",
+                "parameters": [KEY_PARAM],
+                "responses": {
+                    "200": _json(_ref("Article"), "Retired (kept with its versions)"),
+                    **ERRORS,
+                    "404": _json(_ref("Error"), "No such article"),
+                    "409": _json(_ref("Error"), "A node of the published flow reads it"),
+                },
+            },
+        },
+        "/api/calendar/{year}": {
+            "get": {
+                "summary": "A year's holidays, adjusted workdays and the office's entries",
+                "operationId": "getCalendarYear",
+                "parameters": [
+                    {
+                        "name": "year",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer", "minimum": 2000, "maximum": 2100},
+                    }
+                ],
+                "responses": {"200": _json(_ref("CalendarYear"), "The year"), **ERRORS},
             }
+        },
+        "/api/calendar/{date}": {
+            "put": {
+                "summary": "Declare a date a holiday or a workday (supervisors)",
+                "operationId": "setCalendarDay",
+                "parameters": [DATE_PARAM],
+                "requestBody": with_body("CalendarEntry"),
+                "responses": {"200": _json(_ref("CalendarDay"), "The day as now known"), **ERRORS},
+            },
+            "delete": {
+                "summary": "Remove the office's entry for a date (supervisors)",
+                "operationId": "clearCalendarDay",
+                "parameters": [DATE_PARAM],
+                "responses": {
+                    "204": {"description": "Removed"},
+                    **ERRORS,
+                    "404": _json(_ref("Error"), "No entry for the date"),
+                },
+            },
         },
         "/api/openapi.json": {
             "get": {
@@ -360,6 +500,15 @@ def _paths() -> dict:
     }
 
 
+KEY_PARAM = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
+DATE_PARAM = {
+    "name": "date",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "date"},
+}
+
+
 @lru_cache(maxsize=1)
 def document() -> dict:
     return {
@@ -367,7 +516,7 @@ def document() -> dict:
         "info": {
             "title": "12345 hotline tickets API",
             "version": "1",
-            "description": "Tickets, knowledge base and exports. Every route needs "
+            "description": "Tickets, knowledge base, holiday calendar and exports. Every route needs "
             "`Authorization: Bearer <token>`.",
         },
         "servers": [{"url": "/"}],

@@ -146,8 +146,10 @@ def transcription(wav: bytes, repeat: int) -> None:
 def _one_job(model, wav: bytes) -> float:
     from core import migrate
     from core.db import Database
-    from speech import jobs, recordings
+    from speech import jobs
+    from speech.audio import MAX_AUDIO_BYTES
     from speech.worker import Worker
+    from telephony import recordings
     from telephony.fake_twilio import FakeTwilio
 
     with tempfile.TemporaryDirectory() as tmp, FakeTwilio("AC" + "0" * 32, "tok") as fake:
@@ -168,7 +170,9 @@ def _one_job(model, wav: bytes) -> float:
             config,
             model,
             attach=lambda *a: None,
-            fetch=lambda u, sid: recordings.fetch_for_app(config, u, None),
+            fetch=lambda u, sid: recordings.fetch_for_app(
+                config, u, None, max_bytes=MAX_AUDIO_BYTES
+            ),
         )
         start = time.process_time()
         outcome = worker.run_once()

@@ -1,8 +1,8 @@
 """Offline speech: Vosk transcription and grammar recognition, pyttsx3 prompts.
 
 Owns the speech job queue (speech.jobs), audio decoding (speech.audio), the
-Vosk model holder (speech.asr, loaded only in worker processes), recording
-downloads from Twilio (speech.recordings), the TTS wrapper, prompt cache and
+Vosk model holder (speech.asr, loaded only in worker processes; recordings are
+downloaded through telephony.recordings), the TTS wrapper, prompt cache and
 /audio route (speech.tts, speech.cache, speech.prompts), how Mandarin is said
 (speech.normalize, speech.pinyin, speech.lexicon, speech.pronounce, and the
 prompt warnings of speech.checks) and the `flask speech` commands. It does not touch tickets' tables nor import tickets: a finished

@@ -52,21 +52,5 @@ class ModelBrokenError(ModelError):
         self.path, self.reason = path, reason
 
 
-class RecordingError(SpeechError):
-    """A recording could not be fetched."""
-
-
-class RecordingRefusedError(RecordingError):
-    """The URL is not under TWILIO_API_BASE; no request was made."""
-
-    def __init__(self, url: str, base: str):
-        super().__init__(f"refusing to fetch {url!r}: not under TWILIO_API_BASE {base!r}")
-        self.url, self.base = url, base
-
-
-class RecordingNotReadyError(RecordingError):
-    """Twilio kept answering 404: the recording is not stored (yet)."""
-
-
 class SynthesisError(SpeechError):
     """Text-to-speech produced no usable audio."""

@@ -18,11 +18,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import value
 from core.db import Database, utcnow
-from speech import asr, jobs, recordings, signals
-from speech.audio import decode_wav
-from speech.errors import AudioError, ModelError, RecordingError, RecordingRefusedError
+from speech import asr, jobs, signals
+from speech.audio import MAX_AUDIO_BYTES, decode_wav
+from speech.errors import AudioError, ModelError
 from speech.models import KIND_GRAMMAR, KIND_TRANSCRIBE
 from speech.numbers import digit_runs
+from telephony import recordings
+from telephony.recordings import RecordingError, RecordingRefusedError
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +82,9 @@ class Worker:
         self.config = config
         self.model = model
         self.worker = worker or jobs.worker_id()
-        self.fetch = fetch or (lambda url, sid: recordings.fetch_for_app(config, url, sid))
+        self.fetch = fetch or (
+            lambda url, sid: recordings.fetch_for_app(config, url, sid, max_bytes=MAX_AUDIO_BYTES)
+        )
         self.attach = attach
         self.min_confidence = value(config, "SPEECH_GRAMMAR_MIN_CONFIDENCE")
 

@@ -8,9 +8,10 @@ import pytest
 from speech_support import as_twilio_wav, espeak_wav, korean_model, korean_model_path
 
 from core.db import get_db
-from speech import asr, jobs, recordings
+from speech import asr, jobs
 from speech.models import DONE, FAILED, PENDING, SpeechJob
 from speech.worker import Worker, run_threads
+from telephony import recordings
 from telephony.fake_twilio import FakeTwilio
 from tests.conftest import TEST_AUTH_TOKEN
 
@@ -100,6 +101,7 @@ def test_bad_audio_fails_for_good_and_missing_recording_is_retried(speech_app, f
             base=fake.base_url,
             account_sid=SID,
             auth_token=TEST_AUTH_TOKEN,
+            max_bytes=1024 * 1024,
             sleep=lambda _s: None,
         ),
     )

@@ -2,7 +2,7 @@
 
 The audio is a local file (Ticket.recording_path, under RECORDINGS_DIR), the copy
 the speech worker downloaded for transcription, or — the first time it is played
-before that — fetched now through speech.recordings (only under TWILIO_API_BASE,
+before that — fetched now through telephony.recordings (only under TWILIO_API_BASE,
 basic auth, size cap), which keeps the copy for next time.
 """
 
@@ -44,8 +44,8 @@ def _local(ticket: Ticket, base: Path) -> Path | None:
 
 def recording_file(ticket: Ticket) -> Path:
     """A local file with the ticket's recording; RecordingUnavailable if there is none."""
-    from speech import recordings
-    from speech.errors import SpeechError
+    from speech.audio import MAX_AUDIO_BYTES
+    from telephony import recordings
 
     if ticket.media_purged_at is not None:
         raise RecordingUnavailable("purged by the retention policy")
@@ -62,9 +62,10 @@ def recording_file(ticket: Ticket) -> Path:
                 current_app.config,
                 ticket.recording_url,
                 ticket.recording_sid,
+                max_bytes=MAX_AUDIO_BYTES,
                 sleep=lambda d: time.sleep(min(d, MAX_RETRY_DELAY_SECONDS)),
             )
-        except SpeechError as exc:
+        except recordings.RecordingError as exc:
             raise RecordingUnavailable(str(exc)) from exc
     return cached
 

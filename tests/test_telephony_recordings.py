@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 from speech_support import espeak_wav
 
-from speech import recordings
-from speech.errors import (
-    AudioTooLargeError,
+from speech.audio import MAX_AUDIO_BYTES
+from telephony import recordings
+from telephony.fake_twilio import FakeTwilio
+from telephony.recordings import (
     RecordingError,
     RecordingNotReadyError,
     RecordingRefusedError,
+    RecordingTooLargeError,
 )
-from telephony.fake_twilio import FakeTwilio
 
 SID = "AC" + "1" * 32
 TOKEN = "secret-token"
@@ -56,9 +57,15 @@ def fake():
         yield server
 
 
-def _fetch(fake, url, **kw):
+def _fetch(fake, url, max_bytes=MAX_AUDIO_BYTES, **kw):
     return recordings.fetch(
-        url, base=fake.base_url, account_sid=SID, auth_token=TOKEN, sleep=lambda _s: None, **kw
+        url,
+        base=fake.base_url,
+        account_sid=SID,
+        auth_token=TOKEN,
+        max_bytes=max_bytes,
+        sleep=lambda _s: None,
+        **kw,
     )
 
 
@@ -80,15 +87,21 @@ def test_wrong_token_is_an_error_not_a_retry(fake):
     url = fake.add_recording("RE3", b"RIFF")
     with pytest.raises(RecordingError, match="HTTP 401"):
         recordings.fetch(
-            url, base=fake.base_url, account_sid=SID, auth_token="wrong", sleep=lambda _s: None
+            url,
+            base=fake.base_url,
+            account_sid=SID,
+            auth_token="wrong",
+            max_bytes=MAX_AUDIO_BYTES,
+            sleep=lambda _s: None,
         )
     assert len(fake.requests) == 1
 
 
 def test_size_cap(fake):
     url = fake.add_recording("RE4", b"x" * 5000)
-    with pytest.raises(AudioTooLargeError):
+    with pytest.raises(RecordingTooLargeError) as refused:
         _fetch(fake, url, max_bytes=4096)
+    assert not refused.value.transient  # never worth another try
 
 
 def test_forged_url_on_another_host_is_never_requested(fake):
@@ -103,7 +116,7 @@ def test_forged_url_on_another_host_is_never_requested(fake):
             "RECORDINGS_DIR": "/nonexistent",
         }
         with pytest.raises(RecordingRefusedError):
-            recordings.fetch_for_app(config, forged, "RE5")
+            recordings.fetch_for_app(config, forged, "RE5", max_bytes=MAX_AUDIO_BYTES)
         assert elsewhere.requests == [] and fake.requests == []
 
 
@@ -116,7 +129,7 @@ def test_fetch_for_app_keeps_a_local_copy(fake, tmp_path):
         "TWILIO_AUTH_TOKEN": TOKEN,
         "RECORDINGS_DIR": str(tmp_path),
     }
-    assert recordings.fetch_for_app(config, url, "RE6") == wav
-    assert recordings.fetch_for_app(config, url, "RE6") == wav
+    assert recordings.fetch_for_app(config, url, "RE6", max_bytes=MAX_AUDIO_BYTES) == wav
+    assert recordings.fetch_for_app(config, url, "RE6", max_bytes=MAX_AUDIO_BYTES) == wav
     assert (tmp_path / "RE6.wav").read_bytes() == wav and len(fake.requests) == 1
     assert recordings.local_path(tmp_path, url, "../../etc/x").parent == tmp_path

@@ -21,13 +21,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
-from speech.audio import MAX_AUDIO_BYTES
-from speech.errors import (
-    AudioTooLargeError,
-    RecordingError,
-    RecordingNotReadyError,
-    RecordingRefusedError,
-)
+from telephony.base import TelephonyError
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +33,34 @@ MAX_REDIRECTS = 3
 TIMEOUT = (5, 30)  # connect, read (seconds)
 CHUNK = 64 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class RecordingError(TelephonyError):
+    """A recording could not be fetched (worth trying again later unless a subclass says)."""
+
+
+class RecordingRefusedError(RecordingError):
+    """The URL is not under TWILIO_API_BASE; no request was made."""
+
+    def __init__(self, url: str, base: str):
+        super().__init__(
+            f"refusing to fetch {url!r}: not under TWILIO_API_BASE {base!r}", transient=False
+        )
+        self.url, self.base = url, base
+
+
+class RecordingNotReadyError(RecordingError):
+    """Twilio kept answering 404: the recording is not stored (yet)."""
+
+
+class RecordingTooLargeError(RecordingRefusedError):
+    """The recording is bigger than the caller of fetch() accepts; the download stopped."""
+
+    def __init__(self, size: int, limit: int):
+        RecordingError.__init__(
+            self, f"recording too large: {size} bytes (limit {limit})", transient=False
+        )
+        self.size, self.limit = size, limit
 
 
 def _port(parts) -> int | None:
@@ -77,7 +99,7 @@ def fetch(
     base: str,
     account_sid: str,
     auth_token: str,
-    max_bytes: int = MAX_AUDIO_BYTES,
+    max_bytes: int,
     session: requests.Session | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> bytes:
@@ -127,12 +149,12 @@ def _get(http: requests.Session, url: str, base: str, auth, max_bytes: int):
                 return response.status_code, None
             declared = int(response.headers.get("Content-Length") or 0)
             if declared > max_bytes:
-                raise AudioTooLargeError(declared, max_bytes)
+                raise RecordingTooLargeError(declared, max_bytes)
             body = bytearray()
             for chunk in response.iter_content(CHUNK):
                 body += chunk
                 if len(body) > max_bytes:
-                    raise AudioTooLargeError(len(body), max_bytes)
+                    raise RecordingTooLargeError(len(body), max_bytes)
             return 200, bytes(body)
     raise RecordingError(f"{url}: more than {MAX_REDIRECTS} redirects")
 
@@ -157,7 +179,9 @@ def save_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def fetch_for_app(config, recording_url: str, recording_sid: str | None = None, **kwargs) -> bytes:
+def fetch_for_app(
+    config, recording_url: str, recording_sid: str | None = None, *, max_bytes: int, **kwargs
+) -> bytes:
     """fetch() with the app's Twilio settings, keeping a local copy in RECORDINGS_DIR."""
     if not is_under(recording_url, config["TWILIO_API_BASE"]):
         raise RecordingRefusedError(recording_url, config["TWILIO_API_BASE"])
@@ -169,6 +193,7 @@ def fetch_for_app(config, recording_url: str, recording_sid: str | None = None, 
         base=config["TWILIO_API_BASE"],
         account_sid=config["TWILIO_ACCOUNT_SID"],
         auth_token=config["TWILIO_AUTH_TOKEN"],
+        max_bytes=max_bytes,
         **kwargs,
     )
     save_atomically(path, data)

@@ -20,6 +20,11 @@ api = Blueprint("calendar_api", __name__, url_prefix="/api/calendar")
 READ = ("supervisor", "agent", "department")
 WRITE = ("supervisor",)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+SOURCES = {
+    "chinese_calendar": "chinese-calendar 库",
+    "holidays": "holidays 库（法定节假日）",
+    "weekday": "周一至周五 weekdays",
+}
 
 
 def _year(raw: str | None, default: int) -> int:
@@ -84,6 +89,7 @@ def year_page():
         arrangement_known=calendar.arrangement_known(year),
         entries=entries,
         kinds=calendar.KINDS,
+        sources=SOURCES,
     )
 
 

@@ -68,7 +68,19 @@ CODE_DIGIT_NAMES = "零幺二三四五六七八九"  # identifiers: 1 as 幺 so 
 SMALL_UNITS = ("", "十", "百", "千")
 BIG_UNITS = ("", "万", "亿", "万亿")
 # Measure words before which 2 is 两 (两个, 两天), not 二.
-LIANG_BEFORE = frozenset("个位件条次天周年小时岁人户家名张台辆套间栋项份倍点万千百亿种")
+LIANG_BEFORE = frozenset("个位件条次天周年小时岁人户家名张台辆套间栋项份倍点万千百亿种元块斤吨亩米")
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"  # plates: 鲁E12345
+UNIT_SYMBOLS = {
+    "℃": "摄氏度",
+    "°C": "摄氏度",
+    "km": "公里",
+    "kg": "公斤",
+    "cm": "厘米",
+    "mm": "毫米",
+    "m²": "平方米",
+    "㎡": "平方米",
+    "m": "米",
+}
 
 PAUSES = {
     ",": "，",
@@ -154,6 +166,54 @@ def full_width(m: re.Match) -> str:
 def phone_number(m: re.Match) -> str:
     """0546-8381234, 400-123-4567, 138 0013 8000: digit by digit, groups as short pauses."""
     return "，".join(digits(g) for g in re.split(r"[-\s]+", m.group(0)))
+
+
+def thousands(m: re.Match) -> str:
+    """12,345 -> 12345 (the comma groups digits, it is no pause)."""
+    return m.group(0).replace(",", "")
+
+
+def plate(m: re.Match) -> str:
+    """鲁E12345, 鲁E·5678A: the province, then letters and digits one by one."""
+    rest = "".join(LETTER_NAMES[c] if c.isalpha() else digits(c) for c in m.group("rest"))
+    return m.group("p") + LETTER_NAMES[m.group("l")] + rest
+
+
+def multiply(m: re.Match) -> str:
+    """7×24小时, 3*4 -> 七乘二十四小时 (not the keypad's star)."""
+    return "乘"
+
+
+def unit_symbol(m: re.Match) -> str:
+    """18℃, 5km, 90㎡ -> 摄氏度, 公里, 平方米 after the number."""
+    return UNIT_SYMBOLS[m.group(0)]
+
+
+def below_zero(m: re.Match) -> str:
+    """-5℃ -> 零下5 (the number and the unit are read by the following rules)."""
+    return "零下" + m.group("n")
+
+
+def yuan_sign(m: re.Match) -> str:
+    """¥50 -> 50元."""
+    return m.group("n") + "元"
+
+
+def per_unit(m: re.Match) -> str:
+    """元/月, 元/平方米: the slash between units is 每."""
+    return "每"
+
+
+def room_number(m: re.Match) -> str:
+    """501室, 1203房间, 101路: room and bus-route numbers digit by digit."""
+    return digits(m.group(0))
+
+
+def fraction(m: re.Match) -> str:
+    """1/3 -> 三分之一 (only a proper fraction: 12/1 is no fraction)."""
+    if int(m.group("a")) >= int(m.group("b")):
+        return m.group(0)
+    return cardinal(m.group("b")) + "分之" + cardinal(m.group("a"))
 
 
 def service_number(m: re.Match) -> str:
@@ -329,6 +389,22 @@ def _rule(fn: Callable[[re.Match], str], pattern: str) -> Rule:
 _NOT_UNIT = rf"(?!\d|\.\d|{UNITS}|%)"
 RULES: tuple[Rule, ...] = (
     _rule(full_width, r"[\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A％－～．／　]+"),
+    _rule(thousands, r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])"),
+    _rule(
+        plate, rf"(?P<p>[{PROVINCES}])(?P<l>[A-Z])[·\s]?(?P<rest>[A-Z0-9]{{5,6}})(?![A-Za-z0-9])"
+    ),
+    _rule(multiply, r"(?<=\d)\s*[×xX*＊]\s*(?=\d)"),
+    _rule(below_zero, r"(?<![\d])-(?P<n>\d+(?:\.\d+)?)(?=\s*(?:℃|°C|摄氏度|度))"),
+    _rule(unit_symbol, r"(?<=\d)(?:℃|°C|km|kg|cm|mm|m²|㎡|m)(?![A-Za-z])|(?<=\d)\s*[㎡℃]"),
+    _rule(yuan_sign, r"[¥￥]\s*(?P<n>\d+(?:\.\d+)?)"),
+    _rule(per_unit, r"(?<=[元个次人天件吨斤米亩度户时])/(?=[\u4e00-\u9fff])"),
+    _rule(
+        room_number, r"(?<![\d.])\d{3,4}(?=室|房间|号房|路公交|路车|路汽车|路(?!口|段|面|边|上))"
+    ),
+    _rule(
+        fraction,
+        r"(?<![\d/.])(?P<a>\d+)/(?P<b>\d+)(?![\d/.])",
+    ),
     _rule(
         phone_number,
         r"(?<!\d)(?:0\d{2,3}-\d{7,8}|400-?\d{3}-?\d{4}|1[3-9]\d[ -]\d{4}[ -]\d{4})(?!\d)",

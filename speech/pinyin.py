@@ -67,6 +67,7 @@ BENEFICIARIES = frozenset(
     ]
 )
 DEGREE_ADVERBS = frozenset("很太更最真挺多较好越")
+PLACE_BEFORE = frozenset("个的么哪这那些有")  # 这个地方, 什么地方: di4 fang5 (a place)
 # Characters whose verb reading differs from their default, said before 了/着/过/一下.
 VERB_READINGS = {
     "种": "zhong4",
@@ -276,8 +277,8 @@ def particle(prev: list[Syllable] | None, word: list[Syllable], nxt: list[Syllab
     if char == "得":
         if _is_verbal(prev_pos) and prev_last not in "不获取":
             return "de5"
-        if prev_last in "还就总必须" or (prev_pos[:1] == "r" and next_pos[:1] in ("v", "d")):
-            return "dei3"  # 我们得赶快处理: must
+        if prev_last in "还就总必须" or (prev_pos[:1] in ("r", "n") and next_pos[:1] in ("v", "d")):
+            return "dei3"  # 我们得赶快处理, 这个问题得找开发商: must
         return "de2"
     if char == "了":
         return "liao3" if prev_last in "不得" and nxt and nxt[0].source == "pause" else "le5"
@@ -325,6 +326,12 @@ def _apply_context(words: list[list[Syllable]]) -> None:
             continue
         if len(word) > 1:
             _inside_word(word)
+            if (
+                "".join(s.char for s in word) == "地方"
+                and i
+                and words[i - 1][-1].char in PLACE_BEFORE
+            ):
+                word[1].pinyin, word[1].source = "fang5", "rule"  # 这个地方: a place
             continue
         prev = words[i - 1] if i and words[i - 1][0].source != "pause" else None
         nxt = words[i + 1] if i + 1 < len(words) else None
@@ -356,6 +363,13 @@ def _inside_word(word: list[Syllable]) -> None:
     for s in word[1:]:
         if s.char in PARTICLE_READINGS:
             s.pinyin, s.source = PARTICLE_READINGS[s.char], "rule"
+    # A word of words.yaml inside a longer word: 看不清楚, 谢谢你们.
+    for size in (3, 2):
+        for start in range(len(word) - size + 1):
+            readings = _words().entries.get(text[start : start + size])
+            if readings:
+                for s, reading in zip(word[start : start + size], readings, strict=True):
+                    s.pinyin, s.source = reading, "words"
 
 
 def _tone(syllable: Syllable | None) -> str:

@@ -152,3 +152,42 @@ def test_context_decides_between_identifier_and_quantity():
 
 def test_pauses_are_kept():
     assert normalize("您好、请问；是否：满意？") == "您好、请问；是否：满意？"
+
+
+def test_rule_thousands():
+    assert normalize("共12,345件") == "共一万两千三百四十五件"
+
+
+def test_rule_plate():
+    assert normalize("鲁E12345的车") == "鲁亿幺二三四五的车"
+
+
+def test_rule_multiply():
+    assert normalize("7×24小时服务，请按*返回") == "七乘二十四小时服务，请按星号返回"
+
+
+def test_rule_below_zero():
+    assert normalize("今天-5℃") == "今天零下五摄氏度"
+
+
+def test_rule_unit_symbol():
+    assert normalize("面积90㎡，距离5km，气温18℃") == "面积九十平方米，距离五公里，气温十八摄氏度"
+
+
+def test_rule_yuan_sign():
+    assert normalize("¥50") == "五十元"
+
+
+def test_rule_per_unit():
+    assert normalize("每月50元/平方米") == "每月五十元每平方米"
+
+
+def test_rule_room_number():
+    assert normalize("3号楼2单元501室") == "三号楼二单元五零幺室"
+    assert normalize("乘坐101路公交车") == "乘坐幺零幺路公交车"
+    assert normalize("乘坐15路") == "乘坐十五路"  # short route numbers are cardinals
+
+
+def test_rule_fraction():
+    assert normalize("1/3的居民") == "三分之一的居民"
+    assert normalize("12/1") == "十二、一"  # not a proper fraction: left to the pauses

@@ -115,3 +115,22 @@ def test_engine_text_keeps_pauses_and_only_ascii(shipped):
 def test_any_text_reads_without_error(shipped, text):
     reading = read(text, shipped)
     assert reading.engine_text.isascii()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("看不清楚", "kan4 bu4 qing1 chu5"),  # a words.yaml word inside a longer jieba word
+        ("谢谢你们", "xie4 xie5 ni3 men5"),
+        ("什么时候", "shen2 me5 shi2 hou5"),
+        ("这个地方", "zhe4 ge5 di4 fang5"),  # a place
+        ("地方政府", "di4 fang1 zheng4 fu3"),  # local
+        ("这个问题得找开发商", "zhe4 ge5 wen4 ti2 dei3 zhao3 kai1 fa1 shang1"),
+        ("他们被评为先进", "ta1 men5 bei4 ping2 wei2 xian1 jin4"),
+        ("我想问问", "wo3 xiang3 wen4 wen5"),
+        ("他种了树", "ta1 zhong4 le5 shu4"),
+        ("请量一下", "qing3 liang2 yi2 xia4"),
+    ],
+)
+def test_neutral_tones_and_verb_readings(shipped, text, expected):
+    assert " ".join(to_pinyin(text, shipped)) == expected

@@ -1,7 +1,7 @@
 """Every Mandarin text the service can speak, walked from where each one lives.
 
-Flows (FLOWS_PATH and examples/, with their built-in messages), the survey and
-return-call script, knowledge-base answers, ticket-status read-backs for each
+Flows (FLOWS_PATH and examples/, with their built-in messages, the survey and
+return-call calls; the survey script of callbacks/script.py while it exists), knowledge-base answers, ticket-status read-backs for each
 status, department and topic names as they are read inside those sentences.
 Templates are filled with typical values (a ticket number, a date). Used by
 bench/speech_pronunciation.py (English switches over all of them) and by the
@@ -11,7 +11,6 @@ test that every shipped prompt reaches the engine as pinyin only.
 from __future__ import annotations
 
 import importlib
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,7 +20,14 @@ from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_TICKET = "20261126000123"
-SAMPLE_VALUES = {"position": "3", "digits": "2 0 2 6 1 1 2 6 0 0 0 1 2 3"}
+SAMPLE_VALUES = {
+    "position": "3",
+    "digits": "2 0 2 6 1 1 2 6 0 0 0 1 2 3",
+    "ticket_number": "2 0 2 6 1 1 2 6 0 0 0 1 2 3",
+    "reported_on": "11月3日",
+    "topic": "供暖",
+    "reply": "已协调供热公司于12月1日恢复供暖，室温已达到18摄氏度",
+}
 MANDARIN = ("zh", "cmn")
 
 
@@ -31,21 +37,13 @@ class SpokenText:
     text: str
 
 
-def _fill(text: str) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: SAMPLE_VALUES.get(m.group(1), "3"), text)
-
-
 def flow_texts(path: Path) -> list[SpokenText]:
-    """Every Mandarin prompt of one flow file, messages with placeholders filled."""
+    """Every Mandarin prompt of one flow file, placeholders filled with typical values."""
     from ivr.flows import load_flow
+    from ivr.flows_cli import prompt_texts
 
     flow = load_flow(str(path))
-    out = [SpokenText(path.name, t) for t, lang in flow.texts() if lang.startswith(MANDARIN)]
-    for prompt in flow.messages.values():
-        for lang, text in prompt.say.items():
-            if lang.startswith(MANDARIN) and "{" in text:
-                out.append(SpokenText(f"{path.name} messages", _fill(text)))
-    return out
+    return [SpokenText(path.name, text) for _, text in prompt_texts(flow, path.name, SAMPLE_VALUES)]
 
 
 def _yaml(path: Path):

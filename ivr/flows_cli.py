@@ -37,14 +37,21 @@ def check(path: str | None) -> None:
         click.echo(f"{len(warnings)} pronunciation warning(s): check with `flask speech pronounce`")
 
 
-def prompt_texts(flow, file: str) -> list[tuple[str, str]]:
-    """(where, text) of every Mandarin prompt of `flow`, for the pronunciation check."""
+def prompt_texts(flow, file: str, values: dict | None = None) -> list[tuple[str, str]]:
+    """(where, text) of every Mandarin prompt of `flow`, for the pronunciation check.
+
+    Placeholders ({topic}, {reply}) are filled from `values`, others with a digit.
+    """
     items: list[tuple[str, str]] = []
+    values = values or {}
+
+    def fill(m: re.Match) -> str:
+        return values.get(m.group(1), "2")
 
     def add(where: str, prompt) -> None:
         for language, text in prompt.say.items():
             if language.lower().startswith(("zh", "cmn")):
-                items.append((where, re.sub(r"\{[^}]*\}", "2", text)))
+                items.append((where, re.sub(r"\{(\w*)\}", fill, text)))
 
     for key, prompt in flow.messages.items():
         add(f"{file} messages.{key}", prompt)

@@ -1,7 +1,7 @@
 """The navigation bar: which pages each role sees, for base.html.
 
-Pages of other packages appear once their route exists, so the bar never
-links to a 404 while the team is still building them.
+A link appears only when its route exists in this app (some pages are
+registered only in simulator mode), so the bar never links to a 404.
 """
 
 from __future__ import annotations

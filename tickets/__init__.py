@@ -3,8 +3,10 @@ classification and routing, the knowledge base, the JSON API, reports, retention
 and surge detection.
 
 Owns the tables in tickets/models.py. Must not touch call records (ivr), speech
-jobs or callback scheduling: those packages call tickets.service, and resolving a
-ticket asks callbacks.service for the satisfaction callback.
+jobs or callback scheduling: those packages call tickets.service. Tickets import
+none of them: a resolution is announced (tickets.signals.ticket_resolved, which
+callbacks answers with the satisfaction survey) and transcripts arrive by speech's
+signal.
 """
 
 from __future__ import annotations

@@ -168,7 +168,3 @@ class DialResult:
 @dataclass(frozen=True)
 class CallerHangup:
     """The caller hung up (status callback)."""
-
-
-# The brief's name for it; both spellings refer to the same input.
-HangupInput = CallerHangup

@@ -5,11 +5,11 @@ device through the telephony port. A claim is one short transaction: the oldest
 waiting caller of a queue that has an available agent, and that queue's agent
 idle the longest; the agent moves `available -> offered` and the caller
 `waiting -> offered` with conditional UPDATEs (on the agent's version and the
-caller's state). Two dispatchers deciding at once both read the same pair, but
-only one UPDATE matches; the other rolls back and looks again. So several
-dispatcher processes (a standby, or one per host) never offer one agent twice or
-one caller to two agents, on SQLite (the claim takes the write lock first) and
-PostgreSQL (the row lock makes the loser re-check the WHERE) alike.
+caller's state). Every transaction that changes offers and stays (claims, the agent
+leg's webhooks, callers leaving) is serialised by `begin_write` (SQLite's write
+lock; a PostgreSQL advisory lock), and the conditional UPDATEs guard what the desk
+and the API change beside it: several dispatcher processes (a standby, one per
+host) never offer one agent twice or one caller to two agents.
 
 Only after the claim commits is the agent's phone rung, with a ring timeout of
 AGENT_RING_SECONDS; no answer, busy or failed puts the agent on `break` ("not
@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from agents import models as m
@@ -41,6 +41,7 @@ DISPATCH_INTERVAL_SECONDS = 0.25
 # An offer still ringing this long after the ring timeout lost its status callback.
 LOST_CALLBACK_GRACE = timedelta(seconds=10)
 MAX_CLAIMS_PER_TICK = 50
+AGENTS_LOCK_KEY = 0x1234_5A6E  # PostgreSQL advisory lock of the agents' queue state
 MAX_CLAIM_RETRIES = 5  # lost races in a row before the tick gives up (the next one retries)
 _RETRY = object()
 CANCELING = "canceling"
@@ -52,11 +53,24 @@ STATUS_PATH = "/agents/leg/status"
 
 
 def begin_write(s: Session) -> None:
-    """Take SQLite's write lock before reading, so the read-then-update cannot be
-    invalidated by another writer (SQLite would fail it with 'database is locked'
-    instead of waiting). PostgreSQL needs nothing: conditional UPDATEs re-check rows."""
+    """Serialise this transaction with every other change to offers and queue stays.
+
+    A claim, a bridge (which may swap two offers' callers) and an agent leg's end each
+    read several rows and write others; two at once on stale reads could leave a caller
+    offered to nobody or bridged twice. SQLite: take the write lock before reading (it
+    would otherwise fail the later write with 'database is locked' instead of waiting).
+    PostgreSQL: a transaction-scoped advisory lock. Each holder runs milliseconds."""
     if s.get_bind().dialect.name == "sqlite":
         s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        lock_agents(s)
+
+
+def lock_agents(s: Session) -> None:
+    """The same lock inside a transaction already under way (a caller's webhook turn,
+    which on SQLite holds the write lock already)."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AGENTS_LOCK_KEY})
 
 
 @dataclass

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from agents import models as m
-from agents.distribution import CANCELING
+from agents.distribution import CANCELING, lock_agents
 from core.db import utcnow
 
 # ivr.flows.events.QueueOutcome values (the front door's signal says how a stay ended).
@@ -27,13 +27,13 @@ def caller_joined(s: Session, *, call_sid: str, queue: str, caller: str | None, 
 def caller_left(s: Session, *, call_sid: str, result: str, now=None) -> None:
     """Close the caller's open stay; an agent leg still ringing for them is to be canceled."""
     now = now or utcnow()
-    ids = s.scalars(
-        select(m.QueueCall.id).where(
-            m.QueueCall.call_sid == call_sid, m.QueueCall.state.in_(m.OPEN_QUEUE_STATES)
-        )
-    ).all()
-    if not ids:
-        return
+    open_ids = select(m.QueueCall.id).where(
+        m.QueueCall.call_sid == call_sid, m.QueueCall.state.in_(m.OPEN_QUEUE_STATES)
+    )
+    if not s.scalars(open_ids).first():
+        return  # most turns: nothing to close, no need to wait for the agents' lock
+    lock_agents(s)
+    ids = s.scalars(open_ids).all()
     state = m.ABANDONED if result == HUNG_UP else m.LEFT
     s.execute(
         update(m.QueueCall)

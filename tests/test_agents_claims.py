@@ -58,3 +58,43 @@ def test_two_distributors_never_double_offer(store_app, fake):
     assert offered == [f"CA{i:032d}" for i in range(AGENTS)]
     for d in pair:
         d.port.close()
+
+
+def test_simultaneous_bridges_of_crossed_callers_stay_consistent(store_app, fake):
+    """Twilio hands each answering agent the head of the queue, not the caller their offer
+    was for; bridges arriving at once (several web workers) must still leave every caller
+    bridged to exactly one agent and no offer pointing at a caller someone else took."""
+    from agents_support import AgentLeg
+
+    app = store_app
+    count = 6
+    for i in range(count):
+        add_agent(app, f"agent{i}", f"+86139000000{i:02d}", idle_for=100 - i)
+        join_queue(app, f"CA{i:032d}", ago=count - i)
+    distributor(app, fake).tick()
+    legs = [AgentLeg(app.test_client(), app, call) for call in fake.calls]
+    answers = [leg.answer() for leg in legs]
+    start = threading.Barrier(count)
+    errors = []
+
+    def bridge(i):
+        start.wait()
+        try:  # agent i gets caller i+1 (the next one in line), the last agent the first caller
+            legs[i].dequeue(answers[i], f"CA{(i + 1) % count:032d}")
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=bridge, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    by_sid = {x.call_sid: x for x in stays(app)}
+    assert {x.state for x in by_sid.values()} == {m.ANSWERED}
+    assert sorted(x.agent for x in by_sid.values()) == sorted(f"agent{i}" for i in range(count))
+    made = offers(app)
+    assert {o.state for o in made} == {m.BRIDGED}
+    assert len({o.queue_call_id for o in made}) == count  # one agent per caller
+    for o in made:
+        assert by_sid[f"CA{(int(o.agent.username[5:]) + 1) % count:032d}"].id == o.queue_call_id

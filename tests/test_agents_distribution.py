@@ -95,7 +95,7 @@ def test_golden_both_legs_answered_wrap_up_then_next_caller(line, client, fake):
 
     # Wrap-up: not offered again until it is over, then the next caller.
     assert d.tick().offered == []
-    clock[0] = clock[0] + timedelta(seconds=31)
+    clock[0] = utcnow() + timedelta(seconds=31)  # the 30 s wrap-up is over
     report = d.tick()
     assert report.wrapped_up == ["wang"]
     assert [(c.call_sid, c.agent) for c in report.offered] == [(CALLER_B, "wang")]

@@ -26,7 +26,7 @@ from agents.distribution import CANCELING, begin_write, end_offer
 from agents.presence import NOT_RESPONDING, SYSTEM, change_status
 from agents.queueing import open_stay
 from core.db import get_db, utcnow
-from telephony import agent_leg
+from telephony import agent_leg, inputs
 from telephony.signature import signed_url, twilio_request_required
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,6 @@ bp = Blueprint("agents_legs", __name__, url_prefix="/agents/leg")
 
 CALLER_GONE = "来电已挂断，谢谢。"
 CONNECTING = "正在为您接通话务员。"
-NOT_ANSWERED = ("no-answer", "busy", "failed")
-ENDED = ("completed", "canceled", *NOT_ANSWERED)
 
 
 def _xml(body: str) -> Response:
@@ -73,7 +71,7 @@ def answer():
         offer = _offer(s)
         if offer is None:
             return _xml(agent_leg.goodbye(CALLER_GONE))
-        offer.leg_sid = offer.leg_sid or request.form.get("CallSid")
+        offer.leg_sid = offer.leg_sid or inputs.call_sid(request)
         live = offer.state in (m.PLACING, m.RINGING) and offer.queue_call.state == m.OFFERING
         queue = offer.queue_call.queue
         offer_id = offer.id
@@ -88,7 +86,8 @@ def answer():
 @twilio_request_required
 @safe(lambda: agent_leg.announce(None))
 def bridged():
-    caller_sid = request.form.get("CallSid", "")
+    bridge = inputs.QueueBridge.from_request(request)
+    caller_sid = bridge.caller_sid
     now = utcnow()
     with get_db().session() as s:
         begin_write(s)
@@ -100,7 +99,7 @@ def bridged():
             _swap(s, offer, stay)
         stay.state, stay.answered_at, stay.agent = m.ANSWERED, now, offer.agent.username
         offer.state, offer.bridged_at = m.BRIDGED, now
-        offer.leg_sid = offer.leg_sid or request.form.get("DequeingCallSid")
+        offer.leg_sid = offer.leg_sid or bridge.leg_sid
         change_status(s, offer.agent, m.ON_CALL, actor=SYSTEM, now=now)
         log.info("caller %s bridged to %s", caller_sid, offer.agent.username)
     return _xml(agent_leg.announce(CONNECTING))
@@ -128,8 +127,9 @@ def _swap(s, offer: m.Offer, dequeued: m.QueueCall) -> None:
 @twilio_request_required
 @safe(lambda: agent_leg.announce(None))
 def status():
-    call_status = request.form.get("CallStatus", "")
-    if call_status not in ENDED:
+    report = inputs.StatusReport.from_request(request)
+    call_status = report.status
+    if not report.ended:
         return _xml(agent_leg.announce(None))
     now = utcnow()
     with get_db().session() as s:
@@ -141,7 +141,7 @@ def status():
             _talk_ended(s, offer, call_status, now)
         elif offer.state == CANCELING:
             end_offer(s, offer, "caller-left", agent_to=m.AVAILABLE, now=now)
-        elif call_status in NOT_ANSWERED:
+        elif report.unanswered:
             end_offer(s, offer, call_status, agent_to=m.BREAK, reason=NOT_RESPONDING, now=now)
             log.info("agent %s did not answer (%s)", offer.agent.username, call_status)
         else:  # answered but never bridged (the caller left as the agent picked up)

@@ -37,8 +37,9 @@ DIAL_STATUSES = {
 }
 # Twilio's AnsweredBy (answering machine detection) words that mean no person answered.
 MACHINE_ANSWERS = ("machine", "fax")
-# A call whose CallStatus is one of these is over.
+# A call whose CallStatus is one of these is over; the second set: over, never answered.
 CALL_END_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+CALL_UNANSWERED_STATUSES = frozenset({"busy", "failed", "no-answer"})
 
 
 def _int(value) -> int:
@@ -191,6 +192,11 @@ class StatusReport:
     duration: int | None = None  # seconds, when the provider says
     sequence: int | None = None  # the provider's order of this call's callbacks
 
+    @property
+    def unanswered(self) -> bool:
+        """Ended without being answered (busy, no answer, failed)."""
+        return self.status in CALL_UNANSWERED_STATUSES
+
     @classmethod
     def from_request(cls, request) -> StatusReport:
         form = request.form
@@ -210,3 +216,16 @@ class StatusReport:
 def fallback_error(request) -> str:
     """The error code Twilio gives when it uses the fallback URL."""
     return request.form.get("ErrorCode", "no error code")
+
+
+@dataclass(frozen=True)
+class QueueBridge:
+    """The url of a <Dial><Queue>: an agent's leg took a caller out of the queue."""
+
+    caller_sid: str  # the queued caller's call
+    leg_sid: str | None  # the agent's call that dequeued them
+
+    @classmethod
+    def from_request(cls, request) -> QueueBridge:
+        form = request.form
+        return cls(caller_sid=form.get("CallSid", ""), leg_sid=form.get("DequeingCallSid") or None)

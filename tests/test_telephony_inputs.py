@@ -83,3 +83,21 @@ def test_call_start_status_and_hold():
         "/", method="POST", data={"CallSid": "CA9", "CallStatus": "ringing"}
     ):
         assert not inputs.StatusReport.from_request(request).ended
+
+
+@pytest.mark.parametrize(
+    ("status", "ended", "unanswered"),
+    [("ringing", False, False), ("completed", True, False), ("busy", True, True)],
+)
+def test_status_report_says_ended_and_unanswered(status, ended, unanswered):
+    with app.test_request_context(
+        "/", method="POST", data={"CallSid": "CA1", "CallStatus": status}
+    ):
+        report = inputs.StatusReport.from_request(request)
+    assert (report.ended, report.unanswered) == (ended, unanswered)
+
+
+def test_queue_bridge_names_both_calls():
+    form = {"CallSid": "CAcaller", "DequeingCallSid": "CAagent", "QueueSid": "QU1"}
+    with app.test_request_context("/", method="POST", data=form):
+        assert inputs.QueueBridge.from_request(request) == inputs.QueueBridge("CAcaller", "CAagent")

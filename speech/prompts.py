@@ -40,7 +40,7 @@ class Prompts:
         self.cache = AudioCache(config["AUDIO_DIR"])
         self.base_url = str(config["PUBLIC_BASE_URL"]).rstrip("/")
         self.zh_voice = mandarin_voice(value(config, "TTS_VOICE"))
-        self.pronouncer = Pronouncer(config.get("SPEECH_LEXICON"))
+        self.pronouncer = Pronouncer(value(config, "SPEECH_LEXICON"))
         self.rate = value(config, "TTS_RATE")
         self._synth = synthesizer
         self.failures = 0

@@ -64,7 +64,9 @@ def index():
         base_id = draft.base_revision_id if draft else published.id if published else None
         stale = bool(draft and published and draft.base_revision_id != published.id)
         issues = revisions.check(text, _flows_path().name)
-        svg = None if issues else render_svg(load_text(text, _flows_path().name))
+        flow = None if issues else load_text(text, _flows_path().name)
+        svg = render_svg(flow) if flow else None
+        warnings = _pronunciation_warnings(flow, _flows_path().name) if flow else []
         return render_template(
             "studio/index.html",
             text=text,
@@ -74,6 +76,7 @@ def index():
             stale=stale,
             history=history,
             issues=_issues_json(issues),
+            warnings=warnings,
             svg=svg,
             file=_flows_path().name,
         )

@@ -103,3 +103,17 @@ def test_studio_validation_lists_pronunciation_warnings_with_their_line(make_app
 
 def test_an_english_sentence_is_not_a_latin_word_warning():
     assert _messages("咨询请按1。For English, press 8.") == []
+
+
+def test_studio_page_lists_the_warnings_of_the_published_flow(make_app, tmp_path):
+    from accounts_support import login, make_user
+
+    flows = tmp_path / "flows.yaml"
+    shipped = (ROOT / "flows.yaml").read_text(encoding="utf-8")
+    flows.write_text(shipped.replace("请稍候。", "请下载APP。", 1), encoding="utf-8")
+    app = make_app(FLOWS_PATH=str(flows))
+    make_user(app, "lead", "supervisor")
+    client = app.test_client()
+    login(client, "lead")
+    page = client.get("/studio/").get_data(as_text=True)
+    assert '<li class="warning"' in page and "Latin word &#39;APP&#39;" in page

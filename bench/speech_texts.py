@@ -1,8 +1,7 @@
 """Every Mandarin text the service can speak, walked from where each one lives.
 
 Flows (FLOWS_PATH and examples/, with their built-in messages, the survey and
-return-call calls; the survey script of callbacks/script.py while it exists), knowledge-base answers, ticket-status read-backs for each
-status, department and topic names as they are read inside those sentences.
+return-call entries), knowledge-base answers, ticket-status read-backs for each status, department and topic names as they are read inside those sentences.
 Templates are filled with typical values (a ticket number, a date). Used by
 bench/speech_pronunciation.py (English switches over all of them) and by the
 test that every shipped prompt reaches the engine as pinyin only.
@@ -10,7 +9,6 @@ test that every shipped prompt reaches the engine as pinyin only.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -60,24 +58,6 @@ def kb_texts() -> list[SpokenText]:
     return out
 
 
-def callback_texts() -> list[SpokenText]:
-    """The survey and return-call sentences (while they still live in callbacks.script)."""
-    try:
-        script = importlib.import_module("callbacks.script")
-    except ModuleNotFoundError:
-        return []  # moved into flows YAML: flow_texts() has them
-    out = [SpokenText("callbacks/script.py", t) for t in getattr(script, "FIXED_PROMPTS", ())]
-    survey = getattr(script, "survey_text", None)
-    if survey:
-        for sample in (
-            {"reported_on": "11月3日", "topic": "供暖", "reply": "已协调供热公司于12月1日恢复供暖"},
-            {"reported_on": "3月15日", "reply": "经核实，已责令物业公司限期整改，费用22元已退还"},
-            {},
-        ):
-            out.append(SpokenText("callbacks/script.py survey", survey(sample)))
-    return out
-
-
 def status_texts() -> list[SpokenText]:
     """Ticket read-backs as tickets.service.spoken_status says them, for every status."""
     from tickets.service import spoken_status
@@ -113,6 +93,6 @@ def spoken_texts() -> list[SpokenText]:
     found: list[SpokenText] = []
     for path in dict.fromkeys(p.resolve() for p in flows):
         found += flow_texts(path)
-    found += callback_texts() + kb_texts() + status_texts()
+    found += kb_texts() + status_texts()
     seen: set[str] = set()
     return [t for t in found if not (t.text in seen or seen.add(t.text))]

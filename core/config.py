@@ -140,7 +140,6 @@ SETTINGS: tuple[Setting, ...] = (
         "PT4H",
         "Return calls to callers who hung up in the queue are placed within this time",
     ),
-    Setting("RETURN_CALL_QUEUE", "agents", "Agent queue a returned call is put into"),
     Setting(
         "AGENT_RING_SECONDS",
         "20",

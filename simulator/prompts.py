@@ -16,14 +16,15 @@ log = logging.getLogger(__name__)
 class PromptIndex:
     """Callable url -> text, built on first use from the published flow."""
 
-    def __init__(self, app, flow=None):
+    def __init__(self, app, flow=None, values: dict[str, str] | None = None):
         self.app = app
         self.flow = flow
+        self.values = values or {}  # an outgoing call's values: its personal sentences too
         self._index: dict[str, str] | None = None
 
     @classmethod
-    def for_app(cls, app, flow=None) -> PromptIndex:
-        return cls(app, flow)
+    def for_app(cls, app, flow=None, values: dict[str, str] | None = None) -> PromptIndex:
+        return cls(app, flow, values)
 
     def _build(self) -> dict[str, str]:
         prompts = self.app.extensions.get("speech_prompts")
@@ -34,7 +35,7 @@ class PromptIndex:
 
             flow = self.flow or load_flow(self.app.config["FLOWS_PATH"])
             index = {}
-            for text, language in flow.texts():
+            for text, language in [*flow.texts(), *flow.texts_with(self.values)]:
                 key = prompts.key(text, language)  # the name only: nothing is synthesized
                 if key:
                     index[prompts.url(key)] = text

@@ -44,7 +44,10 @@ KIND_LABEL = {
     "ticket_status": "工单查询",
     "goto": "跳转",
     "hangup": "挂机",
+    "result": "记录结果",
+    "opt_out": "不再回访",
 }
+ENTRY_LABEL = {"survey": "回访入口", "return_call": "回拨入口"}
 
 
 def labelled_exits(node: Node) -> list[tuple[str, str]]:
@@ -60,6 +63,7 @@ def labelled_exits(node: Node) -> list[tuple[str, str]]:
             "节假日" if when.holiday else "",
             "工作日" if when.workday else "",
             "应急" if when.incident_mode else "",
+            "有" + "、".join(when.has) if when.has else "",
         ]
         out.append((case.next, " ".join(b for b in bits if b) or "条件"))
     if getattr(node, "barge_in", None):
@@ -76,8 +80,10 @@ def labelled_exits(node: Node) -> list[tuple[str, str]]:
 
 
 def _layers(flow: Flow) -> list[list[str]]:
-    depth = {flow.start: 0}
-    todo = deque([flow.start])
+    """Columns by distance from the start node and the outgoing calls' entries."""
+    roots = list(dict.fromkeys([flow.start, *flow.entries.values()]))
+    depth = dict.fromkeys(roots, 0)
+    todo = deque(roots)
     while todo:
         nid = todo.popleft()
         for target, _ in labelled_exits(flow.nodes[nid]):
@@ -121,8 +127,11 @@ def render_svg(flow: Flow) -> str:
         for target, label in labelled_exits(node):
             if target in pos:
                 parts.append(_edge(pos[nid], pos[target], nid, target, label))
+    entries = {nid: name for name, nid in flow.entries.items()}
     for nid, node in flow.nodes.items():
-        parts.append(_node(nid, node, pos[nid], nid == flow.start, flow.default_language))
+        parts.append(
+            _node(nid, node, pos[nid], nid == flow.start, flow.default_language, entries.get(nid))
+        )
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -155,11 +164,14 @@ def _edge(a, b, src: str, dst: str, label: str) -> str:
     )
 
 
-def _node(nid: str, node: Node, at, start: bool, language: str) -> str:
+def _node(nid: str, node: Node, at, start: bool, language: str, entry: str | None) -> str:
     x, y = at
     kind = KIND_LABEL.get(node.kind, node.kind)
-    cls = f"node kind-{escape(node.kind)}" + (" start" if start else "")
+    if entry:  # the kind shows in the node's colour; the entry matters more here
+        kind = ENTRY_LABEL.get(entry, entry)
+    cls = f"node kind-{escape(node.kind)}" + (" start" if start or entry else "")
     line = f' data-line="{node.line}"' if node.line else ""
+    line += f' data-entry="{escape(entry)}"' if entry else ""
     if node.prompt is not None and node.prompt.say:  # full text, for the prompt editor
         text = node.prompt.say.get(language) or next(iter(node.prompt.say.values()))
         line += f' data-say="{escape(text)}"'

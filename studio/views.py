@@ -21,6 +21,7 @@ from flask import (
 from accounts import current_actor, role_required
 from core.db import get_db
 from ivr.flows import FlowError, load_text
+from ivr.flows.placeholders import CALL_VARIABLES
 from simulator.phone import Action
 from studio import revisions, webphone, yamledit
 from studio.diagram import render_svg
@@ -263,9 +264,31 @@ def phone_start():
         text = _flow_text(s, mode)
         flow = _load_flow(text)
         row = webphone.start(
-            current_app, s, username=current_actor(), mode=mode, text=text, flow=flow
+            current_app,
+            s,
+            username=current_actor(),
+            mode=mode,
+            text=text,
+            flow=flow,
+            ring=_ring(data, flow),
         )
         return jsonify(webphone.view(current_app, row, text, flow))
+
+
+def _ring(data: dict, flow) -> webphone.Ring | None:
+    """`entry` (an outgoing call of the flow, e.g. survey) and its typed `values`, if any."""
+    entry = data.get("entry")
+    if not entry:
+        return None
+    if entry not in flow.entries:
+        abort(Response(f"the flow has no entry '{entry}'", 400))
+    values = data.get("values") or {}
+    if not isinstance(values, dict) or any(
+        k not in CALL_VARIABLES or not isinstance(v, str) or len(v) > webphone.MAX_VALUE_CHARS
+        for k, v in values.items()
+    ):
+        abort(400)
+    return webphone.Ring(entry, {k: v.strip() for k, v in values.items() if v.strip()})
 
 
 @bp.post("/phone/<int:call_id>")

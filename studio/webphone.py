@@ -8,14 +8,16 @@ the call record ivr keeps, or failing that from the prompts heard.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from flask import Flask
 from sqlalchemy import delete, select
 
 from core.db import get_db, utcnow
 from ivr.flows.model import Flow, Prompt
-from ivr.models import Call
+from ivr.models import Call, CallSession
 from simulator.phone import Action, Phone
 from simulator.prompts import PromptIndex
 from simulator.recordings import AppRecordings
@@ -26,10 +28,21 @@ from studio.sandbox import sandbox_for
 WEB_CALLER = "+8613800138000"  # the web phone's own number, shown in the sandbox's call records
 HOTLINE_NUMBER = "12345"
 PHONE_CALL_RETENTION = timedelta(days=1)  # a supervisor's finished test calls are dropped after
+MAX_VALUE_CHARS = 200  # a per-call value typed for a test call (a department's reply is long)
+
+
+@dataclass(frozen=True)
+class Ring:
+    """A test of an outgoing call: the flow's entry and the call's values."""
+
+    entry: str
+    values: dict[str, str]
+
+
 ACTION_KINDS = ("keys", "speech", "audio", "wait", "agent", "busy", "no-answer", "hangup")
 
 
-def _phone(sandbox: Flask, flow: Flow, state: dict | None) -> Phone:
+def _phone(sandbox: Flask, flow: Flow, state: dict | None, ring: Ring | None = None) -> Phone:
     cfg = sandbox.config
     public = cfg["PUBLIC_BASE_URL"]
     transport = FlaskTransport(sandbox.test_client(), public)
@@ -37,11 +50,24 @@ def _phone(sandbox: Flask, flow: Flow, state: dict | None) -> Phone:
         "recordings": AppRecordings(
             transport, public, cfg["TWILIO_ACCOUNT_SID"], cfg["TWILIO_AUTH_TOKEN"]
         ),
-        "prompt_text": PromptIndex.for_app(sandbox, flow),
+        "prompt_text": PromptIndex.for_app(sandbox, flow, _ring_values(state, ring)),
         "measure_audio": True,
     }
     if state is not None:
         return Phone.resume_from(state, transport, cfg["TWILIO_AUTH_TOKEN"], **kwargs)
+    if ring is not None:  # the hotline calls the web phone: an outgoing call's entry
+        return Phone.outbound(
+            transport,
+            cfg["TWILIO_AUTH_TOKEN"],
+            url=f"{public}/ivr/try/{ring.entry}"
+            + (f"?{urlencode(ring.values)}" if ring.values else ""),
+            from_=HOTLINE_NUMBER,
+            to=WEB_CALLER,
+            account_sid=cfg["TWILIO_ACCOUNT_SID"],
+            status_callback=public + "/ivr/status",
+            answered_by="human",
+            **kwargs,
+        )
     return Phone.inbound(
         transport,
         cfg["TWILIO_AUTH_TOKEN"],
@@ -54,14 +80,25 @@ def _phone(sandbox: Flask, flow: Flow, state: dict | None) -> Phone:
     )
 
 
-def start(app: Flask, s, *, username: str, mode: str, text: str, flow: Flow) -> PhoneCall:
-    """Ring the sandbox app running `text`; returns the stored call."""
+def _ring_values(state: dict | None, ring: Ring | None) -> dict[str, str]:
+    if ring is not None:
+        return ring.values
+    return ((state or {}).get("ring") or {}).get("values") or {}
+
+
+def start(
+    app: Flask, s, *, username: str, mode: str, text: str, flow: Flow, ring: Ring | None = None
+) -> PhoneCall:
+    """Ring the sandbox app running `text` (or be rung by one of its entries); returns the
+    stored call."""
     cutoff = utcnow() - PHONE_CALL_RETENTION
     s.execute(
         delete(PhoneCall).where(PhoneCall.username == username, PhoneCall.updated_at < cutoff)
     )
     sandbox = sandbox_for(app, text, flow.version)
-    phone = _phone(sandbox, flow, None)
+    phone = _phone(sandbox, flow, None, ring)
+    if ring is not None:  # kept with the call: the next requests caption its sentences
+        phone.state["ring"] = {"entry": ring.entry, "values": ring.values}
     phone.start()
     row = PhoneCall(username=username, mode=mode, flow_version=flow.version, state=phone.state)
     s.add(row)
@@ -118,6 +155,9 @@ def _recorded_path(sandbox: Flask, call_sid: str) -> list[str] | None:
     with get_db(sandbox).session() as s:
         call = s.scalars(select(Call).where(Call.call_sid == call_sid)).first()
         nodes = getattr(call, "nodes", None) if call is not None else None
+        if call is None:  # an outgoing call keeps no call record: its session has the path
+            session = s.get(CallSession, call_sid)
+            nodes = (session.data or {}).get("path") if session is not None else None
     if isinstance(nodes, list):
         return [n if isinstance(n, str) else n.get("node") for n in nodes]
     return None

@@ -36,3 +36,16 @@ def test_exit_labels_name_keys_and_conditions():
         ("agent_queue", "08:00-20:00"),
         ("after_hours", "否则"),
     ]
+
+
+def test_outgoing_call_entries_start_their_own_columns():
+    flow = load_flow(ROOT / "flows.yaml")
+    root = ET.fromstring(render_svg(flow))
+    nodes = {g.get("data-node"): g for g in root.iter(f"{SVG}g") if g.get("data-node")}
+    assert nodes["survey"].get("data-entry") == "survey"
+    assert nodes["return_call"].get("data-entry") == "return_call"
+    assert "start" in nodes["survey"].get("class")
+    x = {nid: float(g.find(f"{SVG}rect").get("x")) for nid, g in nodes.items()}
+    assert x["survey"] == x["greeting"] == x["return_call"]  # the first column
+    assert x["survey_question"] > x["survey_topic"] > x["survey"]
+    assert dict(labelled_exits(flow.nodes["survey"]))["survey_topic"] == "有reported_on、topic"

@@ -130,3 +130,35 @@ def test_other_users_cannot_drive_my_call(studio):
         headers={"X-CSRFToken": t2},
     )
     assert resp.status_code == 404
+
+
+def test_survey_entry_rings_the_web_phone_with_typed_values(studio):
+    app, client, token, _ = studio
+    values = {"reported_on": "11月3日", "topic": "噪音", "reply": "已约谈施工单位"}
+    view = post(client, token, "/studio/phone", mode="published", entry="survey", values=values)
+    heard = says(view)
+    assert heard[:2] == [
+        "您好，这里是12345政务服务热线。您于11月3日反映的噪音问题，",
+        "承办单位答复：已约谈施工单位。",
+    ]
+    assert view["need"]["kind"] == "gather"
+    assert view["path"] == ["survey", "survey_topic", "survey_reply", "survey_reply_given"] + [
+        "survey_question"
+    ]
+    view = post(client, token, f"/studio/phone/{view['id']}", kind="keys", value="2")
+    assert says(view)[-1].startswith("感谢您的评价。") and view["need"]["kind"] == "record"
+    view = post(client, token, f"/studio/phone/{view['id']}", kind="wait")
+    assert says(view)[-1] == "感谢您对12345热线的支持，再见。" and view["ended"]
+    assert view["path"][-3:] == ["survey_basically_satisfied", "survey_comment", "survey_goodbye"]
+
+
+def test_return_call_entry_and_unknown_entries(studio):
+    app, client, token, _ = studio
+    view = post(client, token, "/studio/phone", mode="published", entry="return_call")
+    assert "未能接通" in says(view)[0] and view["need"]["kind"] == "queue"
+    assert view["path"] == ["return_call", "return_call_queue"]
+    for body in ({"entry": "surveys"}, {"entry": "survey", "values": {"caller": "x"}}):
+        resp = client.post(
+            "/studio/phone", json={"mode": "published", **body}, headers={"X-CSRFToken": token}
+        )
+        assert resp.status_code == 400

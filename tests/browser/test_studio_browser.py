@@ -186,3 +186,43 @@ def test_try_a_draft_with_an_uploaded_voice_message(server, page, tmp_path):
     page.locator("#webphone").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "studio-7-draft-call.png"), full_page=True)
     assert flows.read_text() == original  # trying a draft publishes nothing
+
+
+def test_edit_the_survey_question_and_try_it_on_the_web_phone(server, page):
+    base, flows = server
+    page.goto(f"{base}/login?next=/studio/")
+    page.fill("input[name=username]", "zhang")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector(".check-status.ok")
+    assert page.locator("#diagram svg .node[data-entry=survey]").count() == 1
+    # The supervisor rewords the survey's question from the diagram, as a draft.
+    page.click("#diagram svg .node[data-node=survey_question]")
+    page.wait_for_selector("#prompt-editor:not([hidden])")
+    say = page.input_value("#prompt-say")
+    assert say.startswith("请您对办理结果进行评价。")
+    page.fill("#prompt-say", say.replace("请您对办理结果进行评价。", "请您为这次办理打个分。"))
+    page.click("#prompt-editor button[type=submit]")
+    page.wait_for_selector(".check-status.ok")
+    # Try it: the hotline rings the web phone with the values typed for this call.
+    page.check("input[name=phone-mode][value=draft]")
+    page.check("input[name=phone-entry][value=survey]")
+    page.wait_for_selector("#phone-values:not([hidden])")
+    page.fill("input[data-value=topic]", "路灯")
+    page.fill("input[data-value=reply]", "路灯已修复")
+    page.click("#phone-call")
+    page.wait_for_function(
+        "document.querySelector('#phone-log').innerText.includes('请您为这次办理打个分')"
+    )
+    log = page.locator("#phone-log").inner_text()
+    assert "反映的路灯问题" in log and "承办单位答复：路灯已修复。" in log
+    page.click("#keypad button[data-key='1']")
+    page.wait_for_function(
+        "document.querySelector('#phone-log').innerText.includes('感谢您的评价')"
+    )
+    assert page.locator("#diagram .node.visited[data-node=survey_satisfied]").count() == 1
+    page.locator("#webphone").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "studio-8-survey.png"), full_page=True)
+    page.click("#webphone button[data-act=hangup]")
+    page.wait_for_selector("#phone-status.ended")
+    assert "请您为这次办理打个分" not in flows.read_text()  # a draft, not published

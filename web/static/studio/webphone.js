@@ -130,9 +130,24 @@
       return r.ok ? r.json().then(show) : fail(r);
     }).catch(function () { busy = false; });
   }
+  box.querySelectorAll('input[name="phone-entry"]').forEach(function (radio) {
+    radio.addEventListener("change", function () {
+      document.getElementById("phone-values").hidden =
+        box.querySelector('input[name="phone-entry"]:checked').value !== "survey";
+    });
+  });
   document.getElementById("phone-call").addEventListener("click", function () {
     var mode = box.querySelector('input[name="phone-mode"]:checked').value;
     var body = {mode: mode};
+    var entry = box.querySelector('input[name="phone-entry"]:checked').value;
+    if (entry) {  // the hotline calls the web phone: an outgoing call with typed values
+      body.entry = entry; body.values = {};
+      if (entry === "survey") {
+        box.querySelectorAll("[data-value]").forEach(function (input) {
+          body.values[input.getAttribute("data-value")] = input.value;
+        });
+      }
+    }
     if (mode === "draft" && window.studioEditor) {
       body.text = window.studioEditor.text(); body.base_revision_id = window.studioEditor.base();
     }

@@ -1,7 +1,8 @@
 """Every Mandarin text the service can speak, walked from where each one lives.
 
 Flows (FLOWS_PATH and examples/, with their built-in messages, the survey and
-return-call entries), knowledge-base answers, ticket-status read-backs for each status, department and topic names as they are read inside those sentences.
+return-call entries), knowledge-base answers, ticket-status read-backs for each
+status, department and topic names as they are read inside those sentences.
 Templates are filled with typical values (a ticket number, a date). Used by
 bench/speech_pronunciation.py (English switches over all of them) and by the
 test that every shipped prompt reaches the engine as pinyin only.

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from speech_support import korean_model_path
 from sqlalchemy import select
 
 from callbacks import jobs, service, ticketing
@@ -45,7 +46,12 @@ def fake():
 
 @pytest.fixture
 def env(make_app, fake):
-    app = make_app(TELEPHONY="twilio", TWILIO_API_BASE=fake.base_url, CALLBACK_CPS="50")
+    app = make_app(
+        TELEPHONY="twilio",
+        TWILIO_API_BASE=fake.base_url,
+        CALLBACK_CPS="50",
+        VOSK_MODEL_PATH=str(korean_model_path()),  # the survey listens for spoken answers
+    )
     policy = Policy.from_config(app.config)
     port = TwilioPort.from_config(app.config)
     clock = Clock(datetime(2026, 11, 27, 9, 0, tzinfo=SH))

@@ -154,3 +154,12 @@ def test_return_call_reaches_the_agent_queue(flow):
     assert turns[0].wait.queue == "agents"
     assert services.reported == [("result", "reached", None)]
     assert turns[-1].ended and turns[-1].session.outcome == "agent"
+
+
+def test_survey_without_speech_recognition_takes_keys_only(flow):
+    services = OutboundServices()
+    services.can_listen = lambda: False
+    turns = call(flow, services, "survey", [ev.Timeout(), ev.Timeout()])
+    assert [type(t.wait).__name__ for t in turns[:2]] == ["GatherDigits", "GatherDigits"]
+    assert transcript(turns)[1][0] == ["抱歉，没有听清您的选择。", QUESTION]
+    assert turns[-1].ended and services.reported == [("result", "unanswered", None)]

@@ -15,6 +15,7 @@ from callbacks import service
 from callbacks.dnc import import_numbers
 from callbacks.models import aware
 from core.db import get_db, utcnow
+from core.limits import UPLOAD, body_limit
 from core.privacy import mask_number
 from tickets.service import normalize_number
 
@@ -141,6 +142,7 @@ def dnc_remove(entry_id: int):
 
 
 @bp.post("/dnc/import")
+@body_limit(UPLOAD)
 @role_required("supervisor")
 def dnc_import():
     upload = request.files.get("file")

@@ -11,7 +11,7 @@ import logging
 
 from flask import Flask
 
-from core import calendar_store
+from core import calendar_store, limits
 from core import db as core_db
 from core import metrics as core_metrics
 from core.config import ROOT, load_config
@@ -58,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     # Library chatter (every migration step, every scheduler tick) drowns the call log.
     for noisy in ("alembic", "apscheduler.executors", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    limits.init_app(app)  # before any package's hooks: bodies are measured before parsing
     core_db.init_app(app)
     core_metrics.init_app(app)
     calendar_store.init_app(app)

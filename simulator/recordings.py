@@ -16,6 +16,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, request, send_file
 
+from core.limits import UPLOAD, body_limit
 from simulator.phone import API_VERSION
 from simulator.transport import Transport
 
@@ -49,6 +50,7 @@ def _sid(name: str) -> str:
 
 
 @bp.route(f"/{API_VERSION}/Accounts/<account>/Recordings/<name>", methods=["GET", "PUT"])
+@body_limit(UPLOAD)
 def recording(account: str, name: str):
     if not _authorised(account):
         abort(401)

@@ -20,6 +20,7 @@ from flask import (
 
 from accounts import current_actor, role_required
 from core.db import get_db
+from core.limits import UPLOAD, body_limit
 from ivr.flows import FlowError, load_text
 from ivr.flows.placeholders import CALL_VARIABLES
 from simulator.phone import Action
@@ -292,6 +293,7 @@ def _ring(data: dict, flow) -> webphone.Ring | None:
 
 
 @bp.post("/phone/<int:call_id>")
+@body_limit(UPLOAD)
 @role_required("supervisor")
 def phone_act(call_id: int):
     if request.files.get("audio"):

@@ -20,9 +20,11 @@ from speech_support import korean_model
 from sqlalchemy import func, select
 
 from accounts import service as accounts
+from core import limits
 from core.db import get_db
 from speech import jobs
 from speech.worker import Worker
+from studio import views as studio_views
 from tickets.models import Ticket
 
 API = {"Authorization": f"Bearer {TEST_API_TOKEN}"}
@@ -266,11 +268,49 @@ def test_oversized_uploads_are_refused(site):
     )
     assert r.status_code in (400, 413)
     boss = client_as(app, "boss")
-    r = boss.post(
-        "/studio/validate",
-        data={
-            "csrf_token": csrf_token(boss, "/account"),
-            "source": "x" * (app.config["MAX_CONTENT_LENGTH"]),
-        },
+    token = csrf_token(boss, "/account")
+    # The editor's field is `text`: a flow one byte over the studio's limit, as JSON.
+    text = "#" * (studio_views.MAX_FLOW_BYTES + 1)
+    r = boss.post("/studio/validate", json={"text": text}, headers={"X-CSRFToken": token})
+    assert r.status_code == 413
+    r = boss.post("/studio/validate", json={"text": "flow: {}"}, headers={"X-CSRFToken": token})
+    assert r.status_code == 200 and r.json["ok"] is False  # the same route answers small ones
+
+
+def test_every_form_and_json_route_refuses_bodies_over_its_limit(site):
+    """Pages and the API: past 1 MiB (or 1,000 form fields) a body is 413 before any parsing,
+    CSRF check or login lookup; uploads (recordings, DNC lists, web-phone audio) allow more."""
+    app, numbers = site
+    boss = client_as(app, "boss")
+    token = csrf_token(boss, "/account")
+    big = "x" * (limits.FORM.max_bytes + 1)
+    for path in ("/tickets/new", f"/tickets/{numbers['heat']}/classify", "/login", "/account"):
+        r = boss.post(path, data={"csrf_token": token, "description": big})
+        assert r.status_code == 413, path
+        fields = "&".join(f"f{i}=" for i in range(limits.FORM.max_fields)) + f"&csrf_token={token}"
+        r = boss.post(path, data=fields, content_type="application/x-www-form-urlencoded")
+        assert r.status_code == 413, path
+    r = app.test_client().post("/api/tickets", headers=API, json={"description": big})
+    assert r.status_code == 413
+    upload = b"13812345678" + b"\n" * 1_200_000  # 1.2 MB: over FORM, within UPLOAD
+    body = (
+        (
+            f'--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+            '--b\r\nContent-Disposition: form-data; name="file"; filename="dnc.csv"\r\n\r\n'
+        ).encode()
+        + upload
+        + b"\r\n--b--\r\n"
     )
-    assert r.status_code in (400, 413)
+    r = boss.post(
+        "/callbacks/dnc/import", data=body, content_type="multipart/form-data; boundary=b"
+    )
+    assert r.status_code == 302
+
+
+@pytest.mark.parametrize("depth", [100, 1_000, 100_000])
+def test_deeply_nested_json_is_400_not_500(site, depth):
+    app, _ = site
+    client = app.test_client()
+    body = '{"channel": "web", "description": ' + "[" * depth + "]" * depth + "}"
+    r = client.post("/api/tickets", headers={**API, "Content-Type": "application/json"}, data=body)
+    assert r.status_code == 400, r.status_code

@@ -9,6 +9,7 @@ replayed signatures are refused before anything is written.
 
 from __future__ import annotations
 
+import io
 import xml.etree.ElementTree as ET
 from urllib.parse import parse_qsl, urlencode
 
@@ -304,3 +305,56 @@ def test_oversized_webhook_body_is_413_not_5xx(fuzz_app):
     assert resp.status_code == 413
     with fuzz_app.app_context(), get_db(fuzz_app).session() as s:
         assert s.scalar(select(func.count()).select_from(ivr_models.Call)) == 0
+
+
+def many_keys(count: int) -> bytes:
+    """`0&1&2&…`: the cheapest body for the most form fields."""
+    return b"&".join(str(i).encode() for i in range(count))
+
+
+@pytest.mark.parametrize("path", ["/ivr/voice", "/ivr/step?s=1", "/callbacks/status/1"])
+def test_webhook_over_64k_is_refused_before_the_form_is_parsed(fuzz_app, path):
+    """Any X-Twilio-Signature used to make the app parse and sign the whole form (a 32 MB
+    body of 4M keys: a minute of CPU); now the length alone decides: 413, connection closed."""
+    client = fuzz_app.test_client()
+    for body in (many_keys(12_000), b"SpeechResult=" + b"x" * 70_000):
+        resp = client.post(
+            path,
+            data=body,
+            content_type="application/x-www-form-urlencoded",
+            headers={"X-Twilio-Signature": "anything"},
+        )
+        assert resp.status_code == 413, path
+        assert resp.headers["Connection"] == "close"
+
+
+def test_webhook_with_too_many_fields_is_refused_even_when_small(fuzz_app):
+    client = fuzz_app.test_client()
+    body = many_keys(5_000)
+    assert len(body) < 64 * 1024
+    resp = client.post(
+        "/ivr/voice",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": "anything"},
+    )
+    assert resp.status_code == 413
+
+
+def test_chunked_webhook_body_without_length_is_cut_off(fuzz_app):
+    """A chunked body has no Content-Length: it is cut off once it passes the limit."""
+    client = fuzz_app.test_client()
+    resp = client.post(
+        "/ivr/voice",
+        input_stream=io.BytesIO(b"SpeechResult=" + b"x" * 70_000),
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": "anything", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert resp.status_code == 413
+
+
+def test_a_real_twilio_webhook_still_passes_the_limits(fuzz_app):
+    client = fuzz_app.test_client()
+    form = {name: "x" * 100 for name in FIELDS} | {"CallSid": SIDS[0], "From": "+8613812345678"}
+    assert post_signed(client, fuzz_app, "/ivr/voice", form).status_code == 200

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 
+from accounts import service
 from accounts.models import User
 from accounts.service import user_for_token
 from core.db import get_db
@@ -36,6 +37,15 @@ def login_user(user: User) -> None:
 
 
 def logout_user() -> None:
+    """End the session on the server too: a copy of the cookie made before logging out
+    no longer names a live session (the user's session epoch moves on; the user's
+    sessions on other devices end as well)."""
+    uid = session.get("uid")
+    if uid is not None:
+        with get_db().session() as s:
+            user = s.get(User, uid)
+            if user is not None and user.session_epoch == session.get("epoch"):
+                service.end_sessions(user)
     session.clear()
     g.user = None
 

@@ -76,6 +76,11 @@ def set_password(user: User, password: str) -> None:
     user.session_epoch += 1
 
 
+def end_sessions(user: User) -> None:
+    """Revoke every browser session of the user (a session carries the epoch it began in)."""
+    user.session_epoch += 1
+
+
 def deactivate(user: User) -> None:
     user.active = False
     user.api_token_hash = None

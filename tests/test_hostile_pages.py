@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from accounts import service as accounts
 from core import limits
 from core.db import get_db
+from core.privacy import mask_number
 from speech import jobs
 from speech.worker import Worker
 from studio import views as studio_views
@@ -314,3 +315,49 @@ def test_deeply_nested_json_is_400_not_500(site, depth):
     body = '{"channel": "web", "description": ' + "[" * depth + "]" * depth + "}"
     r = client.post("/api/tickets", headers={**API, "Content-Type": "application/json"}, data=body)
     assert r.status_code == 400, r.status_code
+
+
+def test_department_never_sees_a_full_caller_number_through_the_api(site):
+    """One policy for pages, API and CSV: supervisors, agents and the service token see the
+    number; a department (token or browser session) sees it masked, like on its pages."""
+    app, numbers = site
+    heat = numbers["heat"]
+    with app.app_context(), get_db(app).session() as s:
+        tokens = {u: accounts.issue_token(accounts.get_user(s, u)) for u in ("housing1", "boss")}
+    anon = app.test_client()
+
+    def seen(headers=None, client=anon):
+        one = client.get(f"/api/tickets/{heat}", headers=headers).json["caller_number"]
+        listed = client.get("/api/tickets?per_page=100", headers=headers).json["items"]
+        csv = client.get("/api/tickets.csv", headers=headers).get_data(as_text=True)
+        page = client.get(f"/tickets/{heat}").get_data(as_text=True) if client is not anon else ""
+        return one, {t["caller_number"] for t in listed if t["number"] == heat}, csv, page
+
+    full, masked = "+8613812345678", mask_number("+8613812345678")
+    one, listed, csv, page = seen({"Authorization": f"Bearer {tokens['housing1']}"})
+    assert one == masked and listed == {masked}
+    assert "13812345678" not in csv
+    one, listed, csv, page = seen(client=client_as(app, "housing1"))  # the browser session
+    assert one == masked and listed == {masked}
+    assert "13812345678" not in csv and "13812345678" not in page and masked in page
+    for headers in ({"Authorization": f"Bearer {tokens['boss']}"}, API):
+        one, listed, _, _ = seen(headers)
+        assert one == full and listed == {full}
+
+
+def test_logout_revokes_the_session_on_the_server(site):
+    """A cookie copied before /logout is worthless after it."""
+    app, _ = site
+    client = client_as(app, "boss")
+    assert client.get("/studio/").status_code == 200
+    cookie = client.get_cookie("session").value
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    assert thief.get("/studio/").status_code == 200  # a copied cookie works while logged in
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    thief.set_cookie("session", cookie)
+    r = thief.get("/studio/")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+    assert thief.get("/api/tickets").status_code == 401
+    again = client_as(app, "boss")  # logging in again works
+    assert again.get("/studio/").status_code == 200

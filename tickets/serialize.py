@@ -1,4 +1,7 @@
-"""Tickets as JSON (API) and as CSV rows (export); one field list for both."""
+"""Tickets as JSON (API) and as CSV rows (export); one field list for both.
+
+The caller's number goes through tickets.disclosure, like on the pages.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from tickets.disclosure import shown_number
 from tickets.models import Article, Ticket
 
 CSV_COLUMNS = (
@@ -50,7 +54,7 @@ def ticket_to_dict(ticket: Ticket, *, today=None, events: bool = False) -> dict:
         "number": ticket.number,
         "opened_on": _iso(ticket.opened_on),
         "channel": ticket.channel,
-        "caller_number": ticket.caller_number,
+        "caller_number": shown_number(ticket.caller_number),
         "demand_type": ticket.demand_type,
         "topic": ticket.topic,
         "district": ticket.district,

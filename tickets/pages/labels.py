@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from core.db import get_db
 from core.privacy import mask_number
+from tickets.disclosure import shown_number
 from tickets.models import CHANNELS, DEMAND_TYPES, SATISFACTION_RESULTS, STATUSES, Department, Topic
 
 ACTIONS = {
@@ -75,6 +76,7 @@ def register_filters(app) -> None:
             (d.name for d in departments().values() if d.code == code), code or "—"
         ),
         masked=mask_number,
+        shown_number=shown_number,
         # 20261126000123 -> "20261126 000123": the date, then the day's sequence.
         spaced=lambda n: f"{n[:8]} {n[8:]}" if n and len(n) > 8 else (n or ""),
         isodate=lambda d: d.isoformat() if isinstance(d, date) else "",

@@ -132,14 +132,13 @@ class Reading:
 
 @functools.cache
 def _tokenizer():
-    """Our own jieba tokenizer (the shared one belongs to the ticket classifier)."""
+    """jieba's shared part-of-speech tokenizer (one dictionary in memory for the process;
+    nothing here adds words to it: the lexicon is matched before jieba sees the text)."""
     import jieba
     import jieba.posseg
 
-    logging.getLogger("jieba").setLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    return jieba.posseg.POSTokenizer(tokenizer)
+    jieba.setLogLevel(logging.WARNING)
+    return jieba.posseg.dt
 
 
 _tokenizer_lock = threading.Lock()  # jieba's lazy structures are not thread-safe

@@ -122,6 +122,18 @@ class Prompts:
             return None
         return key
 
+    def warm_up(self) -> threading.Thread:
+        """Load the pinyin converter (jieba, pypinyin: seconds of CPU) in the background.
+
+        For processes that answer calls (wsgi.py): otherwise the first prompt of the first
+        call would wait for it.
+        """
+        thread = threading.Thread(
+            target=self.pronouncer.read, args=("您好，欢迎致电。",), name="tts-warm-up", daemon=True
+        )
+        thread.start()
+        return thread
+
     def audio_url(self, text: str, language: str) -> str | None:
         """Absolute URL of the prompt's audio, or None (the caller uses <Say>)."""
         if not self._started:

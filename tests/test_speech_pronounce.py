@@ -176,3 +176,11 @@ def test_mixed_prompt_is_one_wav_with_both_voices(make_app, synth, tmp_path):
     assert mixed.rate == 8000
     expected = mandarin.duration + PART_GAP_SECONDS + english.duration
     assert mixed.duration == pytest.approx(expected, abs=0.05)
+
+
+def test_warm_up_loads_the_converter_in_the_background(app):
+    prompts = app.extensions["speech_prompts"]
+    thread = prompts.warm_up()
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert prompts.pronouncer.engine_text("您好") == "nin2 hao3"

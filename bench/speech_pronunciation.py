@@ -12,7 +12,7 @@
   receives, over every text the service can speak (bench/speech_texts.py) and
   the labelled set; and, for comparison, the same texts given as characters to
   espeak-ng's `cmn` voice (the route before pinyin).
-- Conversion time per text, and with --audio the speaking rate and loudness of
+- Converter load time and memory, conversion time per text, and with --audio the speaking rate and loudness of
   a few real synthesized prompts (pyttsx3, 8 kHz).
 """
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import resource
 import statistics
 import sys
 import time
@@ -152,7 +153,12 @@ def main() -> None:
     args = parser.parse_args()
 
     pronouncer = Pronouncer()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
     pronouncer.read("预热")  # load jieba and pypinyin before timing
+    loaded = time.perf_counter() - start
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    print(f"converter load: {loaded:.2f} s, peak RSS +{grown:.0f} MiB (jieba, pypinyin)")
     rows = []
     for path in args.labels:
         these = load_labels(path)

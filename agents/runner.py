@@ -10,13 +10,12 @@ scheduler's lease, so a scheduler failover never pauses answering.
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 
 from agents import simulated
 from agents.distribution import DISPATCH_INTERVAL_SECONDS, Distributor
 from core.config import value
 from core.db import get_db
+from core.stopping import StopOnSignal
 from telephony.ports import make_port
 
 log = logging.getLogger(__name__)
@@ -53,11 +52,10 @@ def run(app, *, simulated_agents: int = 0, handle_seconds: float | None = None) 
         names = simulated.ensure_simulated_agents(get_db(app), count)
         log.info("%d simulated agents available: %s", len(names), ", ".join(names))
     distributor = build(app, handle_seconds=handle_seconds)
-    stopping = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stopping.set())
+    stopper = StopOnSignal()
     log.info("agent distribution running (every %.2f s)", DISPATCH_INTERVAL_SECONDS)
     try:
-        distributor.run_until(stopping)
+        distributor.run_until(stopper.event)
     finally:
         distributor.port.close()
+    stopper.exit_if_signalled()

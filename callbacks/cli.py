@@ -20,7 +20,9 @@ def run(holder: str | None) -> None:
     """Run the scheduler process (one active per database; others stand by)."""
     from callbacks.scheduler import CallbackScheduler
 
-    CallbackScheduler(current_app._get_current_object(), holder=holder).run()
+    scheduler = CallbackScheduler(current_app._get_current_object(), holder=holder)
+    scheduler.run()
+    scheduler.stopper.exit_if_signalled()
 
 
 @callbacks_cli.command("pause")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import signal
 import socket
 import threading
 import time
@@ -38,6 +37,7 @@ from callbacks.lease import Lease
 from callbacks.policy import Policy
 from core.config import value
 from core.db import get_db, utcnow
+from core.stopping import StopOnSignal
 from ivr.models import Call
 from ivr.registry import FlowRegistry, FlowUnavailable
 from telephony.ports import make_port
@@ -120,8 +120,7 @@ class CallbackScheduler:
 
     def run(self) -> None:
         """Standby until the lease is ours; lead until it is lost or we are told to stop."""
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.stop_event.set())
+        self.stopper = StopOnSignal(self.stop_event)
         poll = max(1.0, self.lease.ttl.total_seconds() / 3)
         log.info("callback scheduler %s starting (standby until it holds the lease)", self.holder)
         try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import threading
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from flask.cli import AppGroup
 from tqdm import tqdm
 
 from core.db import get_db
+from core.stopping import StopOnSignal
 from speech import asr, jobs, pronounce
 from speech.download import DEFAULT_MODEL, DownloadError, download_model
 from speech.errors import ModelError, SpeechError
@@ -97,11 +97,11 @@ def worker_command(
 ) -> None:
     """Load the model once and process speech jobs until SIGTERM / Ctrl-C."""
     app = current_app._get_current_object()
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stopper = StopOnSignal()
+    stop = stopper.event
     model = _wait_for_model(stop, exit_without_model)
     if model is None:
+        stopper.exit_if_signalled()
         return
     db = get_db(app)
     click.echo(
@@ -117,6 +117,7 @@ def worker_command(
     ]
     run_threads(workers, stop, poll)
     click.echo("speech worker stopped")
+    stopper.exit_if_signalled()
 
 
 @speech_cli.command("status")

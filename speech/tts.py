@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 OUTPUT_RATE = 8_000  # Twilio plays 8 kHz mono PCM16 WAV without transcoding
 LOUDNESS_DBFS = -22.0  # RMS; espeak speech peaks ~15 dB above it, so no clipping
 SYNTH_TIMEOUT = 10.0  # seconds per utterance before the engine is declared hung
+EXIT_WAIT_SECONDS = 0.5  # at process exit, a synthesis still running is killed after this
 START_TIMEOUT = 20.0  # child start + import + warm-up
 MAX_TEXT_CHARS = 1_000
 MIN_SECONDS_PER_CHAR = 0.03  # espeak-ng at 80-450 wpm stays well inside these bounds
@@ -151,11 +152,23 @@ class Synthesizer:
         with contextlib.suppress(Exception):
             self._stop()
 
-    def close(self) -> None:
-        """Stop the engine for good (process exit): later requests fail instead of restarting."""
-        with self._lock:
+    def close(self, timeout: float | None = None) -> None:
+        """Stop the engine for good (process exit): later requests fail instead of restarting.
+
+        With a timeout (at exit), a synthesis still running is cut short: its engine is
+        killed rather than delaying a stopping process by up to SYNTH_TIMEOUT."""
+        if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
+            self._closed = True
+            process = self._process
+            if process is not None:
+                with contextlib.suppress(OSError):
+                    process.kill()
+            return
+        try:
             self._closed = True
             self._stop()
+        finally:
+            self._lock.release()
 
     def _run_once(self, text: str, voice: Voice, timeout: float) -> Audio:
         fd, name = tempfile.mkstemp(suffix=".wav", prefix="tts-", dir=self.work_dir)
@@ -236,5 +249,5 @@ def default() -> Synthesizer:
     with _default_lock:
         if _default is None:
             _default = Synthesizer()
-            atexit.register(_default.close)
+            atexit.register(_default.close, EXIT_WAIT_SECONDS)
         return _default

@@ -322,6 +322,10 @@ def test_embedded_default_scheduler_calls_the_simulated_citizen(make_app, tmp_pa
                     return s.get(Ticket, ticket_id).satisfaction
 
             assert wait_for(surveyed, 60, step=0.5) == "basically_satisfied"
+            # The scheduler synthesized the personalised sentence ahead of the call (a stop
+            # does not wait for prompt synthesis, so look before stopping it).
+            log_text = lambda: (tmp_path / "scheduler.log").read_text()  # noqa: E731
+            assert wait_for(lambda: "prompt audio ready for" in log_text(), 60, step=0.5)
         finally:
             _stop(proc)
             web.shutdown()
@@ -329,5 +333,3 @@ def test_embedded_default_scheduler_calls_the_simulated_citizen(make_app, tmp_pa
     with get_db(app).session() as s:
         attempt = s.scalar(select(m.CallbackAttempt))
         assert (attempt.outcome, attempt.answered_by) == ("answered", "human")
-    # The scheduler synthesized the personalised sentence ahead of the call.
-    assert "prompt audio ready for" in (tmp_path / "scheduler.log").read_text()

@@ -17,6 +17,7 @@ from core.config import value
 from core.db import get_db
 from core.stopping import StopOnSignal
 from telephony.ports import make_port
+from telephony.simulator_port import SimulatorPort
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,6 @@ def build(app, *, handle_seconds: float | None = None, real_time_talk: bool = Tr
     cfg = app.config
     db = get_db(app)
     if cfg.get("TELEPHONY") == "simulator":
-        from telephony.simulator_port import SimulatorPort
-
         handle = handle_seconds if handle_seconds is not None else cfg["SIMULATED_HANDLE_SECONDS"]
         port = SimulatorPort.from_config(cfg)
         port.callee_for = simulated.callee_for(

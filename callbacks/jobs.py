@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import update
 
 from callbacks import models as m
+from tickets.retention import scheduled_purge
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,4 @@ def purge_expired_media() -> None:
     """Retention (tickets.retention): delete recordings and transcripts past RETENTION_DAYS."""
     if RUNTIME.scheduler is None or not RUNTIME.scheduler.is_leader():
         return
-    from tickets.retention import scheduled_purge
-
     scheduled_purge(RUNTIME.scheduler.app)

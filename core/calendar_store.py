@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from core import calendar
 from core.config import value
 from core.db import Base, Database, get_db, utcnow
+from core.health import Check, register
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +163,6 @@ def today(app=None) -> date:
 
 def health(app) -> object:
     """A warning (not a failure) from November on while next year's 调休 is not entered."""
-    from core.health import Check
-
     today_ = today(app)
     detail: dict = {"entries": len(source(app)())}
     if today_.month >= WARN_FROM_MONTH:
@@ -181,8 +180,6 @@ def health(app) -> object:
 
 def init_app(app) -> None:
     """Install the table as the calendar's override source; register the health check."""
-    from core.health import register
-
     cached = CachedOverrides(get_db(app))
     app.extensions[EXTENSION] = cached
     # Jobs running outside a request (scheduler threads) read the last app built.

@@ -6,6 +6,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 
 from core.config import ROOT
+from core.db import make_engine
 
 
 def alembic_config(database_url: str) -> AlembicConfig:
@@ -23,8 +24,6 @@ def upgrade(database_url: str, revision: str = "heads") -> None:
 def current_heads(database_url: str) -> set[str]:
     """Revisions the database is at (empty before the first upgrade)."""
     from alembic.runtime.migration import MigrationContext
-
-    from core.db import make_engine
 
     engine = make_engine(database_url)
     try:

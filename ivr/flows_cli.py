@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from ivr.flows import FlowError, load_flow
 from ivr.flows.model import Prompt
+from speech.checks import check_prompts
 
 flows_cli = AppGroup("flows", help="Flow definitions (flows.yaml).")
 
@@ -28,8 +29,6 @@ def check(path: str | None) -> None:
         click.echo(f"{len(exc.errors)} error(s) in {path}", err=True)
         raise SystemExit(1) from None
     click.echo(f"{path}: ok — flow '{flow.name}', {len(flow.nodes)} nodes, version {flow.version}")
-    from speech.checks import check_prompts
-
     warnings = check_prompts(prompt_texts(flow, Path(path).name), current_app)
     for warning in warnings:
         click.echo(f"warning: {warning}")

@@ -18,6 +18,7 @@ from core import calendar
 from ivr import notices, signals
 from ivr.flows import session as flow_session
 from ivr.models import Call
+from speech import availability
 from speech.jobs import enqueue_transcription
 from tickets.kb_edit import spoken_answer
 from tickets.service import create_ticket, find_by_number, spoken_status
@@ -86,11 +87,7 @@ class DbServices:
         return spoken_status(ticket, language) if ticket is not None else None
 
     def can_listen(self) -> bool:
-        try:
-            from speech.availability import can_listen
-        except ModuleNotFoundError:
-            return False
-        return can_listen(self.s, self.app.config["VOSK_MODEL_PATH"])
+        return availability.can_listen(self.s, self.app.config["VOSK_MODEL_PATH"])
 
     def leave_voice_message(
         self,

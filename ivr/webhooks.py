@@ -25,7 +25,7 @@ from accounts.csrf import csrf
 from core import health
 from core.db import get_db
 from core.privacy import mask_number, mask_text
-from ivr import calls, signals
+from ivr import calls, flows_cli, notices, signals
 from ivr.flows import engine
 from ivr.flows import events as ev
 from ivr.flows.hold import Hold, hold
@@ -319,8 +319,6 @@ def _exempt_from_csrf() -> None:
 
 
 def init_app(app) -> None:
-    from ivr import flows_cli, notices
-
     flows = FlowRegistry(app.config["FLOWS_PATH"], on_load=_presynthesize(app))
     app.extensions["ivr.flows"] = flows
     health.register(app, "flow", lambda a: a.extensions["ivr.flows"].check(a))

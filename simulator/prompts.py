@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from ivr.flows import load_flow
+
 log = logging.getLogger(__name__)
 
 
@@ -31,8 +33,6 @@ class PromptIndex:
         if prompts is None:  # no speech package: the flow speaks with <Say>
             return {}
         try:
-            from ivr.flows import load_flow
-
             flow = self.flow or load_flow(self.app.config["FLOWS_PATH"])
             index = {}
             for text, language in [*flow.texts(), *flow.texts_with(self.values)]:

@@ -19,6 +19,7 @@ from flask import Flask
 
 from core import calendar, calendar_store, migrate
 from core.config import SETTINGS
+from ivr import create_app
 from ivr.services import CONTENT_DB
 from simulator.recordings import PREFIX as RECORDINGS_PREFIX
 from tickets import ruleset_source
@@ -40,8 +41,6 @@ def sandbox_database_url(app: Flask) -> str:
 
 def sandbox_for(app: Flask, text: str, version: str) -> Flask:
     """The sandbox app running `text` (built once per version, kept for the next request)."""
-    from ivr import create_app
-
     base = sandbox_dir(app)
     key = (str(base), version)
     with _lock:

@@ -23,7 +23,9 @@ from core.db import get_db
 from core.limits import UPLOAD, body_limit
 from ivr.flows import FlowError, load_text
 from ivr.flows.placeholders import CALL_VARIABLES
+from ivr.flows_cli import prompt_texts
 from simulator.phone import Action
+from speech.checks import check_prompts
 from studio import revisions, webphone, yamledit
 from studio.diagram import render_svg
 from studio.models import FlowRevision, PhoneCall
@@ -105,9 +107,6 @@ def validate():
 
 def _pronunciation_warnings(flow, name: str) -> list[dict]:
     """Prompts whose Mandarin reading is uncertain, as `flask flows check` lists them."""
-    from ivr.flows_cli import prompt_texts
-    from speech.checks import check_prompts
-
     found = check_prompts(prompt_texts(flow, name), current_app)
     lines = [re.match(r"[^:\s]+:(\d+)", w.where) for w in found]
     return [

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tickets.models import OPEN_STATUSES, TEXT_SEARCH_COLUMNS, Department, Ticket
 from tickets.numbering import is_valid_number
+from tickets.settings import local_today
 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
@@ -83,8 +84,6 @@ def apply_filter(stmt: Select, f: TicketFilter) -> Select:
     if f.date_to is not None:
         stmt = stmt.where(Ticket.opened_on <= f.date_to)
     if f.overdue is not None:
-        from tickets.service import local_today
-
         today = f.today or local_today()
         late = Ticket.status.in_(OPEN_STATUSES) & (Ticket.due_date < today)
         stmt = stmt.where(late if f.overdue else ~late)

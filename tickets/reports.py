@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.calendar import is_workday
 from tickets.models import CHANNELS, DEMAND_TYPES, Ticket, Topic
+from tickets.settings import local_today
 
 TOP_TOPICS = 6
 # The seed compares "the start of the year" with "the end of the year": a month each.
@@ -107,8 +108,6 @@ def topic_names(s: Session) -> dict[str, str]:
 
 def dashboard(s: Session, start: date, end: date, *, today: date | None = None) -> dict:
     """Figures for the dashboard charts over [start, end] (local dates, inclusive)."""
-    from tickets.service import local_today
-
     today = today or local_today()
     counts = breakdown(s, start, end)
     channels, demand, topics = counts["channel"], counts["demand_type"], counts["topic"]

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from tickets.disclosure import shown_number
 from tickets.models import Article, Ticket
+from tickets.settings import hotline_timezone, local_today
 
 CSV_COLUMNS = (
     "number",
@@ -47,8 +48,6 @@ def _iso(value):
 
 
 def ticket_to_dict(ticket: Ticket, *, today=None, events: bool = False) -> dict:
-    from tickets.service import local_today
-
     today = today or local_today()
     data = {
         "number": ticket.number,
@@ -131,8 +130,6 @@ def csv_rows(tickets: Iterable[Ticket], *, today=None) -> Iterator[str]:
     """CSV text in chunks: a header line, then one line per ticket (UTF-8 BOM for Excel).
 
     Moments are in the hotline's time zone (HOTLINE_TIMEZONE), like the pages."""
-    from tickets.settings import hotline_timezone
-
     zone = ZoneInfo(hotline_timezone())
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.calendar import add_working_days, local_now
+from core.calendar import add_working_days
 from core.db import utcnow
 from core.privacy import mask_number
 from speech.signals import transcript_ready
@@ -24,7 +24,7 @@ from tickets.errors import TicketError, TicketNotFound, TransitionError, Validat
 from tickets.lifecycle import audit
 from tickets.models import CHANNELS, DEMAND_TYPES, SATISFACTION_RESULTS, Ticket
 from tickets.numbering import format_number, next_sequence, spoken_digits
-from tickets.settings import due_days, hotline_timezone
+from tickets.settings import due_days, local_today
 from tickets.signals import ticket_resolved
 
 log = logging.getLogger(__name__)
@@ -65,10 +65,6 @@ def normalize_number(raw: str | None, region: str = DEFAULT_REGION) -> str | Non
     if not phonenumbers.is_possible_number(parsed):
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def local_today() -> date:
-    return local_now(hotline_timezone()).date()
 
 
 def due_date_for(demand_type: str | None, opened_on: date) -> date:

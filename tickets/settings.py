@@ -6,8 +6,11 @@ core.config.SETTINGS; values are parsed by their kind (core.config.value).
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import current_app, has_app_context
 
+from core.calendar import local_now
 from core.config import value
 
 
@@ -18,6 +21,11 @@ def setting(name: str):
 
 def hotline_timezone() -> str:
     return setting("HOTLINE_TIMEZONE")
+
+
+def local_today() -> date:
+    """Today in the hotline's time zone."""
+    return local_now(hotline_timezone()).date()
 
 
 def due_days() -> dict[str, int]:

@@ -8,6 +8,7 @@ from datetime import date
 from tickets.errors import ValidationError
 from tickets.models import CHANNELS, DEMAND_TYPES, STATUSES
 from tickets.queries import DEFAULT_PER_PAGE, MAX_PER_PAGE, TicketFilter
+from tickets.service import normalize_number
 
 # name -> (max length, required)
 CREATE_FIELDS: dict[str, tuple[int, bool]] = {
@@ -81,8 +82,6 @@ def _parse(payload, spec) -> tuple[dict[str, str | None], dict[str, str]]:
 
 def parse_create(payload, *, topics: set[str]) -> dict[str, str | None]:
     """A new ticket's fields: shapes, then choices (channel, demand type, topic, number)."""
-    from tickets.service import normalize_number
-
     values, errors = _parse(payload, CREATE_FIELDS)
     values = {k: v for k, v in values.items() if k not in errors}
     raw_number = payload.get("caller_number")

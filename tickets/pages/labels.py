@@ -11,6 +11,7 @@ from core.db import get_db
 from core.privacy import mask_number
 from tickets.disclosure import shown_number
 from tickets.models import CHANNELS, DEMAND_TYPES, SATISFACTION_RESULTS, STATUSES, Department, Topic
+from tickets.seed import districts as seeded
 
 ACTIONS = {
     "created": "受理 created",
@@ -54,8 +55,6 @@ def departments() -> dict[int, Department]:
 
 
 def districts() -> list[str]:
-    from tickets.seed import districts as seeded
-
     try:
         return seeded()
     except Exception:  # a broken taxonomy file must not take the pages down

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from flask import abort, current_app
 
+from speech.audio import MAX_AUDIO_BYTES
+from telephony import recordings
 from tickets.models import Ticket
 
 # A page request must not hang while Twilio is still storing a fresh recording.
@@ -44,9 +46,6 @@ def _local(ticket: Ticket, base: Path) -> Path | None:
 
 def recording_file(ticket: Ticket) -> Path:
     """A local file with the ticket's recording; RecordingUnavailable if there is none."""
-    from speech.audio import MAX_AUDIO_BYTES
-    from telephony import recordings
-
     if ticket.media_purged_at is not None:
         raise RecordingUnavailable("purged by the retention policy")
     base = Path(current_app.config["RECORDINGS_DIR"])

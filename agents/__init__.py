@@ -14,12 +14,13 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    from agents import api, cli, legs, metrics, pages, queueing
+    from agents import api, cli, health, legs, metrics, pages, queueing
 
     app.register_blueprint(legs.bp)
     app.register_blueprint(api.bp)
     pages.init_app(app)
     metrics.init_app(app)
+    health.init_app(app)
     from accounts.csrf import csrf
 
     csrf.exempt(legs.bp)  # signed by Twilio instead

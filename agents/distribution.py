@@ -5,10 +5,10 @@ device through the telephony port. A claim is one short transaction: the oldest
 waiting caller of a queue that has an available agent, and that queue's agent
 idle the longest; the agent moves `available -> offered` and the caller
 `waiting -> offered` with conditional UPDATEs (on the agent's version and the
-caller's state). Every transaction that changes offers and stays (claims, the agent
-leg's webhooks, callers leaving) is serialised by `begin_write` (SQLite's write
-lock; a PostgreSQL advisory lock), and the conditional UPDATEs guard what the desk
-and the API change beside it: several dispatcher processes (a standby, one per
+caller's state). Every transaction that moves offers between callers or ends them
+(claims, bridges, the agent leg's status) is serialised by `begin_write` (SQLite's
+write lock; a PostgreSQL advisory lock), and the conditional UPDATEs guard what
+callers leaving, the desk and the API change beside it: several dispatcher processes (a standby, one per
 host) never offer one agent twice or one caller to two agents.
 
 Only after the claim commits is the agent's phone rung, with a ring timeout of
@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -42,8 +43,7 @@ DISPATCH_INTERVAL_SECONDS = 0.25
 LOST_CALLBACK_GRACE = timedelta(seconds=10)
 MAX_CLAIMS_PER_TICK = 50
 AGENTS_LOCK_KEY = 0x1234_5A6E  # PostgreSQL advisory lock of the agents' queue state
-MAX_CLAIM_RETRIES = 5  # lost races in a row before the tick gives up (the next one retries)
-_RETRY = object()
+PLACE_THREADS = 4  # REST requests to the provider in flight at once
 CANCELING = "canceling"
 CALLER_LEFT = "caller-left"
 UNREACHABLE = "device unreachable"
@@ -81,8 +81,12 @@ class Claim:
     queue: str
     agent: str
     device: str
-    # Since the caller entered the queue or the agent became free, whichever came later.
+    # When the pair became possible: the caller entered the queue or the agent became
+    # free, whichever came later; seconds from then to the decision, and to the agent's
+    # phone being rung (the provider accepted the call).
+    ready: datetime | None = None
     decided_after: float = 0.0
+    offered_after: float | None = None
 
 
 @dataclass
@@ -92,6 +96,27 @@ class TickReport:
     not_responding: list[str] = field(default_factory=list)
     canceled: list[str] = field(default_factory=list)
     wrapped_up: list[str] = field(default_factory=list)
+
+
+# The oldest waiting caller of a queue that has an available agent, with that queue's
+# agent idle the longest.
+_NEXT_PAIR = (
+    select(m.QueueCall, m.Agent)
+    .join(m.AgentQueue, m.AgentQueue.queue == m.QueueCall.queue)
+    .join(m.Agent, m.Agent.id == m.AgentQueue.agent_id)
+    .where(
+        m.QueueCall.state == m.WAITING,
+        m.Agent.status == m.AVAILABLE,
+        m.Agent.device.is_not(None),
+    )
+    .order_by(
+        m.QueueCall.entered_at,
+        m.QueueCall.id,
+        func.coalesce(m.Agent.idle_since, m.Agent.status_since),
+        m.Agent.id,
+    )
+    .limit(1)
+)
 
 
 class Distributor:
@@ -126,76 +151,68 @@ class Distributor:
         self.finish_wrap_ups(report)
         self.cancel_left(report)
         self.give_up_silent(report)
-        for _ in range(MAX_CLAIMS_PER_TICK):
-            claim = self.claim()
-            if claim is None:
-                break
-            self.place(claim, report)
-            if report.failed:  # the provider is failing: try again next tick, not in a loop
-                break
+        claims = self.claim_batch(MAX_CLAIMS_PER_TICK)
+        if len(claims) > 1:  # several agents' phones at once: REST latency must not add up
+            with futures.ThreadPoolExecutor(PLACE_THREADS, "agents-place") as pool:
+                list(pool.map(lambda c: self.place(c, report), claims))
+        elif claims:
+            self.place(claims[0], report)
         return report
 
     def claim(self) -> Claim | None:
         """Pair the oldest waiting caller with the longest-idle agent of its queue."""
-        for _ in range(MAX_CLAIM_RETRIES):
-            claim = self._try_claim()
-            if claim is not _RETRY:
-                return claim
-        return None
+        found = self.claim_batch(1)
+        return found[0] if found else None
 
-    def _try_claim(self):
+    def claim_batch(self, limit: int) -> list[Claim]:
+        """Up to `limit` pairs, decided in one transaction (one lock, one commit)."""
         now = self.clock()
+        claims: list[Claim] = []
         with self.db.session() as s:
             begin_write(s)
-            row = s.execute(
-                select(m.QueueCall, m.Agent)
-                .join(m.AgentQueue, m.AgentQueue.queue == m.QueueCall.queue)
-                .join(m.Agent, m.Agent.id == m.AgentQueue.agent_id)
-                .where(
-                    m.QueueCall.state == m.WAITING,
-                    m.Agent.status == m.AVAILABLE,
-                    m.Agent.device.is_not(None),
+            for _ in range(limit):
+                row = s.execute(_NEXT_PAIR).first()
+                if row is None:
+                    break
+                qc, agent = row
+                with s.begin_nested() as pair:
+                    if not change_status(
+                        s, agent, m.OFFERED, actor=SYSTEM, now=now, expect=(m.AVAILABLE,)
+                    ):
+                        pair.rollback()
+                        break  # changed by the desk or the API meanwhile: next tick decides
+                    taken = s.execute(
+                        update(m.QueueCall)
+                        .where(m.QueueCall.id == qc.id, m.QueueCall.state == m.WAITING)
+                        .values(
+                            state=m.OFFERING,
+                            offers=m.QueueCall.offers + 1,
+                            first_offered_at=func.coalesce(m.QueueCall.first_offered_at, now),
+                        )
+                        .execution_options(synchronize_session=False)
+                    )
+                    if taken.rowcount != 1:  # the caller left meanwhile
+                        pair.rollback()
+                        break
+                    offer = m.Offer(
+                        queue_call_id=qc.id, agent_id=agent.id, state=m.PLACING, created_at=now
+                    )
+                    s.add(offer)
+                    s.flush()
+                ready = max(m.aware(qc.entered_at), m.aware(agent.idle_since) or now)
+                claims.append(
+                    Claim(
+                        offer.id,
+                        qc.id,
+                        qc.call_sid,
+                        qc.queue,
+                        agent.username,
+                        agent.device,
+                        ready=ready,
+                        decided_after=max(0.0, (now - ready).total_seconds()),
+                    )
                 )
-                .order_by(
-                    m.QueueCall.entered_at,
-                    m.QueueCall.id,
-                    func.coalesce(m.Agent.idle_since, m.Agent.status_since),
-                    m.Agent.id,
-                )
-                .limit(1)
-            ).first()
-            if row is None:
-                return None
-            qc, agent = row
-            if not change_status(s, agent, m.OFFERED, actor=SYSTEM, now=now, expect=(m.AVAILABLE,)):
-                s.rollback()
-                return _RETRY  # the agent changed meanwhile: decide again
-            taken = s.execute(
-                update(m.QueueCall)
-                .where(m.QueueCall.id == qc.id, m.QueueCall.state == m.WAITING)
-                .values(
-                    state=m.OFFERING,
-                    offers=m.QueueCall.offers + 1,
-                    first_offered_at=func.coalesce(m.QueueCall.first_offered_at, now),
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if taken.rowcount != 1:
-                s.rollback()
-                return _RETRY
-            offer = m.Offer(queue_call_id=qc.id, agent_id=agent.id, state=m.PLACING, created_at=now)
-            s.add(offer)
-            s.flush()
-            ready = max(m.aware(qc.entered_at), m.aware(agent.idle_since) or now)
-            return Claim(
-                offer.id,
-                qc.id,
-                qc.call_sid,
-                qc.queue,
-                agent.username,
-                agent.device,
-                decided_after=max(0.0, (now - ready).total_seconds()),
-            )
+        return claims
 
     def place(self, claim: Claim, report: TickReport) -> None:
         """Ring the agent's device; on failure put the caller back and the agent aside."""
@@ -232,6 +249,8 @@ class Distributor:
             if offer.state == m.PLACING:
                 offer.state = m.RINGING
             cancel = offer.state == CANCELING
+        if claim.ready is not None:
+            claim.offered_after = (self.clock() - claim.ready).total_seconds()
         report.offered.append(claim)
         log.info(
             "caller %s in %s offered to %s (leg %s)",

@@ -66,8 +66,7 @@ def _offer(s) -> m.Offer | None:
 @twilio_request_required
 @safe(lambda: agent_leg.goodbye(CALLER_GONE))
 def answer():
-    with get_db().session() as s:
-        begin_write(s)
+    with get_db().session() as s:  # reads, and notes the leg's sid: no lock needed
         offer = _offer(s)
         if offer is None:
             return _xml(agent_leg.goodbye(CALLER_GONE))

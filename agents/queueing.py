@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from agents import models as m
-from agents.distribution import CANCELING, lock_agents
+from agents.distribution import CANCELING
 from core.db import utcnow
 
 # ivr.flows.events.QueueOutcome values (the front door's signal says how a stay ended).
@@ -30,10 +30,12 @@ def caller_left(s: Session, *, call_sid: str, result: str, now=None) -> None:
     open_ids = select(m.QueueCall.id).where(
         m.QueueCall.call_sid == call_sid, m.QueueCall.state.in_(m.OPEN_QUEUE_STATES)
     )
-    if not s.scalars(open_ids).first():
-        return  # most turns: nothing to close, no need to wait for the agents' lock
-    lock_agents(s)
+    # Not under the agents' lock (this is the caller's webhook turn): the updates are
+    # conditional, and a bridge cannot race a caller's leaving, as Twilio bridges only
+    # callers still in its queue.
     ids = s.scalars(open_ids).all()
+    if not ids:
+        return
     state = m.ABANDONED if result == HUNG_UP else m.LEFT
     s.execute(
         update(m.QueueCall)

@@ -181,17 +181,18 @@ def test_twilio_dequeues_another_caller_offers_are_swapped(line, client, fake):
     join_queue(app, CALLER_A, ago=10)
     join_queue(app, CALLER_B, ago=5)
     d = distributor(app, fake)
-    assert [(c.call_sid, c.agent) for c in d.tick().offered] == [
+    assert sorted((c.call_sid, c.agent) for c in d.tick().offered) == [
         (CALLER_A, "wang"),
         (CALLER_B, "li"),
     ]
-    li_leg = AgentLeg(client, app, fake.calls[1])
+    legs = {call.to: call for call in fake.calls}  # rung at once: in no particular order
+    li_leg = AgentLeg(client, app, legs[LI])
     li_leg.dequeue(li_leg.answer(), CALLER_A)  # li answered first: Twilio gives li caller A
     by_sid = {x.call_sid: x for x in stays(app)}
     assert (by_sid[CALLER_A].state, by_sid[CALLER_A].agent) == (m.ANSWERED, "li")
     live = {o.agent_id: o.queue_call_id for o in offers(app) if o.state == m.RINGING}
     assert list(live.values()) == [by_sid[CALLER_B].id]  # wang now rings for caller B
-    wang_leg = AgentLeg(client, app, fake.calls[0])
+    wang_leg = AgentLeg(client, app, legs[WANG])
     wang_leg.dequeue(wang_leg.answer(), CALLER_B)
     assert {x.call_sid: x.agent for x in stays(app)} == {CALLER_A: "li", CALLER_B: "wang"}
 

@@ -30,6 +30,12 @@ from tickets.validation import parse_create
 TAKES_CALLS = ("agent", "supervisor")
 EARLIER_TICKETS = 10
 LIVE = (m.PLACING, m.RINGING, m.BRIDGED)
+CALL_STATES = {
+    m.PLACING: "振铃 Ringing",
+    m.RINGING: "振铃 Ringing",
+    m.BRIDGED: "通话中 Talking",
+    m.ENDED: "已结束 Ended",
+}
 STATUS_LABELS = {
     m.AVAILABLE: "示闲 Available",
     m.OFFERED: "振铃 Ringing",
@@ -76,7 +82,7 @@ def current_call(s, agent: m.Agent | None) -> dict | None:
         "call_sid": stay.call_sid,
         "caller": stay.caller,
         "queue": stay.queue,
-        "state": offer.state,
+        "state": CALL_STATES.get(offer.state, offer.state),
         "waited_seconds": int(
             ((m.aware(stay.answered_at) or utcnow()) - m.aware(stay.entered_at)).total_seconds()
         ),

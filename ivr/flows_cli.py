@@ -8,10 +8,15 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
+from core.db import get_db
 from ivr.flows import FlowError, load_flow
 from ivr.flows.model import Prompt
+from ivr.notices import active_notices
 from speech.checks import check_prompts
+from tickets.models import Article
 
 flows_cli = AppGroup("flows", help="Flow definitions (flows.yaml).")
 
@@ -29,11 +34,29 @@ def check(path: str | None) -> None:
         click.echo(f"{len(exc.errors)} error(s) in {path}", err=True)
         raise SystemExit(1) from None
     click.echo(f"{path}: ok — flow '{flow.name}', {len(flow.nodes)} nodes, version {flow.version}")
-    warnings = check_prompts(prompt_texts(flow, Path(path).name), current_app)
+    items = prompt_texts(flow, Path(path).name) + spoken_content(current_app)
+    warnings = check_prompts(items, current_app)
     for warning in warnings:
         click.echo(f"warning: {warning}")
     if warnings:
         click.echo(f"{len(warnings)} pronunciation warning(s): check with `flask speech pronounce`")
+
+
+def spoken_content(app) -> list[tuple[str, str]]:
+    """(where, text) of what callers hear besides the flow: knowledge-base answers in use
+    and active notices. Empty when the database cannot be read (not set up yet)."""
+    try:
+        with get_db(app).session() as s:
+            articles = s.scalars(select(Article).where(Article.retired_at.is_(None))).all()
+            items = [(f"kb {a.key}", a.answer) for a in articles]
+            items += [
+                (f"notice {n.id}", n.text)
+                for n in active_notices(s)
+                if n.language.lower().startswith(("zh", "cmn"))
+            ]
+            return items
+    except SQLAlchemyError:
+        return []
 
 
 def prompt_texts(flow, file: str, values: dict | None = None) -> list[tuple[str, str]]:

@@ -243,6 +243,19 @@ def iso_date(m: re.Match) -> str:
     return f"{digits(year, DIGIT_NAMES)}年{cardinal(month)}月{cardinal(day)}日"
 
 
+def date_range(m: re.Match) -> str:
+    """2020-2025年 -> 二零二零到二零二五年 (the unit stays), 1—3月 -> 一到三月."""
+    a, b, unit = m.group("a"), m.group("b"), m.group("unit")
+    if unit == "年" and len(a) == 4:
+        return digits(a, DIGIT_NAMES) + "到" + digits(b, DIGIT_NAMES)
+    return cardinal(a) + "到" + cardinal(b)
+
+
+def zero_minutes(m: re.Match) -> str:
+    """12点05分 -> 12点零五分."""
+    return "零" + DIGIT_NAMES[int(m.group("d"))] + "分"
+
+
 def year(m: re.Match) -> str:
     """2026年 -> 二零二六年 (years digit by digit, 1 as 一)."""
     return digits(m.group("y"), DIGIT_NAMES) + "年"
@@ -419,6 +432,11 @@ RULES: tuple[Rule, ...] = (
     _rule(
         iso_date, r"(?<!\d)(?P<y>(?:19|20)\d\d)[-/.](?P<m>1[0-2]|0?[1-9])[-/.](?P<d>[0-3]?\d)(?!\d)"
     ),
+    _rule(
+        date_range,
+        r"(?<![\d.])(?P<a>\d{1,4})\s*[-~—至到]\s*(?P<b>\d{1,4})(?=(?P<unit>[年月日号]))",
+    ),
+    _rule(zero_minutes, r"(?<=点)0(?P<d>\d)分"),
     _rule(year, r"(?<!\d)(?P<y>\d{4})年"),
     _rule(month_day, r"(?<!\d)(?P<m>1[0-2]|0?[1-9])月(?:(?P<d>[0-3]?\d)(?P<dw>[日号]))?"),
     _rule(

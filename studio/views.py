@@ -23,7 +23,7 @@ from core.db import get_db
 from core.limits import UPLOAD, body_limit
 from ivr.flows import FlowError, load_text
 from ivr.flows.placeholders import CALL_VARIABLES
-from ivr.flows_cli import prompt_texts
+from ivr.flows_cli import prompt_texts, spoken_content
 from simulator.phone import Action
 from speech.checks import check_prompts
 from studio import revisions, webphone, yamledit
@@ -107,7 +107,8 @@ def validate():
 
 def _pronunciation_warnings(flow, name: str) -> list[dict]:
     """Prompts whose Mandarin reading is uncertain, as `flask flows check` lists them."""
-    found = check_prompts(prompt_texts(flow, name), current_app)
+    items = prompt_texts(flow, name) + spoken_content(current_app)
+    found = check_prompts(items, current_app)
     lines = [re.match(r"[^:\s]+:(\d+)", w.where) for w in found]
     return [
         {"line": int(m.group(1)) if m else None, "text": str(w)}

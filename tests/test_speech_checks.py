@@ -117,3 +117,17 @@ def test_studio_page_lists_the_warnings_of_the_published_flow(make_app, tmp_path
     login(client, "lead")
     page = client.get("/studio/").get_data(as_text=True)
     assert '<li class="warning"' in page and "Latin word &#39;APP&#39;" in page
+
+
+def test_flows_check_covers_knowledge_base_answers_and_notices(app):
+    from core.db import get_db
+    from ivr.notices import add_notice
+    from tickets.kb import upsert_article
+
+    with get_db(app).session() as s:
+        upsert_article(s, key="app-help", question="怎么下载？", answer="请在手机上下载APP办理。")
+        add_notice(s, text="今晚停水，请关注WeChat公众号。")
+    result = app.test_cli_runner().invoke(args=["flows", "check"])
+    assert result.exit_code == 0, result.output
+    assert "warning: kb app-help: Latin word 'APP'" in result.output
+    assert "Latin word 'WeChat'" in result.output and "warning: notice " in result.output

@@ -191,3 +191,13 @@ def test_rule_room_number():
 def test_rule_fraction():
     assert normalize("1/3的居民") == "三分之一的居民"
     assert normalize("12/1") == "十二、一"  # not a proper fraction: left to the pauses
+
+
+def test_rule_date_range():
+    assert normalize("2020-2025年") == "二零二零到二零二五年"
+    assert normalize("1—3月") == "一到三月"
+    assert normalize("5-8日") == "五到八日"
+
+
+def test_rule_zero_minutes():
+    assert normalize("12点05分") == "十二点零五分"

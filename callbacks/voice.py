@@ -85,4 +85,9 @@ def status(attempt_id: int):
             if report.ended:
                 attempt.duration = report.duration
                 service.finish_attempt(s, attempt)
+    if report.ended and report.sid:
+        try:
+            outbound.call_status(report)  # the flow's session ends with the call
+        except Exception:  # the attempt is recorded; an open session only waits for nothing
+            log.exception("session of call %s not closed", report.sid)
     return Response(status=204)

@@ -33,6 +33,8 @@ try_bp = Blueprint("ivr_try", __name__, url_prefix="/ivr/try")
 
 
 never_fail = webhooks.never_fail  # for the dialling package's own answer route
+# The dialling package's status route passes each report on: an ended call closes its session.
+call_status = webhooks.close_call
 
 
 def answer(

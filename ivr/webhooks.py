@@ -267,11 +267,17 @@ def queue_wait():
 @twilio_request_required
 @never_fail
 def status():
-    report = inputs.StatusReport.from_request(request)
+    close_call(inputs.StatusReport.from_request(request))
+    return _xml(twiml.empty())
+
+
+def close_call(report: inputs.StatusReport) -> None:
+    """A status callback: an ended call's session is closed (the caller hung up) and its
+    record updated. Also called for outgoing calls, whose status goes to their dialler."""
     with calls.write_turn(get_db()) as s:
         cs = calls.lock_session(s, report.sid)
         if cs is None:
-            return _xml(twiml.empty())
+            return
         session = calls.load_session(cs)
         if report.ended and not session.ended:
             if session.wait is ev.WaitKind.QUEUE:
@@ -288,7 +294,6 @@ def status():
         calls.sync_call(
             s, session, status=report.status, ended=report.ended, now=clock(current_app)
         )
-    return _xml(twiml.empty())
 
 
 @bp.post("/fallback")

@@ -17,6 +17,8 @@ from callbacks import models as m
 from callbacks.dispatcher import Dispatcher
 from callbacks.policy import Policy
 from core.db import get_db
+from ivr.flows.session import Session
+from ivr.models import CallSession
 from simulator.phone import Action, Phone
 from simulator.transport import FlaskTransport
 from telephony.fake_twilio import FakeTwilio
@@ -402,3 +404,6 @@ def test_hanging_up_without_answering_ends_the_survey_as_unreachable(env):
         att = s.scalar(select(m.CallbackAttempt))
         assert att.outcome == "hung_up" and att.request.state == m.GAVE_UP
         assert s.get(Ticket, ticket_id).status == "callback_done"
+        # The flow's session ended with the call (the status went to callbacks).
+        session = Session.from_json(s.get(CallSession, att.call_sid).data)
+        assert session.ended and session.node == "survey_question"

@@ -6,8 +6,9 @@ session variables, and every later turn goes through /ivr/step like an incoming
 call's. What the call achieves reaches the dialling package through the engine's
 services (ivr.signals), never through its own TwiML.
 
-`/ivr/try/<entry>` lets the studio's web phone ring an entry with values typed
-by a supervisor; it exists only in the web phone's sandbox app.
+`/ivr/try/<entry>` lets the studio's web phone (or `flask ivr call --entry`) ring
+an entry with values typed by a supervisor; it exists only in the web phone's
+sandbox app and in simulator mode, where nobody real is called.
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ def try_entry(entry: str):
 
 
 def init_app(app) -> None:
-    if not app.config.get("STUDIO_SANDBOX"):
+    # Only where nobody real is called: the web phone's sandbox, the simulator.
+    if not (app.config.get("STUDIO_SANDBOX") or app.config.get("TELEPHONY") == "simulator"):
         return
     app.register_blueprint(try_bp)
     csrf = app.extensions.get("csrf")

@@ -38,7 +38,7 @@ PUBLIC = {
     "speech_audio.audio",  # Twilio fetches synthesized prompts without credentials
 }
 # Routes authenticated by Twilio's signature (403) or Twilio's basic auth (401).
-SIGNED = ("ivr.", "callbacks_voice.")
+SIGNED = ("ivr.", "ivr_try.", "callbacks_voice.")
 BASIC_AUTH = ("simulator_recordings.",)
 INJECTIONS = [
     "<script>alert('xss')</script>",

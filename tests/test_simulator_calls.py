@@ -137,3 +137,33 @@ def test_cli_interactive_keys_from_the_keyboard(live):
     result = app.test_cli_runner().invoke(args=["ivr", "call", "--url", base], input="5\n9\n")
     assert result.exit_code == 0, result.output
     assert "[gather]" in result.output and "pressed 9" in result.output
+
+
+def test_cli_answers_the_survey_with_typed_values(live):
+    app, base = live
+    assert app.config["TELEPHONY"] == "simulator"  # nobody real is called
+    result = app.test_cli_runner().invoke(
+        args=[
+            "ivr",
+            "call",
+            "--url",
+            base,
+            "--entry",
+            "survey",
+            "--value",
+            "reported_on=11月3日",
+            "--value",
+            "topic=供暖",
+            "--script",
+            "3,wait:5",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "您于11月3日反映的供暖问题" in result.output
+    assert "承办单位已经办结。" in result.output  # no reply given
+    assert "pressed 3" in result.output and "感谢您的评价" in result.output
+    assert "感谢您对12345热线的支持，再见。" in result.output
+    bad = app.test_cli_runner().invoke(
+        args=["ivr", "call", "--url", base, "--entry", "survey", "--value", "caller=x"]
+    )
+    assert bad.exit_code == 2 and "expected NAME=TEXT" in bad.output

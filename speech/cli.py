@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from pathlib import Path
@@ -14,7 +13,7 @@ from tqdm import tqdm
 
 from core.db import get_db
 from core.stopping import StopOnSignal
-from speech import asr, jobs, pronounce
+from speech import asr, jobs, priority, pronounce
 from speech.download import DEFAULT_MODEL, DownloadError, download_model
 from speech.errors import ModelError, SpeechError
 from speech.models import KIND_GRAMMAR
@@ -68,9 +67,9 @@ def _wait_for_model(stop: threading.Event, exit_without_model: bool) -> asr.Mode
 @click.option(
     "--threads",
     type=int,
-    default=lambda: os.cpu_count() or 1,
-    show_default="cores",
-    help="Decoding threads sharing the one loaded model.",
+    default=priority.default_decode_threads,
+    show_default="cores - 1",
+    help="Transcription threads sharing the one loaded model (at background priority).",
 )
 @click.option(
     "--grammar-threads",

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import value
 from core.db import Database, utcnow
-from speech import asr, jobs, signals
+from speech import asr, jobs, priority, signals
 from speech.audio import MAX_AUDIO_BYTES, decode_wav
 from speech.errors import AudioError, ModelError
 from speech.models import KIND_GRAMMAR, KIND_TRANSCRIBE
@@ -76,9 +76,11 @@ class Worker:
         fetch: Callable[..., bytes] | None = None,
         attach: Callable = _attach_transcript,
         kinds: tuple[str, ...] | None = None,
+        background: bool = False,
     ):
         self.db = db
         self.kinds = kinds  # None: any job, most urgent first
+        self.background = background  # yield the CPU to the web workers (transcription)
         self.config = config
         self.model = model
         self.worker = worker or jobs.worker_id()
@@ -151,6 +153,12 @@ class Worker:
 
     def run(self, stop: threading.Event, poll_interval: float = POLL_INTERVAL) -> None:
         """Process jobs until `stop` is set; the job in hand is always finished first."""
+        if self.background:
+            log.info(
+                "speech thread %s runs at background priority (%s)",
+                self.worker,
+                priority.background(),
+            )
         while not stop.is_set():
             try:
                 outcome = self.run_once()

@@ -7,7 +7,9 @@ decoded fails once and for all, while a network failure is retried with backoff.
 
 from __future__ import annotations
 
+import os
 import struct
+import threading
 import uuid
 from datetime import timedelta
 
@@ -19,6 +21,7 @@ from speech import asr, jobs
 from speech.availability import GRAMMAR_STALL
 from speech.errors import CorruptAudioError
 from speech.models import SpeechJob
+from speech.priority import BACKGROUND_NICENESS, default_decode_threads
 from speech.worker import Worker
 from tests.ivr_support import WORKDAY_MORNING, Phone, set_clock
 from tests.speech_support import korean_model_path
@@ -117,3 +120,39 @@ def test_a_ticket_whose_transcription_never_starts_says_no_transcript(make_app):
     with app.app_context(), get_db(app).session() as s:
         assert jobs.transcript_state(s, ticket_id) == "queued"  # shown as 暂无转写
         assert s.scalar(select(SpeechJob.status).where(SpeechJob.id == job_id)) == "pending"
+
+
+def test_transcription_yields_the_cpu_spoken_answers_do_not(make_app, tmp_path):
+    """Calls before transcripts: transcription threads run at background priority (the web
+    workers win the CPU); threads taking spoken menu answers keep normal priority."""
+    app = make_app(VOSK_MODEL_PATH=str(tmp_path / "no-model"))
+    transcription_job(app)
+    seen = {}
+
+    def run(background: bool) -> None:
+        def fetch(url, sid):
+            seen[background] = (os.sched_getscheduler(0), os.nice(0))
+            stop.set()
+            raise ConnectionError("recorded the priority")
+
+        stop = threading.Event()
+        worker = Worker(
+            get_db(app),
+            app.config,
+            asr.holder(tmp_path / "no-model"),
+            fetch=fetch,
+            background=background,
+        )
+        with app.app_context(), get_db(app).session() as s:
+            s.execute(update(SpeechJob).values(status="pending", next_try_at=utcnow()))
+        thread = threading.Thread(target=worker.run, args=(stop, 0.05))
+        thread.start()
+        thread.join(timeout=30)
+
+    normal = (os.sched_getscheduler(0), os.nice(0))
+    run(background=True)
+    run(background=False)
+    assert seen[True][0] == os.SCHED_IDLE and seen[True][1] == BACKGROUND_NICENESS
+    assert seen[False] == normal
+    assert (os.sched_getscheduler(0), os.nice(0)) == normal  # the test's own thread untouched
+    assert default_decode_threads() == max(1, (os.cpu_count() or 1) - 1)

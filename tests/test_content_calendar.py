@@ -96,6 +96,17 @@ def test_entries_move_due_dates_and_the_callback_window(app):
     assert policy.may_call_at(at_ten(ADJUSTED_SUNDAY))
 
 
+def test_new_year_2027_is_no_callback_day_without_any_entry(app):
+    """The line's old fallback (Monday-Friday) would have called citizens on 元旦."""
+    policy = Policy.from_config(app.config)
+    with app.app_context():
+        resolved = datetime(2026, 12, 31, 15, 0, tzinfo=SH)
+        assert policy.first_attempt_at(resolved) == datetime(
+            2027, 1, 4, 9, 0, tzinfo=SH
+        ).astimezone(UTC)
+        assert due_date_for("consultation", date(2026, 12, 31)) == date(2027, 1, 6)
+
+
 def test_health_warns_from_november_until_next_years_workdays_are_entered(app, client):
     set_clock(app, datetime(2026, 10, 31, 4, 0, tzinfo=UTC))
     body = client.get("/healthz").get_json()

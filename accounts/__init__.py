@@ -4,7 +4,8 @@ Owns the `users` and `login_failures` tables (Alembic branch "accounts"), the
 /login, /logout, /account (own password) and /users/ (supervisors: users and API
 tokens) pages, CSRF protection and protective headers for the whole app, the
 navigation bar of base.html, and the `flask users` CLI. Must not touch other
-packages' tables (it only reads tickets' departments for the department picker).
+packages' tables (the departments a user may belong to come from the directory
+tickets installs: accounts.departments).
 
 Interface for the other packages::
 

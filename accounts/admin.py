@@ -6,26 +6,20 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from accounts import service
+from accounts import departments, service
 from accounts.auth import current_actor, current_user, login_required, login_user, role_required
 from accounts.errors import InvalidUser
 from accounts.forms import PasswordForm, UserForm, choices
 from accounts.models import ROLE_LABELS, User
 from core.db import get_db
-from tickets.models import Department
 
 bp = Blueprint("accounts_admin", __name__)
 
 
 def _departments() -> list[tuple[int, str]]:
-    """(id, name) of tickets' departments, for department users."""
+    """(id, name) of the active departments, for department users."""
     with get_db().session() as s:
-        return [
-            (d.id, d.name)
-            for d in s.scalars(
-                select(Department).where(Department.active.is_(True)).order_by(Department.id)
-            )
-        ]
+        return departments.directory().active(s)
 
 
 def _user_form() -> UserForm:

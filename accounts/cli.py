@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from accounts import service
+from accounts import departments, service
 from accounts.errors import InvalidUser
 from accounts.models import ROLES, User
 from core.db import get_db
@@ -20,19 +20,12 @@ def _department_id(s, value: str | None) -> int | None:
     """A department given by id, code or name (tickets' departments table)."""
     if value is None:
         return None
-    from tickets.models import Department
-
-    if value.isdigit():
-        dept = s.get(Department, int(value))
-    else:
-        dept = s.scalar(
-            select(Department).where((Department.code == value) | (Department.name == value))
-        )
-    if dept is None:
+    found = departments.directory().find(s, value)
+    if found is None:
         raise click.BadParameter(
             f"no department {value!r} (id, code or name)", param_hint="--department"
         )
-    return dept.id
+    return found
 
 
 @contextlib.contextmanager

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 def init_app(app) -> None:
     """Register the /api/ blueprint and the `flask tickets` CLI."""
+    from accounts import departments
     from core.health import register
     from tickets import api, cli, health, ruleset_source
+    from tickets.departments import DepartmentDirectory
 
     ruleset_source.install(app)
+    departments.install(app, DepartmentDirectory())
     cli.init_app(app)
     app.register_blueprint(api.bp)
     register(app, "tickets", health.check)

@@ -102,8 +102,10 @@ class CallbackAttempt(Base):
     status: Mapped[str | None] = mapped_column(String(20))
     answered_by: Mapped[str | None] = mapped_column(String(30))
     outcome: Mapped[str | None] = mapped_column(String(30))
-    # Survey progress inside the call: prompts heard without an answer, spoken answer.
+    # Questions heard without an answer: written by releases whose survey was not a flow
+    # (the flow's session counts its own tries now); kept for those rows.
     silences: Mapped[int] = mapped_column(Integer, default=0)
+    # The spoken word that chose the survey's answer (the flow's `heard`), if spoken.
     heard: Mapped[str | None] = mapped_column(String(100))
     duration: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)

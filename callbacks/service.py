@@ -176,7 +176,7 @@ def outcome_of(attempt: m.CallbackAttempt) -> str:
         return attempt.status or "failed"
     if attempt.outcome in ("answered", "opted_out", "enqueued"):
         return attempt.outcome
-    if attempt.outcome == "unanswered" or attempt.silences:
+    if attempt.outcome == "unanswered" or attempt.silences:  # silences: older rows
         return "unanswered"
     return "hung_up"
 

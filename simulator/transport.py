@@ -72,15 +72,20 @@ class HttpTransport:
 
 
 class FlaskTransport:
-    """A Flask test client; URLs outside the app's public base go over real HTTP."""
+    """A Flask test client; URLs outside the app's public base go over real HTTP, unless
+    `outside=False` (the studio's web phone: a URL in a draft may name any internal
+    host, so it is answered 403 here and never fetched)."""
 
-    def __init__(self, client, public_base_url: str):
+    def __init__(self, client, public_base_url: str, *, outside: bool = True):
         self.client = client
         self.public_base_url = public_base_url.rstrip("/")
+        self.outside = outside
         self._outside: HttpTransport | None = None
 
     def request(self, method, url, data=None, headers=None) -> Reply:
-        if not url.startswith(self.public_base_url):
+        if url != self.public_base_url and not url.startswith(self.public_base_url + "/"):
+            if not self.outside:
+                return Reply(403, b"", "")
             if self._outside is None:
                 self._outside = HttpTransport(url)
             return self._outside.request(method, url, data=data, headers=headers)

@@ -47,8 +47,25 @@ def _issues_json(issues) -> list[dict]:
     ]
 
 
+def _json_object() -> dict:
+    """The JSON body when it is an object; {} for none, a list, a number or bad JSON."""
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+def _revision_id(value) -> int | None:
+    """A revision id as posted (JSON number or form text); 400 for anything else."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10:
+        return int(value)
+    abort(400, "base_revision_id must be a revision number")
+
+
 def _posted_text() -> str:
-    data = request.get_json(silent=True) or {}
+    data = _json_object()
     text = data.get("text") if request.is_json else request.form.get("text")
     if not isinstance(text, str):
         abort(400, "text missing")
@@ -120,7 +137,7 @@ def _pronunciation_warnings(flow, name: str) -> list[dict]:
 @role_required("supervisor")
 def edit_prompt():
     """Replace one node's prompt in the editor's text (ruamel round trip: comments kept)."""
-    data = request.get_json(silent=True) or {}
+    data = _json_object()
     text, node, say = _posted_text(), data.get("node"), data.get("say")
     if not isinstance(node, str) or not isinstance(say, str):
         abort(400)
@@ -134,7 +151,9 @@ def edit_prompt():
 @role_required("supervisor")
 def save_draft():
     text = _posted_text()
-    base = request.get_json(silent=True).get("base_revision_id")
+    base = _revision_id(
+        (_json_object() if request.is_json else request.form).get("base_revision_id")
+    )
     with get_db().session() as s:
         revisions.save_draft(s, current_actor(), text, base)
     return jsonify(saved=True)
@@ -255,13 +274,15 @@ def _row_text(s, row: PhoneCall) -> str:
 @bp.post("/phone")
 @role_required("supervisor")
 def phone_start():
-    data = request.get_json(silent=True) or {}
+    data = _json_object()
     mode = data.get("mode", "published")
     if mode not in ("published", "draft"):
         abort(400)
     with get_db().session() as s:
         if mode == "draft" and isinstance(data.get("text"), str):
-            revisions.save_draft(s, current_actor(), _posted_text(), data.get("base_revision_id"))
+            revisions.save_draft(
+                s, current_actor(), _posted_text(), _revision_id(data.get("base_revision_id"))
+            )
         text = _flow_text(s, mode)
         flow = _load_flow(text)
         row = webphone.start(
@@ -302,7 +323,7 @@ def phone_act(call_id: int):
             abort(Response("audio must be a WAV file", 415))
         action = Action("audio", request.form.get("text") or None, audio=audio)
     else:
-        data = request.get_json(silent=True) or {}
+        data = _json_object()
         kind = data.get("kind")
         if kind not in webphone.ACTION_KINDS or kind == "audio":
             abort(400)

@@ -45,7 +45,7 @@ ACTION_KINDS = ("keys", "speech", "audio", "wait", "agent", "busy", "no-answer",
 def _phone(sandbox: Flask, flow: Flow, state: dict | None, ring: Ring | None = None) -> Phone:
     cfg = sandbox.config
     public = cfg["PUBLIC_BASE_URL"]
-    transport = FlaskTransport(sandbox.test_client(), public)
+    transport = FlaskTransport(sandbox.test_client(), public, outside=False)
     kwargs = {
         "recordings": AppRecordings(
             transport, public, cfg["TWILIO_ACCOUNT_SID"], cfg["TWILIO_AUTH_TOKEN"]
@@ -195,8 +195,12 @@ def audio_for(app: Flask, row: PhoneCall, text: str, flow: Flow, n: int) -> tupl
     event = row.state["events"][n]
     sandbox = sandbox_for(app, text, flow.version)
     if event["kind"] == "play":
-        transport = FlaskTransport(sandbox.test_client(), sandbox.config["PUBLIC_BASE_URL"])
-        reply = transport.request("GET", event["url"])
+        # Only the sandbox's own files (outside=False): a URL a supervisor wrote in a
+        # draft is never fetched from here (it could name any host in the city's network).
+        base = sandbox.config["PUBLIC_BASE_URL"].rstrip("/")
+        url = base + event["url"] if event["url"].startswith("/") else event["url"]
+        transport = FlaskTransport(sandbox.test_client(), base, outside=False)
+        reply = transport.request("GET", url)
         if reply.status == 200:
             return reply.body, reply.content_type or "audio/wav"
         raise LookupError(f"prompt audio answered HTTP {reply.status}")
@@ -212,7 +216,9 @@ def _spoken(sandbox: Flask, text: str, language: str) -> tuple[bytes, str]:
         with sandbox.app_context():
             url = audio_url(text, language)
         if url:
-            transport = FlaskTransport(sandbox.test_client(), sandbox.config["PUBLIC_BASE_URL"])
+            transport = FlaskTransport(
+                sandbox.test_client(), sandbox.config["PUBLIC_BASE_URL"], outside=False
+            )
             reply = transport.request("GET", url)
             if reply.status == 200:
                 return reply.body, reply.content_type or "audio/wav"

@@ -42,6 +42,17 @@ CALL_END_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canc
 CALL_UNANSWERED_STATUSES = frozenset({"busy", "failed", "no-answer"})
 
 
+MAX_COUNT_DIGITS = 9  # seconds, positions, sequence numbers: Twilio's fit easily
+
+
+def _count(value) -> int | None:
+    """A non-negative whole number from a form field, or None: only ASCII digits count
+    ('²' is a digit to str.isdigit but not to int), and no more than MAX_COUNT_DIGITS
+    (int() refuses 4,300 digits with a ValueError)."""
+    ok = isinstance(value, str) and value.isascii() and value.isdigit()
+    return int(value) if ok and len(value) <= MAX_COUNT_DIGITS else None
+
+
 def _int(value) -> int:
     try:
         return int(value)
@@ -208,8 +219,8 @@ class StatusReport:
             status=status,
             ended=status in CALL_END_STATUSES,
             answered_by=form.get("AnsweredBy") or None,
-            duration=int(duration) if duration and duration.isdigit() else None,
-            sequence=int(sequence) if sequence.isdigit() else None,
+            duration=_count(duration),
+            sequence=_count(sequence),
         )
 
 

@@ -361,3 +361,98 @@ def test_logout_revokes_the_session_on_the_server(site):
     assert thief.get("/api/tickets").status_code == 401
     again = client_as(app, "boss")  # logging in again works
     assert again.get("/studio/").status_code == 200
+
+
+class _CountingTrap:
+    """A TCP listener that counts every connection made to it (HTTP, TLS or anything)."""
+
+    def __init__(self):
+        import socket
+
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: audio/x-wav\r\n\r\nRIFF internal")
+            conn.close()
+
+    def close(self):
+        self.running = False
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
+def _with_greeting_audio(url: str) -> str:
+    text = (Path(__file__).resolve().parents[1] / "flows.yaml").read_text(encoding="utf-8")
+    start = text.index("\n  greeting:")
+    say = text.index("say:", start)
+    return text[:say] + f'audio: "{url}"' + text[text.index("\n", say) :]
+
+
+def test_web_phone_fetches_no_audio_a_supervisor_names(site):
+    """A draft whose prompt audio points inside the network: the flow check refuses plain
+    http and other schemes; an https URL elsewhere passes the check but the web phone does
+    not fetch it (it plays only the sandbox's own files)."""
+    app, _ = site
+    trap = _CountingTrap()
+    try:
+        boss = client_as(app, "boss")
+        boss.get("/studio/")
+        csrf = {"X-CSRFToken": csrf_token(boss, "/studio/")}
+        for url in (
+            f"http://127.0.0.1:{trap.port}/internal",
+            "file:///etc/passwd",
+            f"https://user@127.0.0.1:{trap.port}/x.wav",
+        ):
+            data = boss.post(
+                "/studio/validate", json={"text": _with_greeting_audio(url)}, headers=csrf
+            ).get_json()
+            assert data["ok"] is False, url
+            assert "nodes.greeting.audio" in data["issues"][0]["text"], data["issues"]
+        draft = _with_greeting_audio(f"https://127.0.0.1:{trap.port}/internal.wav")
+        view = boss.post("/studio/phone", json={"mode": "draft", "text": draft}, headers=csrf)
+        assert view.status_code == 200, view.get_data(as_text=True)
+        view = view.get_json()
+        plays = [i for i, e in enumerate(view["events"]) if e["kind"] == "play"]
+        assert plays, view["events"]
+        r = boss.get(f"/studio/phone/{view['id']}/audio/{plays[0]}")
+        assert r.status_code == 404 and b"internal" not in r.data
+    finally:
+        trap.close()
+        from studio import sandbox
+
+        sandbox.dispose_all()
+    assert trap.connections == 0
+
+
+def test_concurrent_requests_with_one_idempotency_key_make_one_ticket(site):
+    """Eight at once: one 201 (it made the ticket), seven 200 with that same ticket."""
+    app, _ = site
+    body = {"channel": "web", "description": "路灯坏了", "idempotency_key": "retry-race-1"}
+    barrier = threading.Barrier(8)
+    answers = []
+
+    def post():
+        client = app.test_client()
+        barrier.wait()
+        r = client.post("/api/tickets", headers=API, json=body)
+        answers.append((r.status_code, r.json["number"]))
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(code for code, _ in answers) == [200] * 7 + [201]
+    assert len({number for _, number in answers}) == 1

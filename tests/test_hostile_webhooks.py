@@ -358,3 +358,14 @@ def test_a_real_twilio_webhook_still_passes_the_limits(fuzz_app):
     client = fuzz_app.test_client()
     form = {name: "x" * 100 for name in FIELDS} | {"CallSid": SIDS[0], "From": "+8613812345678"}
     assert post_signed(client, fuzz_app, "/ivr/voice", form).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "field", [{"CallDuration": "²"}, {"Duration": "١٢"}, {"SequenceNumber": "9" * 5000}]
+)
+def test_status_callback_with_odd_numbers_is_not_a_500(fuzz_app, field):
+    """'²' passes str.isdigit but not int(); 5,000 digits pass neither int() nor a column."""
+    client = fuzz_app.test_client()
+    form = {"CallSid": SIDS[1], "CallStatus": "completed", **field}
+    for path in ("/callbacks/status/1", "/ivr/status"):
+        assert_twiml_or_4xx(post_signed(client, fuzz_app, path, form))

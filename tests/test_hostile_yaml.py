@@ -210,3 +210,28 @@ def test_shipped_yaml_files_all_pass_the_safe_loader():
     shipped += sorted((ROOT / "tickets").rglob("*.yaml")) + sorted(ROOT.glob("speech/*.yaml"))
     for path in shipped:
         assert isinstance(safeyaml.load_file(Path(path)), dict), path
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"json": ["text", "flow: {}"]},
+        {"json": "flow: {}"},
+        {"json": 12},
+        {"data": "{not json", "content_type": "application/json"},
+    ],
+)
+def test_studio_json_routes_answer_400_to_a_body_that_is_not_an_object(studio, body):
+    client, csrf = studio
+    for path in ("/studio/validate", "/studio/prompt", "/studio/draft"):
+        r = client.post(path, headers=csrf, **body)
+        assert r.status_code == 400, (path, r.status_code)
+
+
+def test_studio_draft_saved_from_a_form_post(studio):
+    client, csrf = studio
+    text = SHIPPED.read_text(encoding="utf-8")
+    form = {"text": text, "base_revision_id": "1", "csrf_token": csrf["X-CSRFToken"]}
+    assert client.post("/studio/draft", data=form).status_code == 200
+    form["base_revision_id"] = "1; DROP TABLE flow_drafts"
+    assert client.post("/studio/draft", data=form).status_code == 400

@@ -68,16 +68,11 @@ def create_ticket():
         values = parse_create(
             payload, topics=set(s.scalars(select(Topic.code).where(Topic.active)))
         )
-        key = values["idempotency_key"]
-        retried = (
-            key is not None
-            and s.scalar(select(Ticket.id).where(Ticket.idempotency_key == key)) is not None
-        )
-        ticket = service.create_ticket(s, actor=current_actor(), **values)
-        if not retried:
+        # A retry, even one racing the first request, gets 200 and the first ticket.
+        ticket, created = service.create_or_find_ticket(s, actor=current_actor(), **values)
+        if created:
             service.apply_suggestions(s, ticket)
         body = ticket_to_dict(ticket)
-        created = not retried
     response = jsonify(body)
     response.status_code = 201 if created else 200
     response.headers["Location"] = url_for("tickets_api.get_ticket", number=body["number"])

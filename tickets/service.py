@@ -77,7 +77,12 @@ def _check_choice(field: str, value: str | None, choices) -> None:
         raise ValidationError({field: f"must be one of {', '.join(choices)}"})
 
 
-def create_ticket(
+def create_ticket(s: Session, **fields) -> Ticket:
+    """Create a ticket with the next number; the same idempotency_key returns the first one."""
+    return create_or_find_ticket(s, **fields)[0]
+
+
+def create_or_find_ticket(
     s: Session,
     *,
     channel: str,
@@ -92,14 +97,15 @@ def create_ticket(
     actor: str = "ivr",
     idempotency_key: str | None = None,
     location: str | None = None,
-) -> Ticket:
-    """Create a ticket with the next number; the same idempotency_key returns the first one."""
+) -> tuple[Ticket, bool]:
+    """(ticket, True) when this call created it; (the first ticket, False) when its
+    idempotency_key was used before, including by a concurrent request that won."""
     _check_choice("channel", channel, CHANNELS)
     _check_choice("demand_type", demand_type, DEMAND_TYPES)
     if idempotency_key:
         existing = s.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
         if existing is not None:
-            return existing
+            return existing, False
     opened_on = local_today()
     ticket = Ticket(
         number=format_number(opened_on, next_sequence(s, opened_on)),
@@ -130,7 +136,7 @@ def create_ticket(
             existing = s.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
             if existing is None:
                 raise
-            return existing
+            return existing, False
     else:
         s.add(ticket)
         s.flush()
@@ -138,7 +144,7 @@ def create_ticket(
     log.info(
         "ticket %s created (%s) from %s", ticket.number, channel, mask_number(ticket.caller_number)
     )
-    return ticket
+    return ticket, True
 
 
 def find_by_number(s: Session, number: str) -> Ticket | None:

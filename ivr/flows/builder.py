@@ -43,6 +43,7 @@ from ivr.flows.schema import (
     RECORD_INTO,
     RESULTS,
     Checker,
+    audio_url,
     boolean,
     count,
     did_you_mean,
@@ -281,7 +282,7 @@ class _Builder:
         if "say" in raw:
             fields["prompt"] = self.read_prompt(c, raw["say"], (*path, "say"))
         elif "audio" in raw:
-            audio = text(c, raw["audio"], (*path, "audio"))
+            audio = audio_url(c, raw["audio"], (*path, "audio"))
             fields["prompt"] = Prompt(audio=audio) if audio is not INVALID else INVALID
         for key, reader in readers.items():
             if key not in raw:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from ivr.flows.errors import FlowIssue
 from ivr.flows.model import Prompt
@@ -17,6 +18,7 @@ from ivr.flows.placeholders import problems as placeholder_problems
 from ivr.flows.reader import Document, Path_, format_path
 
 INVALID = object()
+AUDIO_PATH_RE = re.compile(r"^/audio/[A-Za-z0-9_-]+\.wav$")
 KEYPAD_KEYS = frozenset("0123456789*#")
 NODE_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -86,6 +88,24 @@ def name(c: Checker, value, path: Path_):
             path, f"expected a name of lowercase letters, digits and _, got {value!r}", "type"
         )
     return value
+
+
+def audio_url(c: Checker, value, path: Path_):
+    """A prompt file: one of ours (`/audio/NAME.wav`, served by this app) or an https URL
+    with no user name; Twilio fetches it, the studio's web phone never does."""
+    url = text(c, value, path)
+    if url is INVALID:
+        return url
+    if AUDIO_PATH_RE.match(url):
+        return url
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or "@" in parts.netloc:
+        return c.error(
+            path,
+            f"audio must be a file of ours (/audio/NAME.wav) or an https:// URL, got {url!r}",
+            "audio_url",
+        )
+    return url
 
 
 def target(c: Checker, value, path: Path_):

@@ -7,7 +7,7 @@ version's, and a warning when it drops. Supervisors only; forms carry the CSRF t
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from accounts import current_actor, role_required
@@ -68,6 +68,15 @@ def _flash_saved(saved: rulebook.Saved) -> None:
         )
 
 
+def _with_changes(kind: str, versions: list) -> list[tuple]:
+    """Each version with what it changed from the one before it."""
+    out = []
+    for i, version in enumerate(versions):
+        before = versions[i + 1].data if i + 1 < len(versions) else None
+        out.append((version, rulebook.changes(kind, before, version.data) if before else []))
+    return out
+
+
 def _render(template: str, kind: str, s, status: int = 200, errors=None, **extra):
     versions = _versions(s, kind)
     topics, departments = _names(s)
@@ -77,6 +86,8 @@ def _render(template: str, kind: str, s, status: int = 200, errors=None, **extra
         current=versions[0],
         previous=versions[1] if len(versions) > 1 else None,
         versions=versions,
+        history=_with_changes(kind, versions),
+        kind=kind,
         topics=topics,
         departments=departments,
         demand_types=DEMAND_TYPES,
@@ -136,3 +147,15 @@ def save_routing():
             return _render("content/routing.html", ROUTING, s, 400, exc.errors)
         _flash_saved(saved)
     return redirect(url_for(".routing_page"))
+
+
+@bp.post("/<any(rules, routing):kind>/versions/<int:version>/restore")
+@role_required(*EDIT)
+def restore(kind: str, version: int):
+    with get_db().session() as s:
+        try:
+            saved = rulebook.restore(s, kind, version, author=current_actor())
+        except ValidationError:
+            abort(404)
+        _flash_saved(saved)
+    return redirect(url_for(".rules_page" if kind == RULES else ".routing_page"))

@@ -101,8 +101,21 @@ def test_rules_page_test_box_save_and_accuracy_warning(app):
     assert "已保存 saved version 2" in html and "之前 was" in html
     assert "准确率下降 Accuracy dropped: 分类 topic" in html and "▼ 下降 dropped" in html
     retest = office.get(f"/content/rules/?text={HEAT}").get_data(as_text=True)
-    suggestion = retest[retest.index("建议 Suggestion") :]
-    assert "<b>噪声污染</b>" in suggestion and "noise 10" in suggestion, suggestion[:900]
+    assert "topics.noise: +暖气:50 +不热:50" in retest
+    changed = retest[retest.index("建议 Suggestion") :]
+    assert "<b>噪声污染</b>" in changed and "noise 10" in changed, changed[:900]
+    restored = office.post(
+        "/content/rules/versions/1/restore",
+        data={"csrf_token": form["csrf_token"]},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "已保存 saved version 3" in restored and "topics.noise: −暖气 −不热" in restored
+    with app.app_context():
+        assert classify.classify(HEAT).topic == "heating"
+    assert agent.post("/content/rules/versions/1/restore", data=agent_form).status_code == 403
+    suggestion = office.get(f"/content/rules/?text={HEAT}").get_data(as_text=True)
+    suggestion = suggestion[suggestion.index("建议 Suggestion") :]
+    assert "<b>供暖问题</b>" in suggestion, suggestion[:900]
 
 
 def test_routing_page_saves_and_routes(app):

@@ -146,3 +146,52 @@ def import_shipped(s: Session) -> list[str]:
             save(s, kind, load_yaml(SHIPPED[kind]), author=SHIPPED_AUTHOR)
             done.append(kind)
     return done
+
+
+def _flat(kind: str, data: dict) -> dict[str, object]:
+    """A document as {"topics.heating": {"暖气": 4.0, ...}, "topics.default": "other", ...}."""
+    if kind == ROUTING:
+        flat: dict[str, object] = {"default": data.get("default")}
+        flat.update({f"topics.{k}": v for k, v in (data.get("topics") or {}).items()})
+        for district, table in (data.get("districts") or {}).items():
+            flat.update({f"districts.{district}.{k}": v for k, v in (table or {}).items()})
+        return flat
+    flat = {}
+    for section in ("demand_types", "topics"):
+        for name, entries in (data.get(section) or {}).items():
+            if name == "default":
+                flat[f"{section}.default"] = entries
+                continue
+            words = {}
+            for entry in entries or []:
+                word, weight = next(iter(entry.items())) if isinstance(entry, dict) else (entry, 1)
+                words[str(word)] = float(weight)
+            flat[f"{section}.{name}"] = words
+    return flat
+
+
+def changes(kind: str, old: dict, new: dict) -> list[str]:
+    """What a version changed, one line per entry: "topics.heating: +暖气:2 −供暖"."""
+    before, after = _flat(kind, old), _flat(kind, new)
+    lines = []
+    for key in sorted(set(before) | set(after)):
+        a, b = before.get(key), after.get(key)
+        if a == b:
+            continue
+        if isinstance(a, dict) or isinstance(b, dict):
+            a, b = a or {}, b or {}
+            added = [f"+{w}" + (f":{b[w]:g}" if b[w] != 1 else "") for w in b if w not in a]
+            removed = [f"−{w}" for w in a if w not in b]
+            weights = [f"{w}:{a[w]:g}→{b[w]:g}" for w in b if w in a and a[w] != b[w]]
+            lines.append(f"{key}: " + " ".join(added + removed + weights))
+        else:
+            lines.append(f"{key}: {a if a is not None else '—'} → {b if b is not None else '—'}")
+    return lines
+
+
+def restore(s: Session, kind: str, version: int, *, author: str) -> Saved:
+    """Save an earlier version's document again, as the newest version."""
+    old = s.scalar(select(RuleSet).where(RuleSet.kind == kind, RuleSet.version == version))
+    if old is None:
+        raise ValidationError({"version": f"no version {version} of {kind}"})
+    return save(s, kind, dict(old.data), author=author)

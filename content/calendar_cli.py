@@ -40,16 +40,21 @@ def show(year: int | None) -> None:
 @click.argument("day")
 @click.argument("kind", type=click.Choice(calendar.KINDS))
 @click.option("--name", default=None, help="Name of the holiday, e.g. 元旦")
-def set_day(day: str, kind: str, name: str | None) -> None:
-    """Declare DATE (YYYY-MM-DD) a holiday or a workday; it wins over the libraries."""
+@click.option("--until", default=None, help="Last day (YYYY-MM-DD) of a period, e.g. 春节")
+def set_day(day: str, kind: str, name: str | None, until: str | None) -> None:
+    """Declare DATE (YYYY-MM-DD), or DATE to --until, a holiday or a workday; it wins over the
+    libraries."""
     try:
         parsed, kind, name = calendar_store.parse_entry(day, kind, name)
+        days = calendar_store.parse_range(parsed, until)
     except CalendarEntryError as exc:
         raise click.UsageError(str(exc)) from exc
     with get_db().session() as s:
-        calendar_store.set_day(s, parsed, kind, name=name, actor=CLI_ACTOR)
+        for one in days:
+            calendar_store.set_day(s, one, kind, name=name, actor=CLI_ACTOR)
     calendar_store.source(current_app).invalidate()
-    click.echo(f"{parsed}: {kind}{' ' + name if name else ''}")
+    for one in days:
+        click.echo(f"{one}: {kind}{' ' + name if name else ''}")
 
 
 @calendar_cli.command("clear")

@@ -56,12 +56,14 @@ def year_summary(year: int) -> dict:
     }
 
 
-def _store(day: str, kind: str, name: str | None) -> date:
+def _store(day: str, kind: str, name: str | None, until: str | None = None) -> list[date]:
     parsed, kind, name = calendar_store.parse_entry(day, kind, name)
+    days = calendar_store.parse_range(parsed, until)
     with get_db().session() as s:
-        calendar_store.set_day(s, parsed, kind, name=name, actor=current_actor())
+        for one in days:
+            calendar_store.set_day(s, one, kind, name=name, actor=current_actor())
     calendar_store.source_of_current_app().invalidate()
-    return parsed
+    return days
 
 
 def _clear(day: str) -> bool:
@@ -98,13 +100,16 @@ def year_page():
 def set_day_form():
     form = request.form
     try:
-        day = _store(form.get("date", ""), form.get("kind", ""), form.get("name"))
+        days = _store(
+            form.get("date", ""), form.get("kind", ""), form.get("name"), form.get("until")
+        )
     except CalendarEntryError as exc:
         for field, message in exc.errors.items():
             flash(f"{field}: {message}", "error")
         return redirect(url_for(".year_page", year=request.args.get("year")))
-    flash(f"{day} 已保存 saved", "success")
-    return redirect(url_for(".year_page", year=day.year))
+    span = f"{days[0]} — {days[-1]}" if len(days) > 1 else f"{days[0]}"
+    flash(f"{span} 已保存 saved", "success")
+    return redirect(url_for(".year_page", year=days[0].year))
 
 
 @bp.post("/<day>/delete")
@@ -133,7 +138,7 @@ def put_day(day: str):
     if not isinstance(payload, dict):
         return jsonify(error="invalid input", fields={"body": "expected a JSON object"}), 400
     try:
-        parsed = _store(day, payload.get("kind", ""), payload.get("name"))
+        [parsed] = _store(day, payload.get("kind", ""), payload.get("name"))
     except CalendarEntryError as exc:
         return jsonify(error="invalid input", fields=exc.errors), 400
     return jsonify(day_dict(calendar.day_info(parsed)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time as _time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Date, DateTime, String, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -67,6 +67,25 @@ def parse_entry(day: str, kind: str, name: str | None) -> tuple[date, str, str |
     if errors:
         raise CalendarEntryError(errors)
     return parsed, kind, name
+
+
+MAX_RANGE_DAYS = 31  # one holiday period (the longest, Spring Festival, is 8-9 days)
+
+
+def parse_range(first: date, last: str | None) -> list[date]:
+    """The days from `first` to `last` (YYYY-MM-DD, inclusive; empty: `first` alone)."""
+    if not last or not str(last).strip():
+        return [first]
+    try:
+        end = date.fromisoformat(str(last).strip())
+    except ValueError:
+        raise CalendarEntryError({"until": f"not a date (YYYY-MM-DD): {last!r}"}) from None
+    count = (end - first).days + 1
+    if not 1 <= count <= MAX_RANGE_DAYS:
+        raise CalendarEntryError(
+            {"until": f"must be on or after the date, at most {MAX_RANGE_DAYS} days in all"}
+        )
+    return [first + timedelta(days=i) for i in range(count)]
 
 
 def set_day(s: Session, day: date, kind: str, *, name: str | None, actor: str) -> CalendarDay:

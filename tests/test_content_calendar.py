@@ -130,6 +130,14 @@ def test_cli_set_show_clear(app):
     assert "2027: 调休安排未录入 NOT ENTERED" in shown
     assert "* 2027-01-04 周一 休息 holiday 元旦补休  (override)" in shown
     assert "  2027-02-06 周六 休息 holiday 春节  (holidays)" in shown
+    period = runner.invoke(
+        args=["calendar", "set", "2027-02-11", "holiday", "--name", "春节", "--until", "2027-02-12"]
+    )
+    assert period.output.splitlines() == ["2027-02-11: holiday 春节", "2027-02-12: holiday 春节"]
+    too_long = runner.invoke(
+        args=["calendar", "set", "2027-01-01", "holiday", "--until", "2027-06-01"]
+    )
+    assert too_long.exit_code != 0 and "at most 31 days" in too_long.output
     bad = runner.invoke(args=["calendar", "set", "2027-13-01", "holiday"])
     assert bad.exit_code != 0 and "not a date" in bad.output
     assert "entry removed" in runner.invoke(args=["calendar", "clear", "2027-01-04"]).output
@@ -178,6 +186,11 @@ def test_page_roles_and_csrf(app):
         office.post("/calendar/", data={"date": "2027-02-20", "kind": "workday"}).status_code == 400
     )
     form["csrf_token"] = csrf_token(office, "/calendar/")
+    period = {**form, "date": "2027-02-11", "until": "2027-02-13", "kind": "holiday"}
+    html = office.post("/calendar/", data=period, follow_redirects=True).get_data(as_text=True)
+    assert "2027-02-11 — 2027-02-13 已保存 saved" in html
+    with app.app_context():
+        assert not calendar.is_workday(date(2027, 2, 12))
     saved = office.post("/calendar/", data=form, follow_redirects=True)
     html = saved.get_data(as_text=True)
     assert "2027-02-20 已保存 saved" in html and "entered by office" in html

@@ -13,8 +13,14 @@ For each ramp step it prints webhook latency (p50/p95/p99, ms) and errors, and
 reports the largest step with p99 < 200 ms and no error. At the end it counts
 call records and tickets in the database against what the generator sent.
 
+With --backlog N, N voice messages are already waiting for transcription when the
+calls start, so the speech worker decodes through the whole run (calls before
+transcripts: its threads run at background priority); the run prints how many
+transcripts were finished meanwhile, and the machine's load average.
+
     .venv/bin/python bench/load_calls.py                       # 25,50,100 (quick)
     .venv/bin/python bench/load_calls.py --steps 100,200,300,400,500 --step-seconds 90
+    .venv/bin/python bench/load_calls.py --steps 300 --backlog 300   # with transcription
 
 All traffic goes to 127.0.0.1; every run is bounded (steps x step-seconds + drain).
 """
@@ -22,11 +28,13 @@ All traffic goes to 127.0.0.1; every run is bounded (steps x step-seconds + drai
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -277,7 +285,9 @@ def check_counts(stack: Stack, stats: Stats) -> dict:
     """Compare what the database holds with what the generator sent."""
     calls = stack.count("SELECT count(*) FROM ivr_calls")
     open_calls = stack.count("SELECT count(*) FROM ivr_calls WHERE ended_at IS NULL")
-    tickets = stack.count("SELECT count(*) FROM tickets WHERE channel = 'voice_message'")
+    tickets = stack.count(
+        "SELECT count(*) FROM tickets WHERE channel = 'voice_message' AND call_sid IS NOT NULL"
+    )
     dup = stack.count(
         "SELECT count(*) FROM (SELECT call_sid FROM tickets WHERE call_sid IS "
         "NOT NULL GROUP BY call_sid HAVING count(*) > 1) d"
@@ -294,6 +304,42 @@ def check_counts(stack: Stack, stats: Stats) -> dict:
         and dup == 0
         and open_calls == 0,
     }
+
+
+TRANSCRIPTS_DONE = "SELECT count(*) FROM speech_jobs WHERE kind = 'transcribe' AND status = 'done'"
+TRANSCRIPTS_WAITING = "SELECT count(*) FROM speech_jobs WHERE kind = 'transcribe' AND status IN ('pending', 'running')"
+
+
+def preload_transcriptions(stack: Stack, base: str, n: int, wav: bytes) -> None:
+    """N voice messages (recordings stored, tickets, jobs) waiting for the speech worker."""
+    from core.db import Database
+    from speech.jobs import enqueue_transcription
+    from tickets.service import create_ticket
+
+    http = HttpTransport(base, stack.public_base_url)
+    recordings = AppRecordings(http, stack.public_base_url, ACCOUNT_SID, AUTH_TOKEN)
+    db = Database(stack.db_url)
+    try:
+        with db.session() as s:
+            for _ in range(n):
+                sid = "RE" + uuid.uuid4().hex
+                recordings.add_recording(sid, wav)
+                url = recordings.recording_url(sid)
+                ticket = create_ticket(
+                    s,
+                    channel="voice_message",
+                    caller_number=None,
+                    recording_url=url,
+                    recording_sid=sid,
+                )
+                enqueue_transcription(s, ticket_id=ticket.id, recording_url=url, recording_sid=sid)
+    finally:
+        db.dispose()
+        http.close()
+
+
+def load_average() -> str:
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def run_ramp(
@@ -333,6 +379,9 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     ap.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     ap.add_argument("--speech-workers", type=int, default=1)
+    ap.add_argument(
+        "--backlog", type=int, default=0, help="voice messages waiting for transcription"
+    )
     args = ap.parse_args(argv)
     steps = [int(x) for x in args.steps.split(",")]
     with Stack() as stack:
@@ -341,11 +390,19 @@ def main(argv=None) -> int:
             stack.flask(f"speech{i + 1}", "speech", "speech", "worker", "--threads", "1")
         print(
             f"gunicorn {args.workers}x{args.threads} on {base}, PostgreSQL {stack.db_name}, "
-            f"{args.speech_workers} speech worker(s), time scale {args.time_scale}"
+            f"{args.speech_workers} speech worker(s), time scale {args.time_scale}, "
+            f"{os.cpu_count()} cores, {load_average()}"
         )
         gen = LoadGenerator(base, stack.public_base_url, scale=args.time_scale)
+        if args.backlog:
+            preload_transcriptions(stack, base, args.backlog, gen.wav)
+        done_before = stack.count(TRANSCRIPTS_DONE)
         t0 = time.time()
         results = run_ramp(gen, steps, args.step_seconds, args.warmup)
+        print(
+            f"transcripts finished while the calls ran: {stack.count(TRANSCRIPTS_DONE) - done_before}"
+            f" ({stack.count(TRANSCRIPTS_WAITING)} still waiting); {load_average()}"
+        )
         gen.stop()
         time.sleep(2)
         counts = check_counts(stack, gen.stats)

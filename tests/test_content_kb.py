@@ -66,6 +66,8 @@ def test_retired_and_out_of_date_articles_are_not_found_or_spoken(seeded):
         kb_edit.update(s, article, {"valid_until": date(2026, 12, 31)}, author="wang")
         assert kb_edit.spoken_answer(s, PORK, date(2027, 1, 1)) is None
         assert kb_edit.spoken_answer(s, PORK, date(2026, 12, 31)) == article.answer
+        kb_edit.update(s, article, {"valid_until": date(2020, 1, 1)}, author="wang")
+        assert PORK not in [a.key for a, _ in kb.search(s, "储备肉")]  # out of date today
         kb_edit.retire(s, article, author="wang")
         assert kb_edit.spoken_answer(s, PORK, date(2026, 12, 1)) is None
         assert PORK not in [a.key for a, _ in kb.search(s, "储备肉")]

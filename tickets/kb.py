@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tickets.models import Article
+from tickets.settings import local_today
 
 MAX_RESULTS = 20
 MAX_TERMS = 12
@@ -72,7 +73,8 @@ def search(
     limit: int = MAX_RESULTS,
     include_retired: bool = False,
 ) -> list[tuple[Article, float]]:
-    """Articles matching the query, best first, with their scores (retired ones left out)."""
+    """Articles matching the query, best first, with their scores (retired and out-of-date
+    ones left out unless `include_retired`)."""
     found = terms(query)
     if not found:
         return []
@@ -86,7 +88,13 @@ def search(
         ]
     stmt = select(Article).where(or_(*conditions))
     if not include_retired:
-        stmt = stmt.where(Article.retired_at.is_(None))
+        # What callers and agents may be told today: not retired, within its validity dates.
+        today = local_today()
+        stmt = stmt.where(
+            Article.retired_at.is_(None),
+            or_(Article.valid_from.is_(None), Article.valid_from <= today),
+            or_(Article.valid_until.is_(None), Article.valid_until >= today),
+        )
     if topic:
         stmt = stmt.where(Article.topic == topic)
     ranked = []

@@ -28,7 +28,7 @@ NAV = (
     NavItem("工单 Tickets", "tickets_pages.ticket_list", ("supervisor", "agent")),
     NavItem("部门工单 Inbox", "tickets_pages.inbox", ("department", "supervisor")),
     NavItem("知识库 KB", "tickets_pages.kb_search", ("supervisor", "agent", "department")),
-    NavItem("看板 Dashboard", "tickets_pages.dashboard", ("supervisor",)),
+    NavItem("看板 Dashboard", "console.dashboard", ("supervisor",)),
     NavItem("报表 Report", "tickets_pages.report", ("supervisor",)),
     NavItem("话务看板 Wallboard", "agents_pages.wallboard", ("supervisor",)),
     NavItem("话务报表 Call report", "agents_pages.report", ("supervisor",)),

@@ -32,6 +32,7 @@ COMPONENTS = (
     "studio",
     "simulator",
     "content",
+    "console",
     "planning",
 )
 

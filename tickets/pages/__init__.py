@@ -1,7 +1,8 @@
 """Supervisor pages for tickets (blueprint "tickets_pages"): list (+CSV), new ticket,
 ticket page (recording, transcript, history, dispatch/start/resolve/return/classify/
-close/reopen), department inbox, KB search, dashboard with surge alerts and phone
-notices, and the period report (+CSV, print). HTML only; the JSON API is tickets.api.
+close/reopen), department inbox, KB search and the period report (+CSV, print). HTML
+only; the JSON API is tickets.api. The dashboard, which adds the phone line's notices,
+is a console page (console.dashboard).
 
 Who may do what is in `access` (one tuple of roles per action).
 
@@ -20,7 +21,6 @@ bp = Blueprint("tickets_pages", __name__)
 
 def init_app(app) -> None:
     from tickets.pages import (  # noqa: F401  (modules that add routes to bp)
-        dashboard,
         kb_views,
         new_ticket,
         report,

@@ -1,18 +1,23 @@
-"""Supervisors' dashboard: charts of a period, surge alerts, and the phone-line notices."""
+"""Supervisors' dashboard: charts of a period, surge alerts, and the phone-line notices.
+
+Tickets' figures and surges beside ivr's incident notices: a page combining packages.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from accounts import current_actor, role_required
 from core.db import get_db, utcnow
 from ivr import notices
 from tickets import queries, reports, surges
 from tickets.models import CHANNELS, DEMAND_TYPES, SATISFACTION_RESULTS
-from tickets.pages import access, bp, charts, period
+from tickets.pages import access, charts, period
 from tickets.service import local_today
+
+bp = Blueprint("console", __name__)
 
 NOTICE_HOURS = (2, 6, 12, 24, 72)
 TICKETS_SHOWN_PER_ALERT = 12
@@ -98,7 +103,7 @@ def publish_notice():
     else:
         current_app.logger.info("notice published by %s for %sh", current_actor(), hours)
         flash(f"语音公告已发布，{hours} 小时后自动失效 Notice published for {hours} h", "success")
-    return redirect(url_for("tickets_pages.dashboard"))
+    return redirect(url_for("console.dashboard"))
 
 
 @bp.post("/dashboard/notices/<int:notice_id>/expire")
@@ -111,4 +116,4 @@ def expire_notice(notice_id: int):
         flash(str(exc), "error")
     else:
         flash("公告已停止 Notice switched off", "success")
-    return redirect(url_for("tickets_pages.dashboard"))
+    return redirect(url_for("console.dashboard"))

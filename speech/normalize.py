@@ -16,39 +16,24 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from speech.numerals import (
+    DIGIT_NAMES,
+    cardinal,
+    count,
+    decimal,
+    digits,
+)
+
 # Service numbers a caller dials: always digit by digit unless a unit follows (110元).
 SERVICE_NUMBERS = frozenset(
-    [
-        "110",
-        "114",
-        "119",
-        "120",
-        "122",
-        "12110",
-        "12306",
-        "12315",
-        "12318",
-        "12319",
-        "12320",
-        "12328",
-        "12333",
-        "12338",
-        "12345",
-        "12348",
-        "12351",
-        "12355",
-        "12356",
-        "12358",
-        "12365",
-        "12366",
-        "12369",
-        "12377",
-        "12388",
-        "12390",
-        "12393",
-        "95598",
-        "95588",
-    ]
+    re.findall(
+        r"\d+",
+        """
+        110 114 119 120 122 12110 12306 12315 12318 12319 12320 12328 12333 12338 12345
+        12348 12351 12355 12356 12358 12365 12366 12369 12377 12388 12390 12393 95598
+        95588
+        """,
+    )
 )
 # Words after which a number is an identifier (phone, ticket, plate, code): digit by digit.
 IDENTIFIER_WORDS = (
@@ -63,12 +48,6 @@ UNITS = (
 )
 MIN_IDENTIFIER_DIGITS = 5  # a bare number this long with no unit is a code, not an amount
 
-DIGIT_NAMES = "零一二三四五六七八九"
-CODE_DIGIT_NAMES = "零幺二三四五六七八九"  # identifiers: 1 as 幺 so it is never heard as 7
-SMALL_UNITS = ("", "十", "百", "千")
-BIG_UNITS = ("", "万", "亿", "万亿")
-# Measure words before which 2 is 两 (两个, 两天), not 二.
-LIANG_BEFORE = frozenset("个位件条次天周年小时岁人户家名张台辆套间栋项份倍点万千百亿种元块斤吨亩米")
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"  # plates: 鲁E12345
 UNIT_SYMBOLS = {
     "℃": "摄氏度",
@@ -95,64 +74,6 @@ PAUSES = {
     "/": "、",
 }
 SILENT = "\"'“”‘’「」『』《》〈〉【】[]()（）{}<>_=|~`^·•"
-
-
-def cardinal(number: str) -> str:
-    """'22' -> 二十二, '110' -> 一百一十, '10' -> 十, '2006' -> 二千零六 (up to 10^16)."""
-    digits = number.lstrip("0")
-    if not digits:
-        return "零"
-    groups = []
-    while digits:
-        groups.insert(0, digits[-4:])
-        digits = digits[:-4]
-    out, zero_pending = "", False
-    for i, group in enumerate(groups):
-        big = BIG_UNITS[len(groups) - 1 - i]
-        group = group.rjust(4, "0")
-        if group == "0000":
-            zero_pending = bool(out)
-            continue
-        part = ""
-        for j, ch in enumerate(group):
-            unit = SMALL_UNITS[3 - j]
-            if ch == "0":
-                zero_pending = zero_pending or bool(out or part)
-                continue
-            if zero_pending:
-                part += "零"
-                zero_pending = False
-            # 两百, 两千, 两万, 一万两千: 2 before a large unit is 两 in speech.
-            leading = not out and not part
-            name = (
-                "两"
-                if ch == "2"
-                and (unit == "千" or (unit == "百" and leading) or (big and part == "" and j == 3))
-                else None
-            )
-            part += (name or DIGIT_NAMES[int(ch)]) + unit
-        out += part + big
-        zero_pending = group.endswith("0")
-    # 一十二 -> 十二 only at the very start (一百一十 keeps its inner 一).
-    return out[1:] if out.startswith("一十") else out
-
-
-def count(number: str, following: str = "") -> str:
-    """A cardinal as it is said before `following`: 2个 -> 两个, 2月 -> 二月."""
-    if number.lstrip("0") == "2" and following[:1] in LIANG_BEFORE:
-        return "两"
-    return cardinal(number)
-
-
-def digits(number: str, names: str = CODE_DIGIT_NAMES) -> str:
-    """'12345' -> 幺二三四五 (identifiers); with DIGIT_NAMES '2026' -> 二零二六 (years)."""
-    return "".join(names[int(ch)] for ch in number if ch.isdigit())
-
-
-def decimal(number: str) -> str:
-    """'3.5' -> 三点五, '0.25' -> 零点二五."""
-    whole, _, frac = number.partition(".")
-    return cardinal(whole) + ("点" + digits(frac, DIGIT_NAMES) if frac else "")
 
 
 # -- rules: one function each, applied in RULES order ----------------------------------------

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from speech.normalize import RULES, cardinal, normalize
+from speech.normalize import RULES, normalize
+from speech.numerals import cardinal
 
 
 def test_every_rule_is_tested_here():

@@ -33,7 +33,7 @@ def _body() -> dict:
     return payload
 
 
-def full_dict(article) -> dict:
+def full_dict(s, article) -> dict:
     data = article_to_dict(article)
     data.update(
         valid_from=article.valid_from.isoformat() if article.valid_from else None,
@@ -41,7 +41,7 @@ def full_dict(article) -> dict:
         retired=article.retired_at is not None,
         version=article.version,
         updated_by=article.updated_by,
-        used_by=nodes_using(article.key),
+        used_by=nodes_using(article.key, s),
     )
     return data
 
@@ -56,7 +56,7 @@ def create_article():
         if kb.get_article(s, key) is not None:
             return jsonify(error=f"an article {key!r} exists already"), 409
         article = kb_edit.create(s, key, values, author=current_actor())
-        body = full_dict(article)
+        body = full_dict(s, article)
     response = jsonify(body)
     response.status_code = 201
     response.headers["Location"] = url_for("tickets_api.get_kb_article", key=body["key"])
@@ -74,7 +74,7 @@ def update_article(key: str):
         payload.pop("key", None)
         values = kb_forms.parse(s, payload, partial=True)
         kb_edit.update(s, article, values, author=current_actor())
-        return jsonify(full_dict(article))
+        return jsonify(full_dict(s, article))
 
 
 @api.delete("/<key>")
@@ -84,8 +84,8 @@ def retire_article(key: str):
         article = kb.get_article(s, key)
         if article is None:
             return jsonify(error=f"no article {key}"), 404
-        used = nodes_using(key)
+        used = nodes_using(key, s)
         if used:
             return jsonify(error=in_use_message(key, used), nodes=used), 409
         kb_edit.retire(s, article, author=current_actor())
-        return jsonify(full_dict(article))
+        return jsonify(full_dict(s, article))

@@ -7,13 +7,14 @@ from flask import current_app
 from ivr.registry import FlowUnavailable
 
 
-def nodes_using(key: str) -> list[str]:
-    """Names of the `kb` nodes of the flow new calls start on that read article `key`."""
+def nodes_using(key: str, s=None) -> list[str]:
+    """Names of the `kb` nodes of the flow new calls start on that read article `key`
+    (with a session: the version published in the database, as every process serves)."""
     registry = current_app.extensions.get("ivr.flows")
     if registry is None:
         return []
     try:
-        flow = registry.latest()
+        flow = registry.latest(s)
     except FlowUnavailable:
         return []
     return sorted(

@@ -63,7 +63,7 @@ def _form_values() -> dict:
 def _render_form(s, article, form: dict, errors: dict, status: int = 200):
     topics, departments = kb_forms.choices(s)
     history = kb_edit.versions(s, article) if article is not None else []
-    used = nodes_using(article.key) if article is not None else []
+    used = nodes_using(article.key, s) if article is not None else []
     html = render_template(
         "content/kb_edit.html",
         article=article,
@@ -120,7 +120,7 @@ def edit(key: str):
 def retire(key: str):
     with get_db().session() as s:
         article = _article(s, key)
-        used = nodes_using(key)
+        used = nodes_using(key, s)
         if used:
             flash(in_use_message(key, used), "error")
             return redirect(url_for(".edit", key=key)), 303

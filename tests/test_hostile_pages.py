@@ -32,13 +32,14 @@ API = {"Authorization": f"Bearer {TEST_API_TOKEN}"}
 # Routes anyone may reach, and why.
 PUBLIC = {
     "static",  # CSS/JS
+    "agents_pages.static",  # the desk's and wallboard's scripts
     "health.healthz",  # load balancer probe (says ok/failing, nothing private)
     "accounts.login",  # the login form
     "tickets_api.openapi_document",  # the API's published description
     "speech_audio.audio",  # Twilio fetches synthesized prompts without credentials
 }
 # Routes authenticated by Twilio's signature (403) or Twilio's basic auth (401).
-SIGNED = ("ivr.", "ivr_try.", "callbacks_voice.")
+SIGNED = ("ivr.", "ivr_try.", "callbacks_voice.", "agents_legs.")
 BASIC_AUTH = ("simulator_recordings.",)
 INJECTIONS = [
     "<script>alert('xss')</script>",
@@ -75,6 +76,8 @@ def _paths(app, numbers):
             if arg == "filename"
             else app.config["TWILIO_ACCOUNT_SID"]
             if arg == "account"
+            else "rules"
+            if arg == "kind"
             else 1
             for arg in rule.arguments
         }
@@ -96,7 +99,7 @@ def test_every_route_refuses_anonymous_callers(site):
             token = csrf_token(client)  # logging out starts a new session (and CSRF token)
         elif endpoint.startswith(SIGNED):
             assert r.status_code == 403, (endpoint, method, r.status_code)
-        elif endpoint.startswith(BASIC_AUTH) or path.startswith("/api/"):
+        elif endpoint.startswith(BASIC_AUTH) or path.startswith(("/api/", "/metrics")):
             assert r.status_code == 401, (endpoint, method, r.status_code)
         else:
             assert r.status_code == 302, (endpoint, method, r.status_code)

@@ -277,7 +277,11 @@ def main() -> None:
             for p in procs:
                 p.terminate()
             for p in procs:
-                p.wait(timeout=10)
+                try:
+                    p.wait(timeout=30)  # gunicorn's graceful stop; slow on a busy machine
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
 
     print(
         f"gunicorn {' '.join(GUNICORN[1:])}; {rate:g} req/s for {seconds:g} s; "

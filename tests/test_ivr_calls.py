@@ -226,3 +226,25 @@ def test_concurrent_retries_create_one_ticket(store_app, phone):
     assert {a.status_code for a in answers} == {200}
     assert len({a.data for a in answers}) == 1  # all four got the same TwiML
     assert counts(store_app) == (1, 1, 1, 1)
+
+
+def test_a_menu_turn_sends_at_most_four_statements(store_app, phone):
+    """Every statement is a round trip under the call's lock: a menu key costs at most four."""
+    from sqlalchemy import event
+
+    phone.dial()
+    phone.press("1")  # any key during the greeting: the self-service menu
+    seen: list[str] = []
+    engine = get_db(store_app).engine
+    listener = lambda conn, cursor, statement, *args: seen.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        counts = {}
+        for key in ("*", "1"):  # repeat the menu; choose an option (a new node: call record too)
+            seen.clear()
+            phone.press(key)
+            counts[key] = len(seen)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert phone.said() == ["请输入十四位工单编号，以井号键结束。"]
+    assert counts["*"] <= 3 and counts["1"] <= 4, (counts, seen)

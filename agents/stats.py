@@ -192,3 +192,8 @@ def _wrap_up_seconds(s: Session, start: datetime, end: datetime) -> dict[str, fl
         if change.to_status == m.WRAP_UP:
             entered[change.username] = at
     return total
+
+
+def period_figures(s: Session, start: date, end: date, tz: str) -> DayFigures:
+    """The same figures over whole days from `start` to `end` (inclusive)."""
+    return figures(_stays(s, day_bounds(start, tz)[0], day_bounds(end, tz)[1], None))

@@ -176,6 +176,7 @@ def add_agents(db: Database, count: int) -> None:
 
 
 def run_callers(line: Line, args, prefix: str, rng: random.Random, deadline: float) -> None:
+    """Callers arriving evenly over --arrival seconds; each waits for an agent, some give up."""
     threads = []
     for i in range(args.callers):
         abandon = rng.uniform(3, 20) if rng.random() < ABANDONING else None
@@ -263,12 +264,9 @@ def main() -> None:
         db = Database(stack.db_url)
         rng = random.Random(args.seed)
 
-        baseline = Line(base)
-        warm_up(baseline)
-        run_callers(baseline, args, "CB", rng, time.time() + 2)
-
         add_agents(db, args.agents)
         line = Line(base)
+        warm_up(line)
         legs_rng = random.Random(args.seed + 1)
         fake = FakeTwilio(
             ACCOUNT_SID,
@@ -303,6 +301,10 @@ def main() -> None:
             result = figures(db, "CA")
             for d in distributors:
                 d.port.close()
+        # The same callers again with no distributor running (they hang up at once), on the
+        # same warm server: the webhooks' own cost, to compare the run's with.
+        baseline = Line(base)
+        run_callers(baseline, args, "CB", random.Random(args.seed), time.time() + 2)
         db.dispose()
         log_errors = stack.errors_in_logs()
     print(

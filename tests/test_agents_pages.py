@@ -156,6 +156,8 @@ def test_wallboard_report_and_metrics(app, client, on_call):
     assert today[header.index("answered")] == "1"
     assert today[header.index("asa_seconds")] != ""
     assert client.get("/agents/report/").status_code == 200
+    seed_report = client.get("/report/").get_data(as_text=True)  # the seed-shaped report
+    assert "人工接听" in seed_report and "100.00%" in seed_report  # connection rate: 1 of 1
 
     assert client.get("/metrics", headers={"Authorization": "Bearer nope"}).status_code == 401
     text = client.get("/metrics", headers={"Authorization": f"Bearer {TEST_API_TOKEN}"}).get_data(

@@ -15,6 +15,7 @@ bp = Blueprint(
 
 
 def init_app(app) -> None:
-    from agents.pages import desk, report, wallboard  # noqa: F401  (modules that add routes)
+    from agents.pages import desk, report, report_section, wallboard  # noqa: F401  (routes)
 
     app.register_blueprint(bp)
+    report_section.init_app(app)

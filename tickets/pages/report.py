@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, render_template, request
+from flask import Response, current_app, render_template, request
 
 from accounts import role_required
 from core.db import get_db
@@ -45,6 +45,11 @@ def report():
             show_values=False,
         ),
     }
+    # Other parts of the service add their figures for the period (e.g. calls answered by
+    # agents): app.extensions["report_sections"], each fn(start, end) -> {title, rows}.
+    sections = [
+        fn(chosen.start, chosen.end) for fn in current_app.extensions.get("report_sections", ())
+    ]
     # The same edge windows reports.period_report averages over.
     edge_days = max(1, min(reports.EDGE_WINDOW_DAYS, chosen.days // 2 or 1))
     return render_template(
@@ -56,6 +61,7 @@ def report():
         graphs=graphs,
         edge_days=edge_days,
         presets=period.presets(local_today()),
+        sections=sections,
     )
 
 

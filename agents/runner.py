@@ -16,8 +16,8 @@ from agents.distribution import DISPATCH_INTERVAL_SECONDS, Distributor
 from core.config import value
 from core.db import get_db
 from core.stopping import StopOnSignal
+from simulator.port import SimulatorPort
 from telephony.ports import make_port
-from telephony.simulator_port import SimulatorPort
 
 log = logging.getLogger(__name__)
 

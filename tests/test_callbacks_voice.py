@@ -377,7 +377,7 @@ def test_forged_webhook_is_refused(env):
 
 
 def _wav(seconds: float = 1.0) -> bytes:
-    from telephony.simulator_port import spoken_wav
+    from simulator.port import spoken_wav
 
     return spoken_wav(seconds)
 

@@ -12,11 +12,11 @@ from callbacks import models as m
 from callbacks.dispatcher import Dispatcher
 from callbacks.policy import Policy
 from core.db import get_db, utcnow
+from simulator.port import Callee, SimulatorPort
 from simulator.transport import FlaskTransport
 from telephony.base import OutgoingCall, TelephonyError
 from telephony.fake_twilio import FakeTwilio
 from telephony.ports import make_port
-from telephony.simulator_port import Callee, SimulatorPort
 from telephony.twilio_port import TwilioPort
 from tests.conftest import TEST_AUTH_TOKEN
 

@@ -1,5 +1,8 @@
 """Outgoing calls to a simulated citizen: the embedded default when there is no Twilio.
 
+The telephony port (telephony.base) implemented by the simulator; registered as
+TELEPHONY=simulator by `simulator.init_app`.
+
 Each placed call is answered by `simulator.phone.Phone`, which follows our TwiML
 over HTTP (or a Flask test client) with signed requests and sends the status
 callbacks Twilio would. How the citizen behaves is a spec (SIMULATOR_CALLEE):
@@ -27,6 +30,9 @@ from datetime import datetime
 
 from core.config import value
 from core.db import utcnow
+from simulator.phone import Action, Phone, new_sid
+from simulator.recordings import AppRecordings
+from simulator.transport import HttpTransport
 from telephony.base import STATUS_EVENTS, OutgoingCall, PlacedCall, TelephonyError, TelephonyPort
 
 log = logging.getLogger(__name__)
@@ -84,8 +90,6 @@ class Callee:
         )
 
     def respond(self, need):
-        from simulator.phone import Action
-
         if need.kind == "gather":
             if self.keys:
                 return Action("keys", self.keys.popleft())
@@ -127,9 +131,6 @@ class SimulatorPort(TelephonyPort):
 
     @classmethod
     def from_config(cls, config) -> SimulatorPort:
-        from simulator.recordings import AppRecordings
-        from simulator.transport import HttpTransport
-
         public = config["PUBLIC_BASE_URL"]
         transport = HttpTransport(public)
         return cls(
@@ -144,8 +145,6 @@ class SimulatorPort(TelephonyPort):
         )
 
     def place_call(self, call: OutgoingCall) -> PlacedCall:
-        from simulator.phone import new_sid
-
         callee = Callee.parse(self.callee_for(call.to))
         placed = PlacedCall(
             sid=new_sid("CA"), to=call.to, status="queued", url=call.url, created_at=utcnow()
@@ -167,8 +166,6 @@ class SimulatorPort(TelephonyPort):
         return placed
 
     def _run_call(self, placed: PlacedCall, call: OutgoingCall, callee: Callee) -> None:
-        from simulator.phone import Phone
-
         answered_by = None
         if call.machine_detection:
             answered_by = "machine_start" if callee.mode == "machine" else "human"

@@ -131,13 +131,19 @@ class FlowRegistry:
         # Only while the file still holds what was read: a slower process must not publish
         # an older text over a newer one.
         if fresh is not None and self._file_stamp() == self._stamp:
-            if fresh.version != published:
+            if fresh.version == published:
+                self._unpublished = None  # seen committed: done
+            else:
+                # Kept as unpublished until a later look sees it committed: this turn's
+                # transaction may still roll back, taking the publication with it.
+                self._persisted.discard(fresh.version)
                 self.persist(s, fresh)
                 s.add(FlowPublication(version=fresh.version))
                 s.flush()
                 log.info("flow version %s published for every process", fresh.version)
-            published = fresh.version
-        self._unpublished = None
+                published = fresh.version
+        else:
+            self._unpublished = None
         if published is not None and (self.current is None or published != self.current.version):
             try:
                 flow = self.get(s, published)

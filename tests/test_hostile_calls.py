@@ -22,7 +22,7 @@ from core.db import get_db
 from ivr.calls import TURN_BUDGET_SECONDS
 from ivr.flows.messages import spell_digits
 from ivr.flows.model import Prompt
-from ivr.models import Call
+from ivr.models import Call, FlowPublication
 from ivr.registry import FLOW_RELOAD_INTERVAL
 from ivr.services import DbServices
 from tests.ivr_support import WORKDAY_MORNING, Phone, set_clock
@@ -312,3 +312,28 @@ def test_workers_agree_on_the_flow_after_a_good_edit_then_a_broken_save(make_app
     assert [new_call(app) for app in workers * 2] == [edited] * 4
     # A restarted worker with the broken file on disk serves the same version too.
     assert new_call(make_app(FLOWS_PATH=str(path))) == edited
+
+
+def test_a_publication_rolled_back_with_its_turn_is_made_again(make_app, tmp_path, monkeypatch):
+    from ivr.flows import engine
+
+    path = tmp_path / "flows.yaml"
+    write_flow(path, MESSAGE_FLOW)
+    app = make_app(FLOWS_PATH=str(path))
+    set_clock(app, WORKDAY_MORNING)
+    real_start = engine.start
+
+    def fails_once(*args, **kwargs):
+        monkeypatch.setattr(engine, "start", real_start)
+        raise RuntimeError("the first turn fails after the flow was published")
+
+    monkeypatch.setattr(engine, "start", fails_once)
+    first = Phone(app.test_client(), app, call_sid="CA" + uuid.uuid4().hex)
+    assert is_apology_and_transfer(first.dial())  # its transaction, publication included, undone
+    second = Phone(app.test_client(), app, call_sid="CA" + uuid.uuid4().hex)
+    root = second.dial()
+    assert not is_apology_and_transfer(root), second.raw
+    with app.app_context(), get_db(app).session() as s:
+        published = s.scalars(select(FlowPublication.version)).all()
+        version = s.scalar(select(Call.flow_version).where(Call.call_sid == second.call_sid))
+    assert published == [version]

@@ -73,6 +73,12 @@ SETTINGS: tuple[Setting, ...] = (
         "+8605468888888",
         "Number or SIP URI dialled when the flow cannot continue (apology + transfer)",
     ),
+    Setting(
+        "DIAL_ALLOWED",
+        "+86",
+        "Where a flow's dial: may transfer callers: comma-separated E.164 prefixes and SIP "
+        "domains, e.g. +86,sip:pbx.example.gov.cn (OPERATOR_NUMBER is always allowed)",
+    ),
     Setting("FLOWS_PATH", str(ROOT / "flows.yaml"), "The flow definition supervisors edit"),
     Setting(
         "VOSK_MODEL_PATH",
@@ -238,6 +244,10 @@ KINDS: dict[str, kinds.Kind] = {
     "TELEPHONY": kinds.Choice("twilio", "simulator"),
     "OPERATOR_NUMBER": kinds.Pattern(
         rf"{_NUMBER}|sip:[^@\s]+@[^@\s]+", "an E.164 number or a sip:user@host URI"
+    ),
+    "DIAL_ALLOWED": kinds.Pattern(
+        r"(\+\d{1,15}|sip:[A-Za-z0-9.-]+)(\s*,\s*(\+\d{1,15}|sip:[A-Za-z0-9.-]+))*",
+        "comma-separated E.164 prefixes and SIP domains, e.g. +86,sip:pbx.example.gov.cn",
     ),
     "VOSK_MODEL_SHA256": kinds.Pattern(r"[0-9a-fA-F]{64}", "64 hex digits (a SHA-256)"),
     "SPEECH_GRAMMAR_MIN_CONFIDENCE": kinds.Number(0, 1),

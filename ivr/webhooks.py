@@ -26,7 +26,7 @@ from core import health
 from core.db import get_db
 from core.privacy import mask_number, mask_text
 from ivr import calls, flows_cli, notices, signals
-from ivr.flows import engine
+from ivr.flows import dialplan, engine
 from ivr.flows import events as ev
 from ivr.flows.hold import Hold, hold
 from ivr.flows.session import Listening, Phase, Session
@@ -117,6 +117,7 @@ def _reply(stored: str | None, step_no: int) -> Response:
             step=step_no,
             operator=current_app.config["OPERATOR_NUMBER"],
             speak=speaker(),
+            dial_plan=dialplan.plan_for(current_app.config),
         )
     )
 

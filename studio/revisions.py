@@ -15,10 +15,11 @@ import os
 import tempfile
 from pathlib import Path
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ivr.flows import FlowError, FlowIssue, load_text
+from ivr.flows import FlowError, FlowIssue, dialplan, load_text
 from studio.models import FlowDraft, FlowRevision
 
 audit_log = logging.getLogger("audit.studio")
@@ -49,10 +50,11 @@ def text_version(text: str) -> str:
 def check(text: str, file: str) -> list[FlowIssue]:
     """Every issue in `text`, as `flask flows check` reports them (empty: valid)."""
     try:
-        load_text(text, file)
+        flow = load_text(text, file)
     except FlowError as exc:
         return exc.errors
-    return []
+    config = current_app.config if has_app_context() else {}  # outside the app: the default
+    return dialplan.flow_issues(flow, dialplan.plan_for(config))
 
 
 def make_diff(old: str, new: str, old_name: str, new_name: str) -> str:

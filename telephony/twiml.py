@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.flows import events as ev
+from ivr.flows.dialplan import DialPlan
 from ivr.flows.hold import Hold
 from ivr.flows.messages import DEFAULT_MESSAGES
+
+log = logging.getLogger(__name__)
+DEFAULT_LANGUAGE = "zh-CN"  # an apology with no flow to name a language
 
 STEP_PATH = "/ivr/step"
 HOLD_PATH = "/ivr/queue/wait"
@@ -103,9 +108,16 @@ def _speak_all(parent, items, speak: Speaker) -> None:
 
 
 def render(
-    events: list, *, url: Callable[[str], str], step: int, operator: str, speak: Speaker
+    events: list,
+    *,
+    url: Callable[[str], str],
+    step: int,
+    operator: str,
+    speak: Speaker,
+    dial_plan: DialPlan | None = None,
 ) -> str:
-    """TwiML for one engine turn. `url(path)` makes the absolute callback URL."""
+    """TwiML for one engine turn. `url(path)` makes the absolute callback URL; a `dial:`
+    target `dial_plan` refuses becomes an apology and the operator."""
     resp = VoiceResponse()
     action = url(f"{STEP_PATH}?s={step}")
     no_input = url(f"{STEP_PATH}?s={step}&timeout=1")
@@ -147,6 +159,11 @@ def render(
             wait_url=url(f"{HOLD_PATH}?s={step}"),
             wait_url_method="POST",
         )
+    elif isinstance(last, ev.Dial) and dial_plan and (why := dial_plan.refusal(last.target)):
+        # Validated when published; the allow-list may have changed since.
+        log.error("dial target refused at render time, caller sent to the operator: %s", why)
+        speak(resp, DEFAULT_MESSAGES["apology"][DEFAULT_LANGUAGE], DEFAULT_LANGUAGE)
+        resp.dial(operator)
     elif isinstance(last, ev.Dial):
         dial = resp.dial(action=action, method="POST", timeout=last.timeout)
         if last.target.startswith("sip:"):

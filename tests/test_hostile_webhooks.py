@@ -369,3 +369,45 @@ def test_status_callback_with_odd_numbers_is_not_a_500(fuzz_app, field):
     form = {"CallSid": SIDS[1], "CallStatus": "completed", **field}
     for path in ("/callbacks/status/1", "/ivr/status"):
         assert_twiml_or_4xx(post_signed(client, fuzz_app, path, form))
+
+
+DIAL_FLOW = """flow:
+  name: transfer
+  start: hello
+  operator: out
+nodes:
+  hello:
+    kind: prompt
+    say: 请稍候
+    next: out
+  out:
+    kind: transfer
+    dial: "{target}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("target", "allowed"),
+    [
+        ("+19005550100", False),
+        ("sip:anyone@elsewhere.example", False),
+        ("0019005550100", False),
+        ("+8605467654321", True),
+        ("05467654321", True),
+        ("sip:desk@pbx.hotline.example", True),
+    ],
+)
+def test_dial_targets_outside_the_allow_list_are_never_dialled(make_app, tmp_path, target, allowed):
+    """flows.yaml edited on disk after the setting changed: the render-time check holds."""
+    path = tmp_path / "flows.yaml"
+    path.write_text(DIAL_FLOW.format(target=target), encoding="utf-8")
+    app = make_app(FLOWS_PATH=str(path), DIAL_ALLOWED="+86,sip:pbx.hotline.example")
+    set_clock(app, WORKDAY_MORNING)
+    body = start_call(app.test_client(), app, SIDS[0]).get_data(as_text=True)
+    dialled = [el.text for el in ET.fromstring(body).iter() if el.tag in ("Number", "Sip")]
+    dialled += [el.text.strip() for el in ET.fromstring(body).iter("Dial") if el.text]
+    if allowed:
+        assert target in dialled, body
+    else:
+        assert target not in body
+        assert dialled == [app.config["OPERATOR_NUMBER"]], body

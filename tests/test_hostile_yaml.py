@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from accounts_support import csrf_token, login, make_user
+from test_hostile_webhooks import DIAL_FLOW
 
 from core import safeyaml
 from core.config import ROOT
@@ -235,3 +236,31 @@ def test_studio_draft_saved_from_a_form_post(studio):
     assert client.post("/studio/draft", data=form).status_code == 200
     form["base_revision_id"] = "1; DROP TABLE flow_drafts"
     assert client.post("/studio/draft", data=form).status_code == 400
+
+
+@pytest.mark.parametrize("target", ["+19005550100", "sip:anyone@elsewhere.example"])
+def test_flows_check_and_the_studio_refuse_dial_targets_outside_the_allow_list(
+    make_app, tmp_path, target
+):
+    text = DIAL_FLOW.format(target=target)
+    line = text.splitlines().index("  out:") + 1
+    path = tmp_path / "flows.yaml"
+    path.write_text(text, encoding="utf-8")
+    app = make_app(FLOWS_PATH=str(path))
+    result = app.test_cli_runner().invoke(args=["flows", "check", str(path)])
+    assert result.exit_code == 1
+    assert f"flows.yaml:{line} nodes.out.dial: " in result.output
+    assert "not in DIAL_ALLOWED (+86)" in result.output
+    assert "Traceback" not in result.output
+    make_user(app, "lead", "supervisor")
+    client = app.test_client()
+    login(client, "lead")
+    client.get("/studio/")
+    token = csrf_token(client, "/studio/")
+    data = client.post("/studio/validate", json={"text": text}, headers={"X-CSRFToken": token})
+    assert data.get_json()["issues"][0]["code"] == "dial_refused"
+    shipped = SHIPPED.read_text(encoding="utf-8")
+    path.write_text(shipped, encoding="utf-8")
+    form = {"text": text, "message": "m", "csrf_token": token}
+    client.post("/studio/publish", data=form)
+    assert path.read_text(encoding="utf-8") == shipped  # not published

@@ -308,6 +308,7 @@ nodes:
     )
     from ivr.registry import FlowRegistry
 
+    app.config["DIAL_ALLOWED"] = "+86,sip:pbx.example.gov.cn"  # the city's own PBX
     app.extensions["ivr.flows"] = FlowRegistry(str(flow))
     first = Phone(phone.client, app, call_sid="CA" + "3" * 32)
     first.dial()

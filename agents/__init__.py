@@ -6,8 +6,14 @@ Callers enter and leave queues through the front door's signals (ivr.signals),
 inside the caller's webhook transaction; the distributor process (`flask agents
 run`) offers each waiting caller to the longest-idle available agent by placing
 the agent leg through the telephony port; the agent leg's webhooks (agents.legs)
-bridge, time and wrap up the call. Must not write other packages' tables: it
-reads users (accounts) and tickets and the knowledge base through their services.
+bridge, time and wrap up the call.
+
+Pages (agents.pages): the agent desk, the supervisors' wallboard and call report,
+and a section of the period report; JSON: presence and queue figures (agents.api);
+/metrics for operations (agents.metrics); a health check that notices callers
+waiting while agents are free (agents.health); simulated agents for simulator mode
+(agents.simulated). Must not write other packages' tables: tickets are created and
+resolved through tickets.service, users read through accounts.service.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from agents import models as m
 from agents.distribution import CANCELING
 from core.db import utcnow
+from ivr import signals
 
 # ivr.flows.events.QueueOutcome values (the front door's signal says how a stay ended).
 HUNG_UP, LEFT = "hung_up", "left"
@@ -62,7 +63,6 @@ def open_stay(s: Session, call_sid: str) -> m.QueueCall | None:
 
 def connect(app) -> None:
     """Subscribe to the front door's queue signals for this app."""
-    from ivr import signals
 
     def joined(sender, *, s, call_sid, queue, caller):
         caller_joined(s, call_sid=call_sid, queue=queue, caller=caller)

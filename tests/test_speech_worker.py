@@ -73,6 +73,29 @@ def test_voice_message_gets_its_transcript(speech_app, fake):
     assert len(fake.requests) == 2  # one 404 while "storing", then the file
 
 
+def test_a_transcript_nobody_stores_is_retried_not_lost(app, fake):
+    """Speech announces transcripts (speech.signals); without tickets listening, no job is done."""
+    from speech import signals
+    from tickets import service
+    from tickets.models import Ticket
+
+    app.config.update(TWILIO_API_BASE=fake.base_url, VOSK_MODEL_PATH=str(korean_model_path()))
+    url = fake.add_recording("RE9", as_twilio_wav(espeak_wav("전화했습니다", "ko+f2"), "mulaw"))
+    with get_db(app).session() as s:
+        ticket, job_id = _ticket(s, url, sid="RE9")
+    signals.transcript_ready.disconnect(service._store_transcript)
+    try:
+        outcome = _worker(app).run_once()
+    finally:
+        signals.transcript_ready.connect(service._store_transcript)
+    assert (outcome.job_id, outcome.status) == (job_id, "retry")
+    assert "no package stores transcripts" in outcome.detail
+    with get_db(app).session() as s:
+        assert s.get(SpeechJob, job_id).status == PENDING  # due again later
+        assert jobs.transcript_state(s, ticket.id) == "retry"
+        assert s.get(Ticket, ticket.id).transcript is None
+
+
 @pytest.mark.store
 def test_grammar_job_answers_the_call(speech_app, fake):
     url = fake.add_recording("RE2", espeak_wav("병원", "ko+f2"))

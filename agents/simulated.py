@@ -22,6 +22,7 @@ from core.db import Database
 
 PREFIX = "sim-agent-"
 SIM_DEVICE_PREFIX = "sim:agent-"
+DESK_DEVICE = "sim:desk"  # the agent's own desk page is the phone (agents.pages.softphone)
 # A waiting simulated caller checks this long (real time) per hold round for an agent.
 ANSWER_POLL_SECONDS = 1.0
 POLL_STEP_SECONDS = 0.05
@@ -52,6 +53,8 @@ def callee_for(default: str, handle_seconds: float):
     """The simulator port's callee spec: simulated agents answer; others as configured."""
 
     def spec(number: str) -> str:
+        if number == DESK_DEVICE:
+            return "desk"
         return f"agent:{handle_seconds:g}" if number.startswith(SIM_DEVICE_PREFIX) else default
 
     return spec

@@ -15,6 +15,8 @@ callbacks Twilio would. How the citizen behaves is a spec (SIMULATOR_CALLEE):
     agent:180     an agent: answers, takes the head of the queue it is asked to dial
                   (from the port's `switch`, which stands in for Twilio's queues) and
                   talks 180 s
+    desk          an agent whose desk page is the phone: the call rings there and the
+                  agent answers, declines or hangs up with the page's buttons
 """
 
 from __future__ import annotations
@@ -81,11 +83,11 @@ class Callee:
                 return cls("agent", talk=float(arg) if arg.strip() else AGENT_TALK_SECONDS)
             except ValueError:
                 pass
-        if kind in ("silent", "machine", *NOT_ANSWERED):
+        if kind in ("silent", "machine", "desk", *NOT_ANSWERED):
             return cls(kind)
         raise TelephonyError(
             f"bad simulated callee {spec!r}: expected answer:DIGITS, "
-            "say:WORD, agent:SECONDS, silent, machine, no-answer, busy or failed",
+            "say:WORD, agent:SECONDS, desk, silent, machine, no-answer, busy or failed",
             transient=False,
         )
 
@@ -166,6 +168,8 @@ class SimulatorPort(TelephonyPort):
         return placed
 
     def _run_call(self, placed: PlacedCall, call: OutgoingCall, callee: Callee) -> None:
+        if callee.mode == "desk":
+            return  # rings on an agent's desk page, which answers it (agents' softphone)
         answered_by = None
         if call.machine_detection:
             answered_by = "machine_start" if callee.mode == "machine" else "human"

@@ -15,7 +15,13 @@ bp = Blueprint(
 
 
 def init_app(app) -> None:
-    from agents.pages import desk, report, report_section, wallboard  # noqa: F401  (routes)
+    from agents.pages import (  # noqa: F401  (modules that add routes)
+        desk,
+        report,
+        report_section,
+        softphone,
+        wallboard,
+    )
 
     app.register_blueprint(bp)
     report_section.init_app(app)

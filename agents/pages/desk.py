@@ -20,6 +20,7 @@ from agents import models as m
 from agents import presence
 from agents.pages import bp
 from agents.presence import PresenceError
+from agents.simulated import DESK_DEVICE
 from core.db import get_db, utcnow
 from ivr.notices import active_notices
 from tickets import classify, kb, service
@@ -83,6 +84,7 @@ def current_call(s, agent: m.Agent | None) -> dict | None:
         "caller": stay.caller,
         "queue": stay.queue,
         "state": CALL_STATES.get(offer.state, offer.state),
+        "phase": offer.state,
         "waited_seconds": int(
             ((m.aware(stay.answered_at) or utcnow()) - m.aware(stay.entered_at)).total_seconds()
         ),
@@ -112,6 +114,12 @@ def desk_state(s, username: str) -> dict:
         "queues": agent.queue_names if agent else [],
         "wrap_up_left": wrap_left,
         "call": current_call(s, agent),
+        # Simulator mode: this page is the agent's phone (agents.pages.softphone).
+        "softphone": bool(
+            agent is not None
+            and agent.device == DESK_DEVICE
+            and current_app.config.get("TELEPHONY") == "simulator"
+        ),
     }
 
 

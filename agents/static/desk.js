@@ -55,6 +55,11 @@
         $("wrapup").hidden = state.wrap_up_left == null;
         text("wrapup-left", state.wrap_up_left);
         showCall(state.call);
+        var phase = state.call ? state.call.phase : "";
+        $("softphone").hidden = !state.softphone;
+        document.querySelectorAll("#softphone form[data-phase]").forEach(function (form) {
+          form.hidden = form.dataset.phase.split(" ").indexOf(phase) < 0;
+        });
       })
       .catch(function () { /* the next poll tries again */ });
   }

@@ -5,8 +5,9 @@ Vosk model holder (speech.asr, loaded only in worker processes; recordings are
 downloaded through telephony.recordings), the TTS wrapper, prompt cache and
 /audio route (speech.tts, speech.cache, speech.prompts), how Mandarin is said
 (speech.normalize, speech.pinyin, speech.lexicon, speech.pronounce, and the
-prompt warnings of speech.checks) and the `flask speech` commands. It does not touch tickets' tables nor import tickets: a finished
-transcript is announced (speech.signals.transcript_ready) and tickets stores it.
+prompt warnings of speech.checks) and the `flask speech` commands. It does not
+touch tickets' tables nor import tickets: a finished transcript is announced
+(speech.signals.transcript_ready) and tickets stores it.
 """
 
 from __future__ import annotations

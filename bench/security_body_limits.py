@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bench.load_stack import free_port, rss_kb  # noqa: E402
 from core import migrate  # noqa: E402
 
+SETTLE_SECONDS = 20
 SIZES = {"64 kB + 1": 64 * 1024 + 1, "8 MB": 8 * 1024 * 1024, "32 MB": 32 * 1024 * 1024}
 
 
@@ -102,6 +103,7 @@ def main() -> None:
                     break
                 except requests.RequestException:
                     time.sleep(0.2)
+            time.sleep(SETTLE_SECONDS)  # the app synthesizes its prompts after start
             worker = int(subprocess.check_output(["pgrep", "-P", str(gunicorn.pid)]).split()[0])
             print(f"load: {os.getloadavg()[0]:.2f} (1-min average), gunicorn 1 worker x 4 threads")
             print(f"worker RSS before: {rss_kb(worker) / 1024:.0f} MiB")

@@ -1,9 +1,15 @@
-"""GET /healthz: database, flow, speech model and scheduler status in one JSON."""
+"""GET /healthz: database, flow, speech model and scheduler status in one JSON.
+
+The public answer is status words only; the detail is for the service token and
+supervisors.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, g, jsonify
 
+from accounts import current_user
+from accounts.auth import SERVICE_ACTOR, authenticate_api_request
 from core import health
 from core.db import get_db
 from core.migrate import current_heads, latest_heads
@@ -27,9 +33,20 @@ def _database(app) -> health.Check:
 
 @bp.get("/healthz")
 def healthz():
+    """Anyone (a load balancer) gets status words; the service token or a supervisor gets
+    each check's detail, which names files, versions and errors."""
     healthy, results = health.run_all(current_app)
+    if not _may_see_details():
+        results = {name: {"ok": check["ok"]} for name, check in results.items()}
     body = {"status": "ok" if healthy else "degraded", "checks": results}
     return jsonify(body), (200 if healthy else 503)
+
+
+def _may_see_details() -> bool:
+    if not authenticate_api_request():
+        return False
+    user = current_user()
+    return g.get("api_actor") == SERVICE_ACTOR or (user is not None and user.role == "supervisor")
 
 
 def init_app(app) -> None:

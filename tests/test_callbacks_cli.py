@@ -1,8 +1,12 @@
 """`flask callbacks pause|resume|dnc-import|status`."""
 
+from conftest import TEST_API_TOKEN
+
 from callbacks import models as m
 from callbacks import service
 from core.db import get_db
+
+HEALTH_DETAIL = {"Authorization": f"Bearer {TEST_API_TOKEN}"}  # /healthz detail
 
 
 def test_pause_resume_import_and_status(app, runner, tmp_path):
@@ -23,7 +27,7 @@ def test_pause_resume_import_and_status(app, runner, tmp_path):
 
 
 def test_health_reports_no_active_scheduler(client):
-    check = client.get("/healthz").get_json()["checks"]["callbacks"]
+    check = client.get("/healthz", headers=HEALTH_DETAIL).get_json()["checks"]["callbacks"]
     assert check["scheduler"] is None and check["paused"] is False
     assert check["ok"] is True  # nothing due: no scheduler is not a failure
 
@@ -49,6 +53,6 @@ def test_health_degraded_when_calls_are_due_and_no_scheduler_runs(app, client):
                 ),
             ]
         )
-    r = client.get("/healthz")
+    r = client.get("/healthz", headers=HEALTH_DETAIL)
     check = r.get_json()["checks"]["callbacks"]
     assert (r.status_code, check["ok"], check["due"]) == (503, False, 1)

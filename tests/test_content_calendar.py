@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from accounts_support import csrf_token
+from conftest import TEST_API_TOKEN
 from content_support import _forget_process_calendar, logged_in, token_for  # noqa: F401
 from ivr_support import Phone, set_clock
 
@@ -17,6 +18,8 @@ from core import calendar, calendar_store
 from core.db import get_db
 from tickets.seed import seed
 from tickets.service import due_date_for
+
+HEALTH_DETAIL = {"Authorization": f"Bearer {TEST_API_TOKEN}"}  # /healthz detail
 
 SH = ZoneInfo("Asia/Shanghai")
 NEW_YEAR_2027 = date(2027, 1, 1)  # 元旦, a Friday
@@ -109,17 +112,20 @@ def test_new_year_2027_is_no_callback_day_without_any_entry(app):
 
 def test_health_warns_from_november_until_next_years_workdays_are_entered(app, client):
     set_clock(app, datetime(2026, 10, 31, 4, 0, tzinfo=UTC))
-    body = client.get("/healthz").get_json()
+    body = client.get("/healthz", headers=HEALTH_DETAIL).get_json()
     assert "warning" not in body["checks"]["calendar"]
     set_clock(app, datetime(2026, 11, 1, 1, 0, tzinfo=UTC))
-    response = client.get("/healthz")
+    response = client.get("/healthz", headers=HEALTH_DETAIL)
     check = response.get_json()["checks"]["calendar"]
     assert check["ok"] and "2027" in check["warning"] and "flask calendar set" in check["warning"]
     assert response.status_code in (200, 503)  # the calendar alone never degrades the line
     assert response.get_json()["checks"]["calendar"]["ok"] is True
     result = app.test_cli_runner().invoke(args=["calendar", "set", "2027-02-20", "workday"])
     assert result.exit_code == 0, result.output
-    assert "warning" not in client.get("/healthz").get_json()["checks"]["calendar"]
+    assert (
+        "warning"
+        not in client.get("/healthz", headers=HEALTH_DETAIL).get_json()["checks"]["calendar"]
+    )
 
 
 def test_cli_set_show_clear(app):

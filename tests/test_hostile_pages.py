@@ -459,3 +459,20 @@ def test_concurrent_requests_with_one_idempotency_key_make_one_ticket(site):
         t.join(timeout=60)
     assert sorted(code for code, _ in answers) == [200] * 7 + [201]
     assert len({number for _, number in answers}) == 1
+
+
+def test_public_healthz_says_status_words_only(site):
+    """A load balancer needs ok/degraded; paths, versions and errors are for the operators."""
+    app, _ = site
+    public = app.test_client().get("/healthz")
+    assert set(public.json) == {"status", "checks"}
+    assert all(set(check) == {"ok"} for check in public.json["checks"].values()), public.json
+    text = public.get_data(as_text=True)
+    for private in (app.config["FLOWS_PATH"], app.config["AUDIO_DIR"], "/", "sqlite"):
+        assert private not in text, private
+    full = app.test_client().get("/healthz", headers=API).json
+    assert any(len(check) > 1 for check in full["checks"].values())
+    boss = client_as(app, "boss")
+    assert boss.get("/healthz").json == full
+    agent = client_as(app, "agent1")
+    assert agent.get("/healthz").json["checks"] == public.json["checks"]

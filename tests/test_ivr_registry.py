@@ -7,9 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import TEST_API_TOKEN
 from ivr_support import WORKDAY_MORNING, Phone, set_clock
 
 from ivr import registry as registry_module
+
+HEALTH_DETAIL = {"Authorization": f"Bearer {TEST_API_TOKEN}"}  # /healthz detail
 
 FLOW = """
 flow:
@@ -63,7 +66,7 @@ def test_valid_change_is_swapped_and_old_calls_keep_their_version(setup):
 
     old_call.press("1")
     assert old_call.said() == ["旧的再见"]  # finished on the version it started on
-    health = client.get("/healthz").json["checks"]["flow"]
+    health = client.get("/healthz", headers=HEALTH_DETAIL).json["checks"]["flow"]
     assert health["ok"] and health["version"] != old_version and "errors" not in health
 
 
@@ -75,7 +78,7 @@ def test_invalid_change_keeps_running_flow_and_shows_in_healthz(setup):
     phone = Phone(client, app)
     phone.dial()
     assert phone.said() == ["旧版本，请按1"]
-    health = client.get("/healthz").json["checks"]["flow"]
+    health = client.get("/healthz", headers=HEALTH_DETAIL).json["checks"]["flow"]
     assert health["version"] == good and health["stale"] is True
     assert health["errors"] == [
         "flows.yaml:11 nodes.menu.options[0]: target 'by' is not a node (did you mean 'bye'?)"

@@ -5,11 +5,14 @@ from __future__ import annotations
 import threading
 
 import pytest
+from conftest import TEST_API_TOKEN
 from speech_support import espeak_wav, korean_model, korean_model_path
 
 from speech import asr
 from speech.audio import decode_wav
 from speech.errors import ModelBrokenError, ModelMissingError
+
+HEALTH_DETAIL = {"Authorization": f"Bearer {TEST_API_TOKEN}"}  # /healthz detail
 
 # Hotline-like topics (heating, noise, parking, bus, subway, hospital, school, garbage).
 KEYWORDS = ["난방", "소음", "주차", "버스", "지하철", "병원", "학교", "쓰레기"]
@@ -101,12 +104,12 @@ def test_status_from_files_without_loading(tmp_path, make_app):
     copy = _linked_copy(tmp_path)
     assert asr.files_status(copy) == ("present", str(copy))
     app = make_app(VOSK_MODEL_PATH=str(copy))
-    body = app.test_client().get("/healthz").get_json()["checks"]["speech"]
+    body = app.test_client().get("/healthz", headers=HEALTH_DETAIL).get_json()["checks"]["speech"]
     assert body["model"] == "present" and body["ok"]
     assert str(copy.resolve()) not in asr._holders  # the web process did not load it
     (copy / "am").unlink()
     assert asr.files_status(copy) == ("broken", "missing am/final.mdl")
-    body = app.test_client().get("/healthz").get_json()["checks"]["speech"]
+    body = app.test_client().get("/healthz", headers=HEALTH_DETAIL).get_json()["checks"]["speech"]
     assert (body["model"], body["ok"]) == ("broken", False)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import TEST_API_TOKEN
 
 from bench.speech_texts import spoken_texts
 from speech import tts
@@ -16,6 +17,8 @@ from speech.pronounce import (
     phonemes,
     split_languages,
 )
+
+HEALTH_DETAIL = {"Authorization": f"Bearer {TEST_API_TOKEN}"}  # /healthz detail
 
 GREETING = "您好，欢迎致电12345政务服务便民热线。"
 GREETING_PINYIN = (
@@ -133,10 +136,10 @@ def test_health_shows_the_lexicon_and_its_error(make_app, tmp_path):
     lexicon = tmp_path / "lexicon.yaml"
     lexicon.write_text("调休: tiao2 xiu1\n", encoding="utf-8")
     app = make_app(SPEECH_LEXICON=str(lexicon))
-    speech = app.test_client().get("/healthz").get_json()["checks"]["speech"]
+    speech = app.test_client().get("/healthz", headers=HEALTH_DETAIL).get_json()["checks"]["speech"]
     assert speech["lexicon"] == "1 entries"
     lexicon.write_text("调休: tiao2 xiu1\n还款: huan2\n", encoding="utf-8")
-    speech = app.test_client().get("/healthz").get_json()["checks"]["speech"]
+    speech = app.test_client().get("/healthz", headers=HEALTH_DETAIL).get_json()["checks"]["speech"]
     assert (
         speech["lexicon"].startswith("lexicon.yaml:2: 还款") and "last good: 1" in speech["lexicon"]
     )

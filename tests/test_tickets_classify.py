@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from conftest import TEST_API_TOKEN
 
 from core.db import get_db
 from tickets import classify, routing, service
 from tickets.seed import seed
 from tickets.yamlfile import ConfigFileError
+
+HEALTH_DETAIL = {"Authorization": f"Bearer {TEST_API_TOKEN}"}  # /healthz detail
 
 
 def test_classify_suggests_type_topic_department():
@@ -83,12 +86,15 @@ def test_transcript_fills_empty_fields_and_route_dispatches(store_app):
 
 def test_health_reports_seeding(app):
     client = app.test_client()
-    body = client.get("/healthz").get_json()
+    body = client.get("/healthz", headers=HEALTH_DETAIL).get_json()
     assert body["checks"]["tickets"]["ok"] is True
     assert "flask tickets seed" in body["checks"]["tickets"]["hint"]
     with app.app_context(), get_db().session() as s:
         seed(s)
-    assert client.get("/healthz").get_json()["checks"]["tickets"]["departments"] == 21
+    assert (
+        client.get("/healthz", headers=HEALTH_DETAIL).get_json()["checks"]["tickets"]["departments"]
+        == 21
+    )
 
 
 def test_cli_classify(app):

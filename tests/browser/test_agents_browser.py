@@ -49,6 +49,7 @@ def test_desk_answers_on_the_spot_and_wallboard_updates(live_server, browser, sh
     assert NUMBER in page.inner_text("#call-caller")
     assert "上月反映暖气不热" in page.inner_text("#earlier")
     assert page.input_value("#f-caller") == NUMBER
+    assert not page.is_visible("#softphone")  # a real phone: no simulated phone buttons
     page.fill("#f-description", "想问买房怎么提取住房公积金，需要什么材料")
     page.wait_for_selector("#kb-results button")
     assert "housing_fund" in page.inner_text("#suggestion")
@@ -76,3 +77,36 @@ def test_desk_answers_on_the_spot_and_wallboard_updates(live_server, browser, sh
     )
     board.screenshot(path=str(shots_dir / "wallboard.png"), full_page=True)
     assert errors == []
+
+
+def test_desk_is_the_phone_in_simulator_mode(live_server, browser, shots_dir):  # noqa: F811
+    from ivr_support import WORKDAY_MORNING, Phone, set_clock
+
+    from agents.runner import build
+    from agents.simulated import DESK_DEVICE
+
+    app, base = live_server
+    set_clock(app, WORKDAY_MORNING)
+    add_agent(app, "zhao", DESK_DEVICE)
+    caller = Phone(app.test_client(), app, call_sid=CALLER_SID, caller=NUMBER)
+    caller.dial()
+    caller.silence()
+    distributor = build(app)
+    distributor.tick()  # the desk rings
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{base}/desk/")
+    page.fill("#username", "zhao")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/desk/")
+    page.click("#phone-answer")
+    page.wait_for_selector("#phone-hangup", state="visible")
+    assert "通话中" in page.inner_text("#status")
+    assert NUMBER in page.inner_text("#call-caller")
+    page.screenshot(path=str(shots_dir / "agent-desk-phone.png"), full_page=True)
+    page.click("#phone-hangup")
+    page.wait_for_selector("#wrapup", state="visible")
+    assert errors == []
+    distributor.port.close()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from ivr_support import WORKDAY_MORNING, Phone, set_clock
+from speech_support import korean_model_path
 from sqlalchemy import select
 
 from core.db import get_db
@@ -20,7 +21,8 @@ MORE = "返回上级菜单请按1，转人工服务请按0，结束通话请按9
 
 @pytest.fixture
 def phone(make_app):
-    app = make_app(FLOWS_PATH=CLASSIC)
+    # A usable speech model: the topic menu invites the caller to speak after a silence.
+    app = make_app(FLOWS_PATH=CLASSIC, VOSK_MODEL_PATH=str(korean_model_path()))
     set_clock(app, WORKDAY_MORNING)
     from tickets.seed import seed
 

@@ -9,7 +9,9 @@ POST /ivr/fallback   Twilio's fallback URL: apology and transfer to the operator
 
 Every route checks X-Twilio-Signature. No 5xx ever reaches Twilio: an error
 answers with an apology and <Dial> to OPERATOR_NUMBER. A step already answered
-(Twilio retry) gets the stored TwiML back and does nothing twice.
+(Twilio retry) gets the stored TwiML back and does nothing twice. Twilio's forms
+are read only through telephony.inputs and answered only through telephony.twiml:
+this module joins them to the engine and the call records.
 """
 
 from __future__ import annotations

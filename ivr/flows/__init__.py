@@ -1,9 +1,10 @@
 """Flow definitions and the engine that runs a call through them.
 
 reader (YAML -> plain data with lines) -> builder/schema/graph (validation) ->
-model (immutable Flow) -> engine (session as plain JSON, run until a wait,
-resume with typed inputs). Nothing here knows Flask, Twilio or the database:
-side effects reach the engine through the `Services` port.
+model (immutable Flow) -> engine (a typed `Session`, stored as versioned JSON
+between turns; run until a wait, resume with typed inputs; `hold` decides the
+queue's hold rounds and the overflow). Nothing here knows Flask, Twilio or the
+database: side effects reach the engine through the `Services` port.
 """
 
 from ivr.flows.builder import load_flow, load_text

@@ -82,8 +82,9 @@ class RecordAudio:
 class Enqueue:
     """Wait in the agent queue. Resumed by QueueResult.
 
-    The adapter's hold (wait URL) plays `node`'s hold prompts and position; after
-    `overflow_after` seconds it offers or takes the overflow exit.
+    While the caller waits, `ivr.flows.hold` decides each hold round of `node` (prompts,
+    position) and, after `overflow_after` seconds, that the caller leaves the queue: the
+    QueueResult that follows takes the node's overflow exit.
     """
 
     kind: ClassVar[WaitKind] = WaitKind.QUEUE

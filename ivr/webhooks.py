@@ -304,8 +304,8 @@ def close_call(report: inputs.StatusReport) -> None:
 def fallback():
     sid = inputs.call_sid(request, "-")
     log.error("Twilio used the fallback URL for call %s (%s)", sid, inputs.fallback_error(request))
-    try:
-        with get_db().session() as s:
+    try:  # bounded: the primary URL failed, perhaps on this very database
+        with calls.write_turn(get_db(), budget=calls.ERROR_MARK_SECONDS) as s:
             calls.mark_error(s, sid)
     except Exception as exc:
         log.error("could not mark call %s: %s", sid, type(exc).__name__)

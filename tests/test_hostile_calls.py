@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from core.db import get_db
-from ivr.calls import TURN_BUDGET_SECONDS
+from ivr.calls import ERROR_MARK_SECONDS, TURN_BUDGET_SECONDS
 from ivr.flows.messages import spell_digits
 from ivr.flows.model import Prompt
 from ivr.models import Call, FlowPublication
@@ -337,3 +337,16 @@ def test_a_publication_rolled_back_with_its_turn_is_made_again(make_app, tmp_pat
         published = s.scalars(select(FlowPublication.version)).all()
         version = s.scalar(select(Call.flow_version).where(Call.call_sid == second.call_sid))
     assert published == [version]
+
+
+def test_the_fallback_url_apologises_at_once_with_the_database_locked(make_app):
+    app = make_app(OPERATOR_NUMBER=OPERATOR)
+    set_clock(app, WORKDAY_MORNING)
+    phone = Phone(app.test_client(), app, call_sid="CA" + uuid.uuid4().hex)
+    phone.dial()
+    with WriteLock(app.config["DATABASE_URL"]):
+        start = time.monotonic()
+        resp = phone.post("/ivr/fallback", ErrorCode="11200")
+        elapsed = time.monotonic() - start
+    assert resp.status_code == 200 and is_apology_and_transfer(ET.fromstring(resp.data))
+    assert elapsed < ERROR_MARK_SECONDS + 1, elapsed  # before: SQLite's 10 s busy wait

@@ -79,6 +79,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Where a flow's dial: may transfer callers: comma-separated E.164 prefixes and SIP "
         "domains, e.g. +86,sip:pbx.example.gov.cn (OPERATOR_NUMBER is always allowed)",
     ),
+    Setting(
+        "PROMPT_AUDIO_ORIGINS",
+        None,
+        "https origins a flow's audio: may name, comma-separated (default: none, only "
+        "/audio/ files of ours)",
+    ),
     Setting("FLOWS_PATH", str(ROOT / "flows.yaml"), "The flow definition supervisors edit"),
     Setting(
         "VOSK_MODEL_PATH",
@@ -248,6 +254,10 @@ KINDS: dict[str, kinds.Kind] = {
     "DIAL_ALLOWED": kinds.Pattern(
         r"(\+\d{1,15}|sip:[A-Za-z0-9.-]+)(\s*,\s*(\+\d{1,15}|sip:[A-Za-z0-9.-]+))*",
         "comma-separated E.164 prefixes and SIP domains, e.g. +86,sip:pbx.example.gov.cn",
+    ),
+    "PROMPT_AUDIO_ORIGINS": kinds.Pattern(
+        r"https://[A-Za-z0-9.-]+(:\d+)?/?(\s*,\s*https://[A-Za-z0-9.-]+(:\d+)?/?)*",
+        "comma-separated https origins, e.g. https://cdn.example.gov.cn",
     ),
     "VOSK_MODEL_SHA256": kinds.Pattern(r"[0-9a-fA-F]{64}", "64 hex digits (a SHA-256)"),
     "SPEECH_GRAMMAR_MIN_CONFIDENCE": kinds.Number(0, 1),

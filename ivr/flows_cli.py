@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.db import get_db
-from ivr.flows import FlowError, dialplan, load_flow
+from ivr.flows import FlowError, load_flow, policy
 from ivr.flows.model import Prompt
 from ivr.notices import active_notices
 from speech.checks import check_prompts
@@ -28,7 +28,7 @@ def check(path: str | None) -> None:
     path = path or current_app.config["FLOWS_PATH"]
     try:
         flow = load_flow(path)
-        issues = dialplan.flow_issues(flow, dialplan.plan_for(current_app.config))
+        issues = policy.issues(flow, current_app.config)
         if issues:
             raise FlowError(issues)
     except FlowError as exc:

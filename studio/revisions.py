@@ -19,7 +19,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ivr.flows import FlowError, FlowIssue, dialplan, load_text
+from ivr.flows import FlowError, FlowIssue, load_text, policy
 from studio.models import FlowDraft, FlowRevision
 
 audit_log = logging.getLogger("audit.studio")
@@ -54,7 +54,7 @@ def check(text: str, file: str) -> list[FlowIssue]:
     except FlowError as exc:
         return exc.errors
     config = current_app.config if has_app_context() else {}  # outside the app: the default
-    return dialplan.flow_issues(flow, dialplan.plan_for(config))
+    return policy.issues(flow, config)
 
 
 def make_diff(old: str, new: str, old_name: str, new_name: str) -> str:

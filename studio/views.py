@@ -21,7 +21,7 @@ from flask import (
 from accounts import current_actor, role_required
 from core.db import get_db
 from core.limits import UPLOAD, body_limit
-from ivr.flows import FlowError, dialplan, load_text
+from ivr.flows import FlowError, load_text, policy
 from ivr.flows.placeholders import CALL_VARIABLES
 from ivr.flows_cli import prompt_texts, spoken_content
 from simulator.phone import Action
@@ -113,7 +113,7 @@ def validate():
         flow = load_text(text, name)
     except FlowError as exc:
         return jsonify(ok=False, issues=_issues_json(exc.errors), svg=None)
-    refused = dialplan.flow_issues(flow, dialplan.plan_for(current_app.config))
+    refused = policy.issues(flow, current_app.config)
     if refused:
         return jsonify(ok=False, issues=_issues_json(refused), svg=None)
     return jsonify(

@@ -405,8 +405,8 @@ def _with_greeting_audio(url: str) -> str:
 
 def test_web_phone_fetches_no_audio_a_supervisor_names(site):
     """A draft whose prompt audio points inside the network: the flow check refuses plain
-    http and other schemes; an https URL elsewhere passes the check but the web phone does
-    not fetch it (it plays only the sandbox's own files)."""
+    http, other schemes and https origins not in PROMPT_AUDIO_ORIGINS; and the web phone,
+    which tries drafts as they are, fetches none of them (only the sandbox's own files)."""
     app, _ = site
     trap = _CountingTrap()
     try:
@@ -417,6 +417,7 @@ def test_web_phone_fetches_no_audio_a_supervisor_names(site):
             f"http://127.0.0.1:{trap.port}/internal",
             "file:///etc/passwd",
             f"https://user@127.0.0.1:{trap.port}/x.wav",
+            f"https://127.0.0.1:{trap.port}/internal.wav",  # https, but not a listed origin
         ):
             data = boss.post(
                 "/studio/validate", json={"text": _with_greeting_audio(url)}, headers=csrf

@@ -41,13 +41,13 @@ TAGGED = {
 }
 
 
-def flow_with(value: str) -> str:
+def flow_with(value: str, key: str = "say") -> str:
     """The shipped flow with `value` as the greeting's prompt (line of the greeting's `say`)."""
     text = SHIPPED.read_text(encoding="utf-8")
     start = text.index("\n  greeting:")
     say = text.index("say:", start)
     end = text.index("\n", say)
-    return text[:say] + "say: " + value + text[end:]
+    return text[:say] + f"{key}: " + value + text[end:]
 
 
 def say_line(text: str) -> int:
@@ -264,3 +264,28 @@ def test_flows_check_and_the_studio_refuse_dial_targets_outside_the_allow_list(
     form = {"text": text, "message": "m", "csrf_token": token}
     client.post("/studio/publish", data=form)
     assert path.read_text(encoding="utf-8") == shipped  # not published
+
+
+@pytest.mark.parametrize("attack", ["bomb", "tag"])
+def test_pronunciation_lexicon_refuses_aliases_and_tags(attack):
+    from speech.lexicon import LexiconError, parse
+
+    text = alias_bomb() if attack == "bomb" else f"热线: {TAGGED['python']}\n"
+    started = time.perf_counter()
+    with pytest.raises(LexiconError) as caught:
+        parse(text, "lexicon.yaml")
+    assert time.perf_counter() - started < 0.5
+    assert str(caught.value).startswith("lexicon.yaml:1: ") and "not allowed" in str(caught.value)
+
+
+def test_prompt_audio_from_a_listed_origin_passes_the_check(make_app, tmp_path):
+    text = flow_with('"https://cdn.hotline.example/greeting.wav"', key="audio")
+    path = tmp_path / "flows.yaml"
+    path.write_text(text, encoding="utf-8")
+    refused = make_app().test_cli_runner().invoke(args=["flows", "check", str(path)])
+    assert refused.exit_code == 1
+    assert "audio from https://cdn.hotline.example is not in PROMPT_AUDIO_ORIGINS" in (
+        refused.output
+    )
+    app = make_app(PROMPT_AUDIO_ORIGINS="https://cdn.hotline.example")
+    assert app.test_cli_runner().invoke(args=["flows", "check", str(path)]).exit_code == 0

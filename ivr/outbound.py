@@ -57,7 +57,7 @@ def _answer(call_sid, entry, citizen, our_number, variables, language) -> Respon
         with calls.write_turn(db) as s:
             stored = _start(s, call_sid, entry, citizen, our_number, variables, language)
     except IntegrityError:  # the same first webhook, twice at once: the other one won
-        with db.session() as s:
+        with calls.write_turn(db) as s:
             cs = calls.lock_session(s, call_sid)
             stored = (cs.last_response, cs.step) if cs else (None, 0)
     return webhooks._reply(*stored)
@@ -107,6 +107,7 @@ def hang_up() -> Response:
 
 @try_bp.post("/<entry>")
 @twilio_request_required
+@never_fail
 def try_entry(entry: str):
     """The web phone rings an entry; the call's values come in the (signed) query string."""
     if entry not in ENTRY_NAMES:

@@ -72,6 +72,7 @@ class Dispatcher:
         clock: Callable[[], datetime] = utcnow,
         limiter: CallRateLimiter | None = None,
         agent_reached: Callable[[object, str, datetime], bool] | None = None,
+        has_entry: Callable[[str], bool] | None = None,
     ):
         self.db, self.port, self.policy = db, port, policy
         self.base_url = base_url.rstrip("/")
@@ -80,6 +81,8 @@ class Dispatcher:
         self.clock = lambda: clock().astimezone(UTC)
         self.limiter = limiter or CallRateLimiter(policy.cps)
         self.agent_reached = agent_reached or (lambda s, number, since: False)
+        # Whether the flow can run a kind of call (flow.entries): no entry, no dialling.
+        self.has_entry = has_entry or (lambda entry: True)
         self._pool: futures.ThreadPoolExecutor | None = None
 
     # -- one pass --------------------------------------------------------------------
@@ -167,6 +170,10 @@ class Dispatcher:
         with self.db.session() as s:
             attempt = s.get(m.CallbackAttempt, attempt_id)
             if attempt is None or attempt.state != m.DUE:
+                return None
+            entry = m.ENTRIES[attempt.request.kind]
+            if not self.has_entry(entry):  # kept due: it is dialled once the flow has one
+                report.skipped[attempt_id] = f"the flow has no '{entry}' entry"
                 return None
             why_not = self._why_not(s, attempt, busy_numbers, now)
             if why_not == "busy":

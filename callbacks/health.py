@@ -1,4 +1,5 @@
-"""Health check: is a scheduler process active (fresh lease), and are calls paused."""
+"""Health check: is a scheduler process active (fresh lease), are calls paused, and does
+the flow have the entries the calls start on."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ def check(app) -> health.Check:
         paused = is_paused(s)
         active = bool(lease and lease.holder and m.aware(lease.expires_at) > utcnow())
         due = s.query(m.CallbackAttempt).filter(m.CallbackAttempt.state == m.DUE).count()
+    flow = app.extensions["ivr.flows"].current
+    missing = [e for e in m.ENTRIES.values() if flow is not None and e not in flow.entries]
     # No active scheduler alone is not a failure (the web tier works without it), but due
-    # calls that nobody will place are: then /healthz says degraded (503).
-    return health.Check(
-        active or due == 0 or paused,
-        {"scheduler": lease.holder if active else None, "paused": paused, "due": due},
-    )
+    # calls that nobody will place are: then /healthz says degraded (503). So is a flow
+    # without the entries the calls start on (they are not dialled until it has them).
+    detail = {"scheduler": lease.holder if active else None, "paused": paused, "due": due}
+    if missing:
+        detail["flow_entries_missing"] = missing
+    return health.Check((active or due == 0 or paused) and not missing, detail)
 
 
 def due_count(app) -> int:

@@ -28,6 +28,8 @@ from core.db import Base, utcnow
 SATISFACTION = "satisfaction"
 RETURN_CALL = "return_call"
 KINDS = (SATISFACTION, RETURN_CALL)
+# Where flows.yaml starts each kind of call (flow.entries).
+ENTRIES = {SATISFACTION: "survey", RETURN_CALL: "return_call"}
 
 # Request states.
 PENDING, DONE, GAVE_UP, CANCELLED, SKIPPED, OPTED_OUT = (

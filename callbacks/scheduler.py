@@ -38,6 +38,7 @@ from callbacks.policy import Policy
 from core.config import value
 from core.db import get_db, utcnow
 from core.stopping import StopOnSignal
+from ivr.flows import Flow
 from ivr.models import Call
 from ivr.registry import FlowRegistry, FlowUnavailable
 from telephony.ports import make_port
@@ -93,6 +94,7 @@ class CallbackScheduler:
             app.config["PUBLIC_BASE_URL"],
             holder=self.holder,
             agent_reached=agent_reached,
+            has_entry=self._has_entry,
         )
         self.lease = Lease(self.db, self.holder, value(app.config, "CALLBACK_LEASE_SECONDS"))
         self.stop_event = threading.Event()
@@ -235,17 +237,26 @@ class CallbackScheduler:
                 break
         return added
 
+    def _flow(self) -> Flow | None:
+        """The flow new calls start on (None while no valid one is loaded: the web workers
+        and /healthz say why)."""
+        if self._flows is None:
+            self._flows = FlowRegistry(self.app.config["FLOWS_PATH"])
+        try:
+            return self._flows.latest()
+        except FlowUnavailable:
+            return None
+
+    def _has_entry(self, entry: str) -> bool:
+        flow = self._flow()
+        return flow is not None and entry in flow.entries
+
     def _survey_texts(self, values: list[dict[str, str]]) -> list[tuple[str, str]]:
         """The personal sentences of these surveys, as the flow's prompts say them."""
         if not values or self.app.extensions.get("prompt_presynthesize") is None:
             return []
-        if self._flows is None:
-            self._flows = FlowRegistry(self.app.config["FLOWS_PATH"])
-        try:
-            flow = self._flows.latest()
-        except FlowUnavailable:  # the web workers say why; the calls speak with <Say>
-            return []
-        return [text for v in values for text in flow.texts_with(v)]
+        flow = self._flow()
+        return [text for v in values for text in flow.texts_with(v)] if flow else []
 
     def _presynthesize(self, texts: list[tuple[str, str]]) -> None:
         """Warm the prompt cache (shared with the web workers) long before the call.

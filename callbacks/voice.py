@@ -25,8 +25,6 @@ from telephony.signature import twilio_request_required
 log = logging.getLogger(__name__)
 bp = Blueprint("callbacks_voice", __name__, url_prefix="/callbacks")
 
-ENTRIES = {m.SATISFACTION: "survey", m.RETURN_CALL: "return_call"}
-
 
 @bp.post("/voice/<int:attempt_id>")
 @twilio_request_required
@@ -48,7 +46,7 @@ def answered(attempt_id: int) -> Response:
             return outbound.hang_up()
         start = {
             "call_sid": attempt.call_sid,
-            "entry": ENTRIES[req.kind],
+            "entry": m.ENTRIES[req.kind],
             "citizen": attempt.number,
             "our_number": call.our_number,
             "variables": ticketing.call_values(req),

@@ -407,3 +407,30 @@ def test_hanging_up_without_answering_ends_the_survey_as_unreachable(env):
         # The flow's session ended with the call (the status went to callbacks).
         session = Session.from_json(s.get(CallSession, att.call_sid).data)
         assert session.ended and session.node == "survey_question"
+
+
+def test_no_call_is_placed_while_the_flow_lacks_its_entry(env, make_app):
+    app, dispatcher, clock, fake = env
+    from core import health
+    from core.config import ROOT
+
+    ticket_id = resolve_ticket(app)
+    attempt = make_due(app, clock, ticket_id)
+    without = Dispatcher(
+        get_db(app),
+        dispatcher.port,
+        dispatcher.policy,
+        app.config["PUBLIC_BASE_URL"],
+        clock=clock,
+        has_entry=lambda entry: entry != "survey",
+    )
+    report = without.tick()
+    assert report.placed == [] and fake.calls == []
+    assert report.skipped == {attempt.id: "the flow has no 'survey' entry"}
+    assert open_attempt(app, ticket_id).state == m.DUE  # dialled once the flow has one
+    assert dispatcher.tick().placed == [attempt.id]
+    # /healthz says why: a flow with no entries for the outgoing calls.
+    classic = make_app(FLOWS_PATH=str(ROOT / "examples" / "classic_menu.yaml"))
+    ok, checks = health.run_all(classic)
+    assert not ok and checks["callbacks"]["flow_entries_missing"] == ["survey", "return_call"]
+    assert "flow_entries_missing" not in health.run_all(app)[1]["callbacks"]

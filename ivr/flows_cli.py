@@ -36,7 +36,15 @@ def check(path: str | None) -> None:
             click.echo(str(issue), err=True)
         click.echo(f"{len(exc.errors)} error(s) in {path}", err=True)
         raise SystemExit(1) from None
-    click.echo(f"{path}: ok — flow '{flow.name}', {len(flow.nodes)} nodes, version {flow.version}")
+    entries = (
+        ", outgoing calls: " + ", ".join(f"{k} → {v}" for k, v in flow.entries.items())
+        if flow.entries
+        else ""
+    )
+    click.echo(
+        f"{path}: ok — flow '{flow.name}', {len(flow.nodes)} nodes, version {flow.version}"
+        + entries
+    )
     items = prompt_texts(flow, Path(path).name) + spoken_content(current_app)
     warnings = check_prompts(items, current_app)
     for warning in warnings:

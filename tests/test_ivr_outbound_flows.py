@@ -163,3 +163,9 @@ def test_survey_without_speech_recognition_takes_keys_only(flow):
     assert [type(t.wait).__name__ for t in turns[:2]] == ["GatherDigits", "GatherDigits"]
     assert transcript(turns)[1][0] == ["抱歉，没有听清您的选择。", QUESTION]
     assert turns[-1].ended and services.reported == [("result", "unanswered", None)]
+
+
+def test_flows_check_names_the_outgoing_call_entries(make_app):
+    result = make_app().test_cli_runner().invoke(args=["flows", "check"])
+    assert result.exit_code == 0, result.output
+    assert "outgoing calls: survey → survey, return_call → return_call" in result.output

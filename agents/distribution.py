@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 DISPATCH_INTERVAL_SECONDS = 0.25
 # An offer still ringing this long after the ring timeout lost its status callback.
 LOST_CALLBACK_GRACE = timedelta(seconds=10)
+# A bridged call this long with no end reported lost its status callback (12345 calls last
+# minutes; the longest consultations well under an hour).
+LOST_TALK = timedelta(hours=4)
+LOST_END = "end-not-reported"
 MAX_CLAIMS_PER_TICK = 50
 AGENTS_LOCK_KEY = 0x1234_5A6E  # PostgreSQL advisory lock of the agents' queue state
 PLACE_THREADS = 4  # REST requests to the provider in flight at once
@@ -96,6 +100,7 @@ class TickReport:
     not_responding: list[str] = field(default_factory=list)
     canceled: list[str] = field(default_factory=list)
     wrapped_up: list[str] = field(default_factory=list)
+    lost_talks: list[str] = field(default_factory=list)
 
 
 # The oldest waiting caller of a queue that has an available agent, with that queue's
@@ -265,12 +270,13 @@ class Distributor:
     # -- housekeeping ------------------------------------------------------------
     def finish_wrap_ups(self, report: TickReport) -> None:
         now = self.clock()
+        due = select(m.Agent).where(m.Agent.status == m.WRAP_UP, m.Agent.wrap_up_until <= now)
+        with self.db.session() as s:
+            if s.scalars(due).first() is None:
+                return  # every tick: look without taking the agents' lock
         with self.db.session() as s:
             begin_write(s)
-            due = s.scalars(
-                select(m.Agent).where(m.Agent.status == m.WRAP_UP, m.Agent.wrap_up_until <= now)
-            ).all()
-            for agent in due:
+            for agent in s.scalars(due).all():
                 if change_status(s, agent, m.AVAILABLE, actor=SYSTEM, now=now, expect=(m.WRAP_UP,)):
                     report.wrapped_up.append(agent.username)
 
@@ -325,6 +331,26 @@ class Distributor:
                     self.port.hang_up(sid)
                 except TelephonyError as exc:
                     log.info("could not cancel silent agent leg %s: %s", sid, exc)
+        self.close_lost_talks(report, now)
+
+    def close_lost_talks(self, report: TickReport, now: datetime) -> None:
+        """A bridged call whose end was never reported keeps its agent on_call for good:
+        after LOST_TALK the agent is freed (talk time unknown; the record says so)."""
+        lost_ones = select(m.Offer).where(
+            m.Offer.state == m.BRIDGED, m.Offer.bridged_at < now - LOST_TALK
+        )
+        with self.db.session() as s:
+            if s.scalars(lost_ones).first() is None:
+                return  # every tick: look without taking the agents' lock
+        with self.db.session() as s:
+            begin_write(s)
+            for offer in s.scalars(lost_ones).all():
+                offer.state, offer.result, offer.ended_at = m.ENDED, LOST_END, now
+                offer.queue_call.ended_at = now
+                change_status(
+                    s, offer.agent, m.AVAILABLE, actor=SYSTEM, now=now, expect=(m.ON_CALL,)
+                )
+                report.lost_talks.append(offer.agent.username)
 
 
 def end_offer(

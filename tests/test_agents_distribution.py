@@ -221,3 +221,19 @@ def test_provider_error_returns_caller_to_the_line(line, fake):
     assert status_of(app, "wang") == (m.AVAILABLE, None)  # transient: not the agent's fault
     assert stays(app)[0].state == m.WAITING
     assert [c.agent for c in d.tick().offered] == ["wang"]
+
+
+def test_bridged_call_whose_end_is_never_reported_frees_the_agent(line, client, fake):
+    app = line
+    add_agent(app, "wang", WANG)
+    join_queue(app, CALLER_A)
+    clock = [utcnow()]
+    d = distributor(app, fake, clock=lambda: clock[0])
+    d.tick()
+    leg = AgentLeg(client, app, fake.calls[0])
+    leg.dequeue(leg.answer(), CALLER_A)
+    assert d.tick().lost_talks == []
+    clock[0] = utcnow() + timedelta(hours=4, minutes=1)
+    assert d.tick().lost_talks == ["wang"]
+    assert status_of(app, "wang")[0] == m.AVAILABLE
+    assert offers(app)[0].result == "end-not-reported"

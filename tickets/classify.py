@@ -1,6 +1,7 @@
 """Keyword classification of a request's text into demand type, topic and department.
 
-Rules live in tickets/rules.yaml (supervisors edit them); the department comes
+The rules in force are the supervisors' latest saved version (tickets.rulebook, edited
+on the web), tickets/rules.yaml being the shipped first version; the department comes
 from the routing table. The result is a suggestion: it fills only empty fields,
 and a supervisor's later change (service.update_fields) is audited as an override.
 """

@@ -1,4 +1,5 @@
-"""Routing: topic (and district) -> department, from tickets/data/routing.yaml.
+"""Routing: topic (and district) -> department: the supervisors' latest saved table
+(tickets.rulebook), tickets/data/routing.yaml being the shipped first version.
 
 Dispatching by this table is tickets.service.route; tickets.queries.inbox lists
 the open tickets of a department.

@@ -27,6 +27,7 @@ from core.db import get_db
 from tickets import kb, kb_edit
 from tickets.errors import ValidationError
 from tickets.models import Article
+from tickets.settings import local_today
 
 bp = Blueprint("kb_editor", __name__, url_prefix="/content/kb")
 EDIT = ("supervisor",)
@@ -52,7 +53,12 @@ def index():
         found = kb.search(s, q) if q else []
         topics, departments = kb_forms.choices(s)
     return render_template(
-        "content/kb_index.html", articles=articles, q=q, found=found, topics=topics
+        "content/kb_index.html",
+        articles=articles,
+        q=q,
+        found=found,
+        topics=topics,
+        today=local_today(),
     )
 
 

@@ -148,6 +148,9 @@ def test_editor_pages_roles_csrf_and_flow(app):
             "valid_until": ""}  # fmt: skip
     saved = office.post(f"/content/kb/{PORK}", data=form, follow_redirects=True)
     assert "已保存 saved: version 2" in saved.get_data(as_text=True)
+    expired = {**form, "valid_until": "2020-12-31"}
+    office.post("/content/kb/heating-fee", data={**expired, "question": "取暖费?"})
+    assert "已过期 expired" in office.get("/content/kb/").get_data(as_text=True)
     diff = office.get(f"/content/kb/{PORK}/versions/2").get_data(as_text=True)
     assert "+春节前投放。" in diff and "答复" in diff
     restored = office.post(

@@ -149,9 +149,7 @@ def save_routing():
     return redirect(url_for(".routing_page"))
 
 
-@bp.post("/<any(rules, routing):kind>/versions/<int:version>/restore")
-@role_required(*EDIT)
-def restore(kind: str, version: int):
+def _restore(kind: str, version: int):
     with get_db().session() as s:
         try:
             saved = rulebook.restore(s, kind, version, author=current_actor())
@@ -159,3 +157,15 @@ def restore(kind: str, version: int):
             abort(404)
         _flash_saved(saved)
     return redirect(url_for(".rules_page" if kind == RULES else ".routing_page"))
+
+
+@bp.post("/rules/versions/<int:version>/restore")
+@role_required(*EDIT)
+def restore_rules(version: int):
+    return _restore(RULES, version)
+
+
+@bp.post("/routing/versions/<int:version>/restore")
+@role_required(*EDIT)
+def restore_routing(version: int):
+    return _restore(ROUTING, version)

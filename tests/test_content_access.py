@@ -12,7 +12,7 @@ from core.db import get_db
 from tickets.seed import seed
 
 PREFIXES = ("kb_editor.", "rules_editor.", "calendar_pages.", "calendar_api.", "kb_api.")
-VALUES = {"key": "heating-season", "day": "2027-02-20", "year": "2027", "kind": "rules"}
+VALUES = {"key": "heating-season", "day": "2027-02-20", "year": "2027"}
 READ_ANYONE = {"calendar_pages.year_page", "calendar_api.get_year"}
 
 

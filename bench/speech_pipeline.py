@@ -233,6 +233,7 @@ def tts_cache(n: int) -> None:
         synth = tts.Synthesizer()
         prompts._synth = synth
         text = "您好，欢迎致电12345政务服务便民热线。"
+        prompts.warm_up().join()  # as wsgi.py does at start: the pinyin converter is loaded
         start = time.perf_counter()
         url = prompts.audio_url(text, "zh-CN")
         miss = time.perf_counter() - start

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from accounts import departments, service
 from accounts.errors import InvalidUser
 from accounts.models import ROLES, User
+from core.config import ROOT
 from core.db import get_db
 
 users_cli = AppGroup("users", help="Users of the supervisor pages and the API.")
@@ -118,8 +119,6 @@ def bootstrap(username, password_file):
     """
     import secrets
     from pathlib import Path
-
-    from core.config import ROOT
 
     with _session_reporting_errors() as s:
         if s.scalar(select(User).where(User.role == "supervisor").limit(1)) is not None:

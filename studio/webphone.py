@@ -222,6 +222,7 @@ def _spoken(sandbox: Flask, text: str, language: str) -> tuple[bytes, str]:
             reply = transport.request("GET", url)
             if reply.status == 200:
                 return reply.body, reply.content_type or "audio/wav"
+    # Imported here: numpy and soxr load only when a prompt has no audio of ours.
     from simulator.voice import speak
 
     return speak(text, language), "audio/wav"

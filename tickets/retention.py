@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core.config import value
-from core.db import utcnow
+from core.db import get_db, utcnow
 from tickets.lifecycle import audit
 from tickets.models import Ticket
 
@@ -104,8 +104,6 @@ def purge_expired(
 
 def scheduled_purge(app) -> PurgeResult:
     """Entry point for the scheduler: purge in batches until nothing is left."""
-    from core.db import get_db
-
     days = value(app.config, "RETENTION_DAYS")
     total = PurgeResult()
     while True:

@@ -17,6 +17,7 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.db import get_db
 from tickets.models import RuleSet
 
 log = logging.getLogger(__name__)
@@ -81,8 +82,6 @@ _process: CachedRuleSets | None = None
 def install(app) -> CachedRuleSets:
     """Attach the reader to the app (and to the process, for work outside a request)."""
     global _process
-    from core.db import get_db
-
     cached = CachedRuleSets(get_db(app))
     app.extensions[EXTENSION] = cached
     _process = cached

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -62,9 +62,10 @@ class DayFigures:
 
 
 def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
-    zone = ZoneInfo(tz)
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    return start, start + timedelta(days=1)
+    """The local day's start and end in UTC: SQLite keeps datetimes as UTC text without an
+    offset, so a bound in another zone would compare eight hours off."""
+    start = datetime.combine(day, time.min, tzinfo=ZoneInfo(tz))
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
 
 def _stays(s: Session, start: datetime, end: datetime, queue: str | None) -> list[m.QueueCall]:

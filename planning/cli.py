@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from datetime import timedelta
 
@@ -107,7 +106,7 @@ def forecast_cmd(days: int, as_json: bool) -> None:
     plan = _plan(days)
     fc = plan.forecast
     if as_json:
-        click.echo(json.dumps(as_data(plan), ensure_ascii=False))
+        click.echo(json.dumps(service.as_data(plan), ensure_ascii=False))
         return
     click.echo(
         f"trained on {fc.trained_days} days ({', '.join(fc.terms) or 'day kinds only'}); "
@@ -136,58 +135,3 @@ def rota_cmd(days: int) -> None:
             f"{shift.start:%Y-%m-%d %H:%M} – {shift.end:%m-%d %H:%M}  {shift.agents:3d} agents"
         )
     click.echo(f"{plan.rota.agent_shifts} agent-shifts")
-
-
-def _num(x: float) -> float | None:
-    return round(x, 4) if math.isfinite(x) else None
-
-
-def as_data(plan: service.Plan) -> dict:
-    """The plan as plain data (CLI --json and the CSV export share it)."""
-    fc = plan.forecast
-    return {
-        "first_day": plan.first.isoformat(),
-        "trained_days": fc.trained_days,
-        "excluded_days": [d.isoformat() for d in fc.excluded],
-        "interval_level": fc.level,
-        "aht_seconds": round(plan.target.aht_seconds, 1),
-        "aht_source": plan.aht_source,
-        "target": {
-            "answer_within": plan.target.answer_within,
-            "service_level": plan.target.service_level,
-            "shrinkage": plan.target.shrinkage,
-        },
-        "days": [
-            {
-                "date": d.day.isoformat(),
-                "kind": d.kind,
-                "calls": round(d.calls, 1),
-                "low": round(d.low, 1),
-                "high": round(d.high, 1),
-            }
-            for d in fc.days
-        ],
-        "slots": [
-            {
-                "start": n.start.isoformat(timespec="minutes"),
-                "calls": round(n.calls, 2),
-                "low": round(slot.low, 2),
-                "high": round(slot.high, 2),
-                "agents": n.staffing.agents,
-                "scheduled": n.staffing.scheduled,
-                "rostered": plan.rota.coverage.get(n.start, 0),
-                "service_level": _num(n.staffing.service_level),
-                "asa_seconds": _num(n.staffing.asa_seconds),
-                "occupancy": _num(n.staffing.occupancy),
-            }
-            for n, slot in zip(plan.needs, fc.slots, strict=True)
-        ],
-        "shifts": [
-            {
-                "start": sh.start.isoformat(timespec="minutes"),
-                "end": sh.end.isoformat(timespec="minutes"),
-                "agents": sh.agents,
-            }
-            for sh in plan.rota.shifts
-        ],
-    }

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from accounts import role_required
 from core.db import get_db
-from planning import cli, history, service
+from planning import service
 from planning.chart import Point, forecast_chart
 from planning.forecast import ForecastError
 from planning.staffing import PlanError
@@ -36,10 +36,7 @@ def _build(days: int):
             plan = service.build(s, settings, first, days)
         except (ForecastError, PlanError) as exc:
             return None, str(exc), settings
-        actual = history.daily_totals(
-            history.load(s, first - timedelta(days=ACTUAL_DAYS), first, settings.tz)
-        )
-    return (plan, actual), None, settings
+    return (plan, plan.actual_daily), None, settings
 
 
 @bp.get("/")
@@ -117,7 +114,7 @@ def export_csv():
     built, error, _ = _build(_days_arg())
     if error:
         return Response(error + "\n", status=409, mimetype="text/plain")
-    data = cli.as_data(built[0])
+    data = service.as_data(built[0])
     out = io.StringIO()
     fields = [
         "start",

@@ -6,6 +6,7 @@ stay pure. Used by the CLI and the supervisor page alike.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -66,8 +67,12 @@ class Plan:
     rota: staffing.Rota
     target: staffing.Target
     aht_source: str  # "records" or "setting"
-    history_days: int
+    actual_daily: dict[date, int]  # offered calls per day before `first`, as loaded
     review: list[PastDay]
+
+    @property
+    def history_days(self) -> int:
+        return len(self.actual_daily)
 
 
 def hotline_calendar() -> Calendar:
@@ -119,9 +124,7 @@ def build(s: Session, settings: Settings, first: date, days: int = 14) -> Plan:
         rota=rota,
         target=target,
         aht_source=source,
-        history_days=len(
-            history.daily_totals({k: v for k, v in slots.items() if k.date() < first})
-        ),
+        actual_daily=history.daily_totals({k: v for k, v in slots.items() if k.date() < first}),
         review=review,
     )
 
@@ -157,3 +160,58 @@ def _review(slots, cal, first: date, target: staffing.Target, exclude) -> list[P
             )
         )
     return out
+
+
+def _num(x: float) -> float | None:
+    return round(x, 4) if math.isfinite(x) else None
+
+
+def as_data(plan: Plan) -> dict:
+    """The plan as plain data (CLI --json and the CSV export share it)."""
+    fc = plan.forecast
+    return {
+        "first_day": plan.first.isoformat(),
+        "trained_days": fc.trained_days,
+        "excluded_days": [d.isoformat() for d in fc.excluded],
+        "interval_level": fc.level,
+        "aht_seconds": round(plan.target.aht_seconds, 1),
+        "aht_source": plan.aht_source,
+        "target": {
+            "answer_within": plan.target.answer_within,
+            "service_level": plan.target.service_level,
+            "shrinkage": plan.target.shrinkage,
+        },
+        "days": [
+            {
+                "date": d.day.isoformat(),
+                "kind": d.kind,
+                "calls": round(d.calls, 1),
+                "low": round(d.low, 1),
+                "high": round(d.high, 1),
+            }
+            for d in fc.days
+        ],
+        "slots": [
+            {
+                "start": n.start.isoformat(timespec="minutes"),
+                "calls": round(n.calls, 2),
+                "low": round(slot.low, 2),
+                "high": round(slot.high, 2),
+                "agents": n.staffing.agents,
+                "scheduled": n.staffing.scheduled,
+                "rostered": plan.rota.coverage.get(n.start, 0),
+                "service_level": _num(n.staffing.service_level),
+                "asa_seconds": _num(n.staffing.asa_seconds),
+                "occupancy": _num(n.staffing.occupancy),
+            }
+            for n, slot in zip(plan.needs, fc.slots, strict=True)
+        ],
+        "shifts": [
+            {
+                "start": sh.start.isoformat(timespec="minutes"),
+                "end": sh.end.isoformat(timespec="minutes"),
+                "agents": sh.agents,
+            }
+            for sh in plan.rota.shifts
+        ],
+    }

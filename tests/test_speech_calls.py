@@ -13,9 +13,10 @@ from speech_support import as_twilio_wav, espeak_wav, korean_model, korean_model
 from sqlalchemy import select
 
 from core.db import get_db
+from ivr.models import Call
 from speech import jobs, tts
 from speech.audio import decode_wav
-from speech.models import FAILED, SpeechJob
+from speech.models import FAILED, KIND_GRAMMAR, SpeechJob
 from speech.worker import Worker
 from telephony.fake_twilio import FakeTwilio
 from tests.conftest import TEST_AUTH_TOKEN
@@ -139,3 +140,70 @@ def test_spoken_menu_answer_runs_through_the_real_decoder(call_app, fake):
         assert "供暖" in job.words and job.result["word"] is None
     phone.poll()
     assert phone.said()[0] == "您的输入有误，请重新选择。"
+
+
+# A menu answered by voice. The Korean model knows no Chinese, so the keywords are Korean
+# words it tells apart at telephone quality (8 kHz mu-law; see test_speech_asr.py).
+KOREAN_MENU = """
+flow: {name: spoken_menu, start: topics, operator: operator}
+nodes:
+  topics:
+    kind: menu
+    say: 供暖问题请按1，医院请按2，学校请按3。
+    options:
+      - {key: "1", keywords: [난방], next: heating}
+      - {key: "2", keywords: [병원], next: hospital}
+      - {key: "3", keywords: [학교], next: school}
+  heating: {kind: hangup, say: 供暖问题由热力公司处理。}
+  hospital: {kind: hangup, say: 医院问题由卫生健康委员会处理。}
+  school: {kind: hangup, say: 学校问题由教育局处理。}
+  operator: {kind: transfer, say: 正在为您转接人工服务。, queue: agents}
+"""
+
+
+@pytest.fixture
+def spoken_menu_app(store_app, fake, tmp_path):
+    from ivr.registry import FlowRegistry
+
+    flow = tmp_path / "flows.yaml"
+    flow.write_text(KOREAN_MENU, encoding="utf-8")
+    store_app.config.update(TWILIO_API_BASE=fake.base_url, VOSK_MODEL_PATH=str(korean_model_path()))
+    store_app.extensions["ivr.flows"] = FlowRegistry(str(flow))
+    set_clock(store_app, WORKDAY_MORNING)
+    return store_app
+
+
+@pytest.mark.store
+@pytest.mark.parametrize(
+    ("word", "branch", "answer"),
+    [
+        ("병원", "hospital", "医院问题由卫生健康委员会处理。"),
+        ("학교", "school", "学校问题由教育局处理。"),
+    ],
+    ids=["hospital", "school"],
+)
+def test_spoken_keyword_decoded_by_the_worker_routes_the_call(
+    spoken_menu_app, fake, word, branch, answer
+):
+    app = spoken_menu_app
+    phone = Phone(app.test_client(), app)
+    phone.dial()
+    phone.silence()  # no key pressed: the menu listens for a keyword
+    assert phone.verbs() == ["Say", "Record", "Redirect"], phone.raw
+    spoken = as_twilio_wav(espeak_wav(word, "ko+f2"), "mulaw")
+    url = fake.add_recording("RE" + "d" * 32, spoken)
+    phone.leave_recording(url=url, sid="RE" + "d" * 32, duration=2)
+    assert phone.verbs() == ["Pause", "Redirect"]  # waiting for the recogniser
+    # The spoken-answer thread of `flask speech worker`, on the real model.
+    worker = Worker(get_db(app), app.config, korean_model(), kinds=(KIND_GRAMMAR,))
+    outcome = worker.run_once()
+    assert (outcome.kind, outcome.status) == ("grammar", "done"), outcome
+    phone.poll()
+    assert (phone.said(), phone.verbs()) == ([answer], ["Say", "Hangup"]), phone.raw
+    with get_db(app).session() as s:
+        job = s.scalar(select(SpeechJob))
+        assert job.words == ["난방", "병원", "학교"] and job.result["word"] == word
+    phone.hang_up()
+    with get_db(app).session() as s:
+        call = s.scalar(select(Call))
+        assert call.nodes == ["topics", branch]

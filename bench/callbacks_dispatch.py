@@ -8,7 +8,7 @@ scheduler process's peak RSS. Everything runs on 127.0.0.1; the run stops by its
 
     .venv/bin/python bench/callbacks_dispatch.py [--tickets 10000] [--cps 100]
 
-Window and holidays are opened (CALLING_DAYS=all, CALLING_WINDOW=00:00-23:59) so the
+Window and holidays are opened (CALLING_DAYS=all, CALLING_WINDOW=00:00-24:00) so the
 figures do not depend on the hour the benchmark is run at.
 """
 
@@ -61,7 +61,7 @@ def config(db_url: str, public: str, api: str, cps: int) -> dict:
         "CALLBACK_CPS": str(cps),
         "CALLBACK_MAX_CONCURRENT": "200",
         "CALLING_DAYS": "all",
-        "CALLING_WINDOW": "00:00-23:59",
+        "CALLING_WINDOW": "00:00-24:00",
         "LOG_LEVEL": "WARNING",
     }
 

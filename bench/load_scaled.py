@@ -145,7 +145,7 @@ def main(argv=None) -> int:
                 "TELEPHONY": "twilio",
                 "TWILIO_API_BASE": "",
                 "CALLBACK_DELAY": "PT1S",
-                "CALLING_WINDOW": "00:00-23:59",
+                "CALLING_WINDOW": "00:00-24:00",
                 "CALLBACK_CPS": "5",
                 "CALLBACK_LEASE_SECONDS": "6",
                 "CALLBACK_MAX_CONCURRENT": "20",

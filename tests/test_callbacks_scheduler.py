@@ -26,7 +26,7 @@ from tests.conftest import TEST_AUTH_TOKEN
 
 SID = "AC" + "0" * 32
 # Calls may be placed at any time of day in these tests, whatever the real clock says.
-ALWAYS = {"CALLING_DAYS": "all", "CALLING_WINDOW": "00:00-23:59"}
+ALWAYS = {"CALLING_DAYS": "all", "CALLING_WINDOW": "00:00-24:00"}
 
 
 @pytest.fixture

@@ -81,7 +81,7 @@ def start(args: list[str], tmp_path: Path) -> tuple[subprocess.Popen, Path]:
         "VOSK_MODEL_PATH": str(tmp_path / "no-model"),
         "AUDIO_DIR": str(tmp_path / "audio"),
         "CALLING_DAYS": "all",
-        "CALLING_WINDOW": "00:00-23:59",
+        "CALLING_WINDOW": "00:00-24:00",
         "LOG_LEVEL": "INFO",
     }
     out = tmp_path / f"{args[0]}.log"

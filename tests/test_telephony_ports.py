@@ -3,7 +3,8 @@ then the simulated citizen's behaviours played through the real callback webhook
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +23,8 @@ from tests.conftest import TEST_AUTH_TOKEN
 
 SID = "AC" + "0" * 32
 NUMBER = "+8613812345678"
+# The last minute of an all-day calling window (Shanghai), a Thursday.
+LAST_MINUTE = datetime(2026, 11, 26, 23, 59, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 @pytest.fixture
@@ -115,7 +118,7 @@ def test_make_port_by_setting(make_app, fake):
     ],
 )
 def test_simulated_citizen_through_the_callback_webhooks(make_app, fake, callee, outcome, result):
-    app = make_app(CALLING_DAYS="all", CALLING_WINDOW="00:00-23:59")
+    app = make_app(CALLING_DAYS="all", CALLING_WINDOW="00:00-24:00")
     port = simulator_port(app, callee=callee, recordings=fake)
     with app.app_context(), get_db().session() as s:
         req = m.CallbackRequest(
@@ -129,12 +132,20 @@ def test_simulated_citizen_through_the_callback_webhooks(make_app, fake, callee,
             [
                 req,
                 m.CallbackAttempt(
-                    request=req, attempt_no=1, number=NUMBER, due_at=utcnow(), state=m.DUE
+                    request=req,
+                    attempt_no=1,
+                    number=NUMBER,
+                    due_at=LAST_MINUTE.astimezone(UTC),
+                    state=m.DUE,
                 ),
             ]
         )
     disp = Dispatcher(
-        get_db(app), port, Policy.from_config(app.config), app.config["PUBLIC_BASE_URL"]
+        get_db(app),
+        port,
+        Policy.from_config(app.config),
+        app.config["PUBLIC_BASE_URL"],
+        clock=lambda: LAST_MINUTE,
     )
     with app.app_context():
         assert len(disp.tick().placed) == 1

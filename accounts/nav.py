@@ -25,6 +25,7 @@ class NavItem:
 
 NAV = (
     NavItem("坐席 Desk", "agents_pages.desk", ("agent", "supervisor")),
+    NavItem("市民来电 Call the line", "line.page", ("agent", "supervisor")),  # simulator only
     NavItem("工单 Tickets", "tickets_pages.ticket_list", ("supervisor", "agent")),
     NavItem("部门工单 Inbox", "tickets_pages.inbox", ("department", "supervisor")),
     NavItem("知识库 KB", "tickets_pages.kb_search", ("supervisor", "agent", "department")),

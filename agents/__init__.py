@@ -37,4 +37,4 @@ def init_app(app) -> None:
         from core.db import get_db
 
         # Stands in for Twilio's queues: simulated callers learn an agent took them.
-        app.extensions["simulator.queue_switch"] = DbQueueSwitch(get_db(app))
+        app.extensions["simulator.queue_switch"] = DbQueueSwitch(get_db(app), app=app)

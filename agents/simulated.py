@@ -5,7 +5,9 @@ with devices `sim:agent-1`…, available in the default queue. The simulator por
 answers their agent legs (`agent:SECONDS` callee): the agent phone dials the
 queue, `DbQueueSwitch` hands it the caller at the head of the queue (Twilio's
 job on a real line), the agent talks in real time, hangs up and wraps up. The
-caller's simulated phone asks the same switch whether an agent took it.
+caller's simulated phone asks the same switch whether an agent took it, and the
+browser's live line (studio.line) also who is talking with it and when either side
+hangs up.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from sqlalchemy import select
 
 from accounts.service import create_user, get_user
 from agents import models as m
+from agents.distribution import STATUS_PATH
 from agents.presence import SYSTEM, change_status, ensure_agent
 from core.db import Database
+from telephony.signature import sign
 
 PREFIX = "sim-agent-"
 SIM_DEVICE_PREFIX = "sim:agent-"
@@ -60,12 +64,32 @@ def callee_for(default: str, handle_seconds: float):
     return spec
 
 
+def report_leg(app, offer_id: int, leg_sid: str, status: str) -> None:
+    """The agent leg's status callback (`status`: completed, busy...), signed as Twilio
+    would send it: the leg a page or the switch plays ends the way a real one does."""
+    cfg = app.config
+    path = f"{STATUS_PATH}?offer={offer_id}"
+    form = {"CallSid": leg_sid, "AccountSid": cfg["TWILIO_ACCOUNT_SID"], "CallStatus": status}
+    app.test_client().post(
+        path,
+        data=form,
+        headers={
+            "X-Twilio-Signature": sign(
+                cfg["PUBLIC_BASE_URL"] + path, form, cfg["TWILIO_AUTH_TOKEN"]
+            )
+        },
+    )
+
+
 class DbQueueSwitch:
     """simulator.phone.QueueSwitch over the queue rows: the head of a queue is its oldest
-    caller an agent is being offered to (else the oldest waiting)."""
+    caller an agent is being offered to (else the oldest waiting). With the app, a caller
+    hanging up on an agent ends the agent's leg through its status callback."""
 
-    def __init__(self, db: Database, *, real_time_talk: bool = True, poll=ANSWER_POLL_SECONDS):
-        self.db, self.real_time_talk, self.poll = db, real_time_talk, poll
+    def __init__(
+        self, db: Database, *, real_time_talk: bool = True, poll=ANSWER_POLL_SECONDS, app=None
+    ):
+        self.db, self.real_time_talk, self.poll, self.app = db, real_time_talk, poll, app
 
     def dequeue(self, queue: str, agent_sid: str) -> str | None:
         with self.db.session() as s:
@@ -96,3 +120,32 @@ class DbQueueSwitch:
     def talk(self, seconds: float) -> None:
         if self.real_time_talk:
             time.sleep(seconds)
+
+    def _bridge(self, s, call_sid: str) -> m.Offer | None:
+        return s.scalar(
+            select(m.Offer)
+            .join(m.QueueCall, m.Offer.queue_call_id == m.QueueCall.id)
+            .where(m.QueueCall.call_sid == call_sid, m.Offer.state == m.BRIDGED)
+            .order_by(m.Offer.id.desc())
+            .limit(1)
+        )
+
+    def agent(self, call_sid: str) -> str | None:
+        """The agent talking with this caller now, as the caller may be told: name and 工号."""
+        with self.db.session() as s:
+            offer = self._bridge(s, call_sid)
+            if offer is None:
+                return None
+            username = offer.agent.username
+            user = get_user(s, username)
+            name = user.display_name if user is not None else None
+        return f"{name}（{username}）" if name and name != username else username
+
+    def hang_up(self, call_sid: str) -> None:
+        if self.app is None:
+            raise RuntimeError("this queue switch cannot end agent legs (built without the app)")
+        with self.db.session() as s:
+            offer = self._bridge(s, call_sid)
+            found = (offer.id, offer.leg_sid) if offer is not None and offer.leg_sid else None
+        if found is not None:
+            report_leg(self.app, *found, "completed")

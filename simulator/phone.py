@@ -40,6 +40,10 @@ class QueueSwitch(Protocol):
     `dequeue(queue, agent_sid)`: the CallSid at the head of the queue an agent leg dials
     (None: empty); `answered(call_sid)`: whether an agent has taken this waiting caller
     (may wait a moment of real time for it); `talk(seconds)`: an agent's conversation.
+    A phone that talks until someone hangs up (`talk_until_hangup`) also asks
+    `agent(call_sid)`: who is talking with the caller now (None once that agent hung up),
+    without waiting; and says `hang_up(call_sid)` when its caller hangs up on the agent, so
+    that the agent's leg ends too, as Twilio ends both legs of a bridge.
     """
 
     def dequeue(self, queue: str, agent_sid: str) -> str | None: ...
@@ -48,6 +52,10 @@ class QueueSwitch(Protocol):
 
     def talk(self, seconds: float) -> None: ...
 
+    def agent(self, call_sid: str) -> str | None: ...
+
+    def hang_up(self, call_sid: str) -> None: ...
+
 
 class PhoneError(Exception):
     """The phone was driven wrongly (e.g. resumed with no question pending)."""
@@ -55,7 +63,8 @@ class PhoneError(Exception):
 
 @dataclass
 class Need:
-    """What the call waits for from the caller: 'gather', 'record', 'queue' or 'dial'."""
+    """What the call waits for from the caller: 'gather', 'record', 'queue', 'dial', or
+    'talk' (bridged to an agent, with a phone that talks until someone hangs up)."""
 
     kind: str
     attrs: dict = field(default_factory=dict)
@@ -112,10 +121,14 @@ class Phone:
         prompt_text: Callable[[str], str | None] | None = None,
         measure_audio: bool = False,
         switch: QueueSwitch | None = None,
+        talk_until_hangup: bool = False,
     ):
         self.transport = transport
         self.auth_token = auth_token
         self.switch = switch
+        # A person on the line (the browser's live line): an agent who takes the caller
+        # talks until one of them hangs up, not for a simulated number of seconds.
+        self.talk_until_hangup = talk_until_hangup and switch is not None
         self.state = state
         # Anything with .base_url and .add_recording(sid, wav_bytes) (FakeTwilio, or the
         # app's simulator recording store) receives <Record>ed audio.
@@ -498,6 +511,11 @@ class Phone:
             self._leave_queue("hangup")
             if not self.ended:
                 self._caller_hangup()
+        elif action.kind == "agent" and self.talk_until_hangup:
+            agent = self.switch.agent(self.state["call_sid"])
+            self._event("agent-answered", waited=self._queue_time(), agent=agent)
+            talk = Need("talk", {"agent": agent, "queue": self._queue()["name"]})
+            self.state["need"] = asdict(talk)
         elif action.kind == "agent":
             talk = _num(
                 str(action.value) if action.value is not None else None, DEFAULT_TALK_SECONDS
@@ -509,7 +527,22 @@ class Phone:
             self.state["clock"] += _num(str(action.value) if action.value else None, 0)
             self._next_wait_doc()
 
-    def _leave_queue(self, result: str) -> None:
+    def _answer_talk(self, need: Need, action: Action) -> None:
+        """Bridged to an agent: the caller hangs up, or talks on until the agent hangs up."""
+        sid = self.state["call_sid"]
+        if action.kind == "hangup":
+            self.switch.hang_up(sid)
+            self._leave_queue("bridged", caller_gone=True)
+            self._caller_hangup()
+            return
+        self.state["clock"] += _num(str(action.value) if action.value else None, 0)
+        if self.switch.agent(sid) is None:
+            self._event("agent-hangup", agent=need.attrs.get("agent"))
+            self._leave_queue("bridged")  # the caller goes on in the flow
+        else:
+            self.state["need"] = asdict(need)
+
+    def _leave_queue(self, result: str, *, caller_gone: bool = False) -> None:
         q = self.state["queue"]
         self.state["queue"] = None
         self._event("queue-result", result=result, seconds=int(self.state["clock"] - q["entered"]))
@@ -520,7 +553,7 @@ class Phone:
             "QueueSid": q["sid"],
             "QueueTime": str(int(self.state["clock"] - q["entered"])),
         }
-        if result == "hangup":
+        if result == "hangup" or caller_gone:
             self._post(q["action"], q["method"], params)  # TwiML ignored: the caller is gone
         else:
             self._follow(q["action"], q["method"], params)

@@ -316,28 +316,33 @@ def _ring(data: dict, flow) -> webphone.Ring | None:
     return webphone.Ring(entry, {k: v.strip() for k, v in values.items() if v.strip()})
 
 
-@bp.post("/phone/<int:call_id>")
-@body_limit(UPLOAD)
-@role_required("supervisor")
-def phone_act(call_id: int):
+def posted_action(kinds: tuple[str, ...]) -> Action:
+    """The caller's action as the web phone posts it: an uploaded WAV, or JSON
+    {"kind": one of `kinds`, "value": keys, typed speech or seconds}; 400/415 otherwise."""
     if request.files.get("audio"):
         audio = request.files["audio"].read()
         if not audio.startswith(b"RIFF"):
             abort(Response("audio must be a WAV file", 415))
-        action = Action("audio", request.form.get("text") or None, audio=audio)
-    else:
-        data = _json_object()
-        kind = data.get("kind")
-        if kind not in webphone.ACTION_KINDS or kind == "audio":
-            abort(400)
-        value = data.get("value")
-        if kind == "keys" and not (
-            isinstance(value, str) and value and all(c in "0123456789*#" for c in value)
-        ):
-            abort(400)
-        if kind == "speech" and not (isinstance(value, str) and 0 < len(value) <= MAX_SPEECH_CHARS):
-            abort(400)
-        action = Action(kind, value if isinstance(value, str | int | float) else None)
+        return Action("audio", request.form.get("text") or None, audio=audio)
+    data = _json_object()
+    kind = data.get("kind")
+    if kind not in kinds or kind == "audio":
+        abort(400)
+    value = data.get("value")
+    if kind == "keys" and not (
+        isinstance(value, str) and value and all(c in "0123456789*#" for c in value)
+    ):
+        abort(400)
+    if kind == "speech" and not (isinstance(value, str) and 0 < len(value) <= MAX_SPEECH_CHARS):
+        abort(400)
+    return Action(kind, value if isinstance(value, str | int | float) else None)
+
+
+@bp.post("/phone/<int:call_id>")
+@body_limit(UPLOAD)
+@role_required("supervisor")
+def phone_act(call_id: int):
+    action = posted_action(webphone.ACTION_KINDS)
     with get_db().session() as s:
         row = _call_row(s, call_id)
         text = _row_text(s, row)

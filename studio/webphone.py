@@ -2,17 +2,19 @@
 
 The phone's JSON state is kept in `studio_phone_calls` between requests, so
 any worker can serve the next key press. Calls go to the sandbox app of the
-chosen flow version (studio.sandbox); the path through the flow comes from
-the call record ivr keeps, or failing that from the prompts heard.
+chosen flow version (studio.sandbox), or on the live line (mode `live`,
+studio.line) to the app itself; the path through the flow comes from the call
+record ivr keeps, or failing that from the prompts heard.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from flask import Flask
+from flask import Flask, url_for
 from sqlalchemy import delete, select
 
 from core.db import get_db, utcnow
@@ -40,9 +42,22 @@ class Ring:
 
 
 ACTION_KINDS = ("keys", "speech", "audio", "wait", "agent", "busy", "no-answer", "hangup")
+# The live line's caller is a person: agents answer from their desks, never from the phone.
+LIVE = "live"
+LIVE_ACTION_KINDS = ("keys", "speech", "audio", "wait", "hangup")
+# Simulator mode's stand-in for Twilio's queues (agents.simulated, registered by agents).
+QUEUE_SWITCH = "simulator.queue_switch"
 
 
-def _phone(sandbox: Flask, flow: Flow, state: dict | None, ring: Ring | None = None) -> Phone:
+def _phone(
+    sandbox: Flask,
+    flow: Flow,
+    state: dict | None,
+    ring: Ring | None = None,
+    *,
+    live: bool = False,
+    caller: str = WEB_CALLER,
+) -> Phone:
     cfg = sandbox.config
     public = cfg["PUBLIC_BASE_URL"]
     transport = FlaskTransport(sandbox.test_client(), public, outside=False)
@@ -53,6 +68,8 @@ def _phone(sandbox: Flask, flow: Flow, state: dict | None, ring: Ring | None = N
         "prompt_text": PromptIndex.for_app(sandbox, flow, _ring_values(state, ring)),
         "measure_audio": True,
     }
+    if live:
+        kwargs.update(switch=sandbox.extensions.get(QUEUE_SWITCH), talk_until_hangup=True)
     if state is not None:
         return Phone.resume_from(state, transport, cfg["TWILIO_AUTH_TOKEN"], **kwargs)
     if ring is not None:  # the hotline calls the web phone: an outgoing call's entry
@@ -72,7 +89,7 @@ def _phone(sandbox: Flask, flow: Flow, state: dict | None, ring: Ring | None = N
         transport,
         cfg["TWILIO_AUTH_TOKEN"],
         voice_url=public + "/ivr/voice",
-        from_=WEB_CALLER,
+        from_=caller,
         to=HOTLINE_NUMBER,
         account_sid=cfg["TWILIO_ACCOUNT_SID"],
         status_callback=public + "/ivr/status",
@@ -91,19 +108,59 @@ def start(
 ) -> PhoneCall:
     """Ring the sandbox app running `text` (or be rung by one of its entries); returns the
     stored call."""
-    cutoff = utcnow() - PHONE_CALL_RETENTION
-    s.execute(
-        delete(PhoneCall).where(PhoneCall.username == username, PhoneCall.updated_at < cutoff)
-    )
     sandbox = sandbox_for(app, text, flow.version)
     phone = _phone(sandbox, flow, None, ring)
     if ring is not None:  # kept with the call: the next requests caption its sentences
         phone.state["ring"] = {"entry": ring.entry, "values": ring.values}
     phone.start()
-    row = PhoneCall(username=username, mode=mode, flow_version=flow.version, state=phone.state)
+    return keep(s, username=username, mode=mode, version=flow.version, state=phone.state)
+
+
+def keep(s, *, username: str, mode: str, version: str, state: dict) -> PhoneCall:
+    """Store a new call's state (and drop the user's finished calls of yesterday)."""
+    cutoff = utcnow() - PHONE_CALL_RETENTION
+    s.execute(
+        delete(PhoneCall).where(PhoneCall.username == username, PhoneCall.updated_at < cutoff)
+    )
+    row = PhoneCall(username=username, mode=mode, flow_version=version, state=state)
     s.add(row)
     s.flush()
     return row
+
+
+# ---- the live line (simulator mode) ---------------------------------------------------------
+# The app's own webhooks write the database the call is kept in: these run between our
+# transactions, never inside one (SQLite would wait on our own write lock).
+
+
+def call_live(app: Flask, flow: Flow, caller: str) -> dict:
+    """Ring the app itself as `caller`; returns the phone's state to keep."""
+    phone = _phone(app, flow, None, live=True, caller=caller)
+    phone.state["live_started"] = time.time()
+    phone.start()
+    return phone.state
+
+
+def act_live(app: Flask, flow: Flow, state: dict, action: Action) -> dict:
+    """The live caller acts; waiting in the queue or talking runs at the pace of real time."""
+    phone = _phone(app, flow, dict(state), live=True)
+    need = phone.need
+    if phone.ended:
+        return phone.state
+    if need is None:
+        phone.hangup()
+    elif action.kind == "wait" and need.kind in ("queue", "talk"):
+        # The call clock follows the wall clock: the app hears the real time waited, so its
+        # overflow offer comes when it would on a real line, not after a few polls.
+        behind = time.time() - phone.state["live_started"] - phone.state["clock"]
+        if need.kind == "queue" and phone.switch.agent(phone.state["call_sid"]) is not None:
+            phone.resume(Action("agent"))  # an agent took the call from their desk
+        elif need.kind == "talk" or behind >= 0:
+            phone.resume(Action("wait", max(0.0, behind)))
+        # else: the hold round the caller hears has not finished playing
+    else:
+        phone.resume(action)
+    return phone.state
 
 
 def act(app: Flask, s, row: PhoneCall, text: str, flow: Flow, action: Action) -> None:
@@ -117,6 +174,11 @@ def act(app: Flask, s, row: PhoneCall, text: str, flow: Flow, action: Action) ->
     else:
         phone.resume(action)
     row.state = phone.state  # a new dict: SQLAlchemy sees the JSON column change
+
+
+def _target(app: Flask, row: PhoneCall, text: str, flow: Flow) -> Flask:
+    """The app the call is on: the app itself on the live line, else its sandbox."""
+    return app if row.mode == LIVE else sandbox_for(app, text, flow.version)
 
 
 def prompt_index(flow: Flow) -> dict[str, str]:
@@ -166,14 +228,15 @@ def _recorded_path(sandbox: Flask, call_sid: str) -> list[str] | None:
 def view(app: Flask, row: PhoneCall, text: str, flow: Flow) -> dict:
     """What the browser shows: events (with audio links), the pending question, the path."""
     state = row.state
-    sandbox = sandbox_for(app, text, flow.version)
+    sandbox = _target(app, row, text, flow)
+    audio = "line.audio" if row.mode == LIVE else "studio.phone_audio"
     events = []
     for n, e in enumerate(state["events"]):
         if e["kind"] == "request":
             continue
         item = dict(e, n=n)
         if e["kind"] in ("say", "play"):
-            item["audio"] = f"/studio/phone/{row.id}/audio/{n}"
+            item["audio"] = url_for(audio, call_id=row.id, n=n)
         events.append(item)
     path = path_through(flow, state["events"], sandbox, state["call_sid"])
     return {
@@ -193,7 +256,7 @@ def view(app: Flask, row: PhoneCall, text: str, flow: Flow) -> dict:
 def audio_for(app: Flask, row: PhoneCall, text: str, flow: Flow, n: int) -> tuple[bytes, str]:
     """The sound of event `n`: the <Play> file fetched from the sandbox, or <Say> spoken."""
     event = row.state["events"][n]
-    sandbox = sandbox_for(app, text, flow.version)
+    sandbox = _target(app, row, text, flow)
     if event["kind"] == "play":
         # Only the sandbox's own files (outside=False): a URL a supervisor wrote in a
         # draft is never fetched from here (it could name any host in the city's network).

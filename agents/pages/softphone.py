@@ -4,8 +4,9 @@ The distributor rings `sim:desk` like any device; the simulator leaves that call
 page. 接听 Answer plays the agent leg exactly as Twilio would (the answer URL's
 <Dial><Queue>, the head of the queue from the simulator's queue switch, the <Queue url>
 bridge); 拒接 Decline reports the leg busy (the agent is then on break, not responding);
-挂机 Hang up reports it completed (wrap-up). So one person can be the citizen
-(`flask ivr call`) and the agent (this page) on the embedded default.
+挂机 Hang up reports it completed (wrap-up). So one person can be the citizen (the
+live line's web phone, studio.line, in another tab; or `flask ivr call`) and the agent
+(this page) on the embedded default: hanging up on either side ends the other's leg.
 """
 
 from __future__ import annotations
@@ -17,14 +18,12 @@ from accounts import current_user, role_required
 from agents import models as m
 from agents.pages import bp
 from agents.presence import get_agent
-from agents.simulated import DESK_DEVICE, DbQueueSwitch
+from agents.simulated import DESK_DEVICE, DbQueueSwitch, report_leg
 from core.db import get_db
 from simulator.phone import Action, Phone
 from simulator.transport import FlaskTransport
-from telephony.signature import sign
 
 ANSWER_PATH = "/agents/leg/answer"
-STATUS_PATH = "/agents/leg/status"
 
 
 def _live_offer(states: tuple[str, ...]) -> m.Offer:
@@ -48,15 +47,7 @@ def _live_offer(states: tuple[str, ...]) -> m.Offer:
 
 
 def _report(offer: m.Offer, status: str) -> None:
-    """The leg's status callback, signed as Twilio would send it."""
-    cfg = current_app.config
-    url = f"{cfg['PUBLIC_BASE_URL']}{STATUS_PATH}?offer={offer.id}"
-    form = {"CallSid": offer.leg_sid, "AccountSid": cfg["TWILIO_ACCOUNT_SID"], "CallStatus": status}
-    current_app.test_client().post(
-        f"{STATUS_PATH}?offer={offer.id}",
-        data=form,
-        headers={"X-Twilio-Signature": sign(url, form, cfg["TWILIO_AUTH_TOKEN"])},
-    )
+    report_leg(current_app, offer.id, offer.leg_sid, status)
 
 
 @bp.post("/desk/phone/answer")

@@ -1,10 +1,14 @@
 // Web phone: the simulator phone on the server, driven from here one caller action at a time.
 // Prompts play as <audio>; spoken answers are typed, recorded (MediaRecorder) or uploaded,
 // and always sent as 8 kHz mono WAV, like a phone line; the call's path lights up on the diagram.
+// On the live line (data-mode="live") the caller is answered by an agent at their desk: while
+// waiting in the queue or talking, the page asks the server every POLL_MS what has happened.
 (function () {
   "use strict";
   var box = document.getElementById("webphone");
   if (!box) return;
+  var live = box.getAttribute("data-mode") === "live";
+  var POLL_MS = 1500, pollTimer = null;
   var statusEl = document.getElementById("phone-status");
   var logEl = document.getElementById("phone-log");
   var player = document.getElementById("phone-audio");
@@ -15,7 +19,7 @@
   var TAG = {say: "听", play: "听", keys: "按", speech: "说", timeout: "…", recorded: "录",
              "no-recording": "录", enqueue: "排", "agent-answered": "人", "queue-result": "排",
              dial: "转", "dial-result": "转", hangup: "挂", "application-error": "错",
-             "end-of-document": "挂", beep: "嘀", pause: "…"};
+             "end-of-document": "挂", beep: "嘀", pause: "…", "agent-hangup": "挂"};
 
   function describe(e) {
     switch (e.kind) {
@@ -29,7 +33,11 @@
       case "recorded": return "已录音 sent " + e.seconds + " s" + (e.text ? " (" + e.text + ")" : "");
       case "no-recording": return "未录到声音 nothing recorded";
       case "enqueue": return "排队 queued: " + (e.queue || "");
-      case "agent-answered": return "坐席接听 agent answered after " + e.waited + " s";
+      case "agent-answered":
+        if (e.agent) return "已接通话务员 " + e.agent + " · Connected to agent " + e.agent +
+                            " (等待 waited " + e.waited + " s)";
+        return "坐席接听 agent answered after " + e.waited + " s";
+      case "agent-hangup": return "话务员已挂机 The agent hung up";
       case "queue-result": return "离开队列 left queue: " + e.result;
       case "dial": return "转接 dialling " + e.number;
       case "dial-result": return "转接结果 " + e.status;
@@ -47,17 +55,23 @@
     return {gather: "请按键" + (a.input && a.input.indexOf("speech") >= 0 ? "或说话" : "") +
                     " Press keys" + (a.numDigits ? " (" + a.numDigits + ")" : "") + " · " + a.timeout + " s",
             record: "请说话（录音）Speak now: record, upload or type",
-            queue: "排队中 In queue (" + a.waited + " s): wait, or an agent answers",
+            queue: live ? "排队等待话务员… Waiting for an agent (" + a.waited + " s)"
+                        : "排队中 In queue (" + a.waited + " s): wait, or an agent answers",
+            talk: "已接通话务员 " + a.agent + " · 通话中 Connected to agent " + a.agent,
             dial: "正在转接 Dialling: agent answers, busy, or wait"}[need.kind] || need.kind;
   }
   function enable(need) {
     var kind = need ? need.kind : null;
     var input = need && need.attrs ? (need.attrs.input || "") : "";
     box.querySelectorAll("[data-key]").forEach(function (b) { b.disabled = !(kind === "gather" || kind === "record"); });
-    box.querySelector('[data-act="wait"]').disabled = !kind;
-    box.querySelector('[data-act="agent"]').disabled = !(kind === "queue" || kind === "dial");
-    box.querySelector('[data-act="busy"]').disabled = kind !== "dial";
-    box.querySelector('[data-act="hangup"]').disabled = !call || call.ended;
+    function act(name, disabled) {  // the live line has no simulated agent or busy buttons
+      var b = box.querySelector('[data-act="' + name + '"]');
+      if (b) b.disabled = disabled;
+    }
+    act("wait", !kind || (live && (kind === "queue" || kind === "talk")));
+    act("agent", !(kind === "queue" || kind === "dial"));
+    act("busy", kind !== "dial");
+    act("hangup", !call || call.ended);
     var speak = kind === "record" || (kind === "gather" && input.indexOf("speech") >= 0);
     ["phone-say", "phone-say-send", "phone-mic", "phone-file"].forEach(function (id) {
       document.getElementById(id).disabled = !speak;
@@ -112,34 +126,48 @@
     logEl.scrollTop = logEl.scrollHeight;
     statusEl.textContent = data.ended ? "通话结束 Call ended (" + data.status + ", " + data.clock + " s)"
                                       : needText(data.need);
-    statusEl.className = "phone-status" + (data.ended ? " ended" : " live");
+    statusEl.className = "phone-status" + (data.ended ? " ended" : " live") +
+                         (data.need && data.need.kind === "talk" ? " talking" : "");
     enable(data.ended ? null : data.need);
     highlight(data.path);
     playNext();
+    clearTimeout(pollTimer);
+    if (live && !data.ended && data.need && (data.need.kind === "queue" || data.need.kind === "talk")) {
+      pollTimer = setTimeout(function () { send({kind: "wait"}, false, true); }, POLL_MS);
+    }
   }
   function fail(r) {
     return r.text().then(function (t) { statusEl.textContent = "错误 Error: " + r.status + " " + t.slice(0, 200); });
   }
-  function send(body, isForm) {
-    if (!call || busy) return;
+  var waiting = null;  // the caller's own action, sent once the request in flight is answered
+  function send(body, isForm, polled) {
+    if (!call) return;
+    if (busy) { if (!polled) waiting = [body, isForm]; return; }
     busy = true;
     var opts = {method: "POST", body: isForm ? body : JSON.stringify(body)};
     if (!isForm) opts.headers = {"Content-Type": "application/json"};
     window.hotlineFetch(box.getAttribute("data-start-url") + "/" + call.id, opts).then(function (r) {
       busy = false;
       return r.ok ? r.json().then(show) : fail(r);
-    }).catch(function () { busy = false; });
+    }).catch(function () { busy = false; }).then(function () {
+      var next = waiting;
+      waiting = null;
+      if (next && call && !call.ended) send(next[0], next[1]);
+    });
+  }
+  function checked(name) {
+    var input = box.querySelector('input[name="' + name + '"]:checked');
+    return input ? input.value : "";
   }
   box.querySelectorAll('input[name="phone-entry"]').forEach(function (radio) {
     radio.addEventListener("change", function () {
-      document.getElementById("phone-values").hidden =
-        box.querySelector('input[name="phone-entry"]:checked').value !== "survey";
+      document.getElementById("phone-values").hidden = checked("phone-entry") !== "survey";
     });
   });
   document.getElementById("phone-call").addEventListener("click", function () {
-    var mode = box.querySelector('input[name="phone-mode"]:checked').value;
-    var body = {mode: mode};
-    var entry = box.querySelector('input[name="phone-entry"]:checked').value;
+    var mode = live ? "live" : checked("phone-mode");
+    var body = live ? {caller: document.getElementById("phone-caller").value.trim()} : {mode: mode};
+    var entry = checked("phone-entry");
     if (entry) {  // the hotline calls the web phone: an outgoing call with typed values
       body.entry = entry; body.values = {};
       if (entry === "survey") {
@@ -151,7 +179,7 @@
     if (mode === "draft" && window.studioEditor) {
       body.text = window.studioEditor.text(); body.base_revision_id = window.studioEditor.base();
     }
-    logEl.innerHTML = ""; shown = 0; queue = []; call = null; digits = "";
+    logEl.innerHTML = ""; shown = 0; queue = []; call = null; digits = ""; clearTimeout(pollTimer);
     statusEl.textContent = "拨号中 Calling…";
     window.hotlineFetch(box.getAttribute("data-start-url"), {
       method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)

@@ -133,6 +133,18 @@ def test_speech_the_recogniser_rejected_is_an_invalid_try():
     assert texts(turns[-1])[0] == "您的输入有误，请重新选择。"
 
 
+def test_speech_the_recogniser_accepted_is_taken_whatever_its_confidence():
+    # One threshold, the recogniser's: a word it passed on is not judged again by the engine.
+    flow = load_flow(ROOT / "examples" / "classic_menu.yaml")
+    turns = play(
+        flow,
+        FixedServices(articles={"heating-season": "供暖期为11月15日至次年3月15日。"}),
+        [ev.Digits("1"), ev.Timeout(), ev.Speech("暖气", 0.31)],
+    )
+    assert turns[-1].session.vars["heard"] == "暖气"
+    assert texts(turns[-1])[0] == "供暖期为11月15日至次年3月15日。"
+
+
 def test_star_repeats_and_zero_reaches_operator():
     flow = load_flow(ROOT / "examples" / "classic_menu.yaml")
     turns = play(flow, FixedServices(), [ev.Digits("*"), ev.Digits("0")])

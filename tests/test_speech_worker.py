@@ -111,6 +111,36 @@ def test_grammar_job_answers_the_call(speech_app, fake):
     )
 
 
+@pytest.mark.store
+def test_grammar_job_below_the_threshold_answers_no_word_with_its_confidence(speech_app, fake):
+    """SPEECH_GRAMMAR_MIN_CONFIDENCE is applied by the worker, the one place it is read: a
+    word heard with less confidence comes back as no word (the menu counts an invalid try)."""
+    speech_app.config["SPEECH_GRAMMAR_MIN_CONFIDENCE"] = 0.8
+    menu = ["병원", "학교", "버스"]
+    # 보건소 (health centre) is not on the menu: said quickly, the grammar can only force it
+    # onto 병원, with little confidence (0.59 with the test model).
+    unsure = fake.add_recording("RE6", espeak_wav("보건소", "ko+f2", speed=300))
+    sure = fake.add_recording("RE7", espeak_wav("병원", "ko+f2"))
+    with get_db(speech_app).session() as s:
+        below = jobs.enqueue_grammar(s, call_sid="CA6", recording_url=unsure, words=menu)
+        above = jobs.enqueue_grammar(s, call_sid="CA7", recording_url=sure, words=menu)
+    worker = _worker(speech_app)
+    assert [worker.run_once().status for _ in range(2)] == ["done", "done"]
+    with get_db(speech_app).session() as s:
+        word, confidence = jobs.grammar_result(s, below)
+        assert word is None and 0 < confidence < 0.8, (word, confidence)
+        assert s.get(SpeechJob, below).result["heard"] in menu, s.get(SpeechJob, below).result
+        assert jobs.grammar_result(s, above) == ("병원", 1.0)
+    # The setting, not a constant, decides: set low, the same unsure answer is accepted.
+    speech_app.config["SPEECH_GRAMMAR_MIN_CONFIDENCE"] = 0.3
+    with get_db(speech_app).session() as s:
+        again = jobs.enqueue_grammar(s, call_sid="CA8", recording_url=unsure, words=menu)
+    assert _worker(speech_app).run_once().status == "done"
+    with get_db(speech_app).session() as s:
+        word, confidence = jobs.grammar_result(s, again)
+        assert word in menu and 0.3 <= confidence < 0.8, (word, confidence)
+
+
 def test_bad_audio_fails_for_good_and_missing_recording_is_retried(speech_app, fake):
     not_wav = fake.add_recording("RE3", b"<html>oops</html>")
     missing = fake.recording_url("RE4")

@@ -110,3 +110,78 @@ def test_desk_is_the_phone_in_simulator_mode(live_server, browser, shots_dir):  
     page.wait_for_selector("#wrapup", state="visible")
     assert errors == []
     distributor.port.close()
+
+
+def test_one_browser_is_the_citizen_and_the_agent(live_server, browser, shots_dir):  # noqa: F811
+    """Simulator mode: the live line's web phone in one tab calls the line, the distributor
+    (its real loop) rings the desk in another tab of the same browser, the desk answers, and
+    the citizen's hanging up puts the agent in wrap-up."""
+    import threading
+
+    from ivr_support import WORKDAY_MORNING, set_clock
+
+    from accounts.service import get_user
+    from agents.runner import build
+    from agents.simulated import DESK_DEVICE
+
+    app, base = live_server
+    set_clock(app, WORKDAY_MORNING)
+    with get_db(app).session() as s:
+        seed(s)
+        service.create_ticket(
+            s, channel="phone", caller_number=NUMBER, description="上月反映暖气不热", actor="t"
+        )
+    add_agent(app, "zhao", DESK_DEVICE)
+    with get_db(app).session() as s:
+        get_user(s, "zhao").display_name = "赵敏"
+    distributor, stop = build(app), threading.Event()
+    running = threading.Thread(target=distributor.run_until, args=(stop,), daemon=True)
+    running.start()
+
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    errors = []
+    citizen = context.new_page()
+    citizen.on("pageerror", lambda exc: errors.append(str(exc)))
+    citizen.goto(f"{base}/simulator/phone/")
+    citizen.fill("#username", "zhao")
+    citizen.fill("#password", PASSWORD)
+    citizen.click("button[type=submit]")
+    citizen.wait_for_url(f"{base}/simulator/phone/")
+    desk = context.new_page()  # the same browser, the same signed-in agent
+    desk.on("pageerror", lambda exc: errors.append(str(exc)))
+    desk.goto(f"{base}/desk/")
+    assert "暂无来电" in desk.inner_text("#no-call")
+
+    try:
+        citizen.fill("#phone-caller", NUMBER)
+        citizen.click("#phone-call")
+        citizen.wait_for_selector("#phone-status.live")
+        citizen.click('[data-act="wait"]')  # no key in the greeting: through to an agent
+        citizen.wait_for_function(
+            "document.getElementById('phone-status').textContent.includes('排队等待话务员')"
+        )
+        citizen.screenshot(path=str(shots_dir / "line-citizen-waiting.png"), full_page=True)
+
+        desk.wait_for_selector("#phone-answer", state="visible", timeout=8000)  # it rings
+        assert NUMBER in desk.inner_text("#call-caller")
+        assert "上月反映暖气不热" in desk.inner_text("#earlier")
+        desk.click("#phone-answer")
+        desk.wait_for_selector("#phone-hangup", state="visible")
+        assert "通话中" in desk.inner_text("#status")
+
+        citizen.wait_for_selector("#phone-status.talking", timeout=8000)
+        assert "赵敏（zhao）" in citizen.inner_text("#phone-status")
+        citizen.screenshot(path=str(shots_dir / "line-citizen-connected.png"), full_page=True)
+        desk.screenshot(path=str(shots_dir / "line-desk-connected.png"), full_page=True)
+
+        citizen.click('[data-act="hangup"]')
+        citizen.wait_for_selector("#phone-status.ended")
+        desk.wait_for_selector("#wrapup", state="visible", timeout=8000)
+        assert "话后处理" in desk.inner_text("#status")
+        desk.screenshot(path=str(shots_dir / "line-desk-wrap-up.png"), full_page=True)
+        citizen.screenshot(path=str(shots_dir / "line-citizen-ended.png"), full_page=True)
+    finally:
+        stop.set()
+        running.join(timeout=5)
+        distributor.port.close()
+    assert errors == []

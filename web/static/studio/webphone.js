@@ -32,16 +32,22 @@
       case "record": return "录音中 recording…";
       case "recorded": return "已录音 sent " + e.seconds + " s" + (e.text ? " (" + e.text + ")" : "");
       case "no-recording": return "未录到声音 nothing recorded";
-      case "enqueue": return "排队 queued: " + (e.queue || "");
+      case "enqueue": return live ? "转人工，开始排队 In line for an agent" : "排队 queued: " + (e.queue || "");
       case "agent-answered":
         if (e.agent) return "已接通话务员 " + e.agent + " · Connected to agent " + e.agent +
                             " (等待 waited " + e.waited + " s)";
         return "坐席接听 agent answered after " + e.waited + " s";
       case "agent-hangup": return "话务员已挂机 The agent hung up";
-      case "queue-result": return "离开队列 left queue: " + e.result;
+      case "queue-result":
+        if (live) return {bridged: "与话务员的通话结束 The call with the agent ended",
+                          hangup: "排队时挂机 Hung up while waiting"}[e.result] ||
+                         "离开队列 Left the queue";
+        return "离开队列 left queue: " + e.result;
       case "dial": return "转接 dialling " + e.number;
       case "dial-result": return "转接结果 " + e.status;
-      case "hangup": return "挂断 hung up by " + e.by;
+      case "hangup":
+        if (live) return e.by === "caller" ? "您已挂机 You hung up" : "热线挂机 The line hung up";
+        return "挂断 hung up by " + e.by;
       case "end-of-document": return "通话结束 call ended";
       case "application-error": return "应用错误 application error: " + e.detail;
       case "beep": return "提示音 beep";
@@ -105,6 +111,7 @@
     call = data;
     data.events.slice(shown).forEach(function (e) {
       if (e.kind === "request" || e.kind === "gather" || e.kind === "record") return;
+      if (live && e.kind === "redirect") return;  // plumbing a citizen never hears
       var li = document.createElement("li");
       li.className = "ev ev-" + e.kind;
       li.innerHTML = '<span class="t">' + e.t.toFixed(1) + 's</span> <span class="tag">' +

@@ -117,7 +117,9 @@ def test_one_browser_is_the_citizen_and_the_agent(live_server, browser, shots_di
     (its real loop) rings the desk in another tab of the same browser, the desk answers, and
     the citizen's hanging up puts the agent in wrap-up."""
     import threading
+    import time
 
+    from agents_support import stays
     from ivr_support import WORKDAY_MORNING, set_clock
 
     from accounts.service import get_user
@@ -180,6 +182,21 @@ def test_one_browser_is_the_citizen_and_the_agent(live_server, browser, shots_di
         assert "话后处理" in desk.inner_text("#status")
         desk.screenshot(path=str(shots_dir / "line-desk-wrap-up.png"), full_page=True)
         citizen.screenshot(path=str(shots_dir / "line-citizen-ended.png"), full_page=True)
+
+        # A citizen who reloads (or closes) the tab while waiting hangs up: no caller is left
+        # in the real queue with nobody on the line.
+        citizen.click("#phone-call")
+        citizen.wait_for_selector("#phone-status.live")
+        citizen.click('[data-act="wait"]')
+        citizen.wait_for_function(
+            "document.getElementById('phone-status').textContent.includes('排队等待话务员')"
+        )
+        assert stays(app)[-1].state == "waiting"
+        citizen.reload()
+        deadline = time.monotonic() + 10
+        while stays(app)[-1].state == "waiting" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert stays(app)[-1].state == "abandoned"
     finally:
         stop.set()
         running.join(timeout=5)

@@ -162,6 +162,15 @@
       if (next && call && !call.ended) send(next[0], next[1]);
     });
   }
+  // A citizen who closes or reloads the live line's tab hangs up, as on a real phone: a call
+  // left open would wait in the real queue (or hold its agent) with nobody on the line.
+  window.addEventListener("pagehide", function () {
+    if (!live || !call || call.ended) return;
+    window.hotlineFetch(box.getAttribute("data-start-url") + "/" + call.id, {
+      method: "POST", keepalive: true, headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({kind: "hangup"})
+    });
+  });
   function checked(name) {
     var input = box.querySelector('input[name="' + name + '"]:checked');
     return input ? input.value : "";

@@ -1,20 +1,23 @@
 """Shared fixtures: the app on a fresh database, and store tests over every backend.
 
 `database_url` is parametrized over SQLite and PostgreSQL. PostgreSQL is the
-machine's 127.0.0.1:5432 (database `test` is only used to create a private
-database per test run, so parallel runs do not collide). Under CI=true an
-unreachable PostgreSQL fails the run instead of skipping.
+machine's 127.0.0.1:5432 (database `test` is only used to create private
+databases): the schema is migrated once per run into a template, and each test
+gets its own copy, dropped afterwards, so no test sees another's rows and
+parallel runs do not collide. Under CI=true an unreachable PostgreSQL fails the
+run instead of skipping.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, text
 
 from core import migrate
-from core.db import Base, import_all_models
 from core.scratch import scratch_database
 
 pytest_plugins = ["reliability_plugin"]
@@ -36,39 +39,30 @@ def _pg_available() -> bool:
 
 
 @pytest.fixture(scope="session")
-def pg_url():
-    """A private PostgreSQL database for this test run, migrated once."""
+def pg_template_url():
+    """A PostgreSQL database for this test run, migrated once; never connected to afterwards
+    (PostgreSQL copies a template only while nobody is connected to it)."""
     if not _pg_available():
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL unreachable at {PG_ADMIN_URL} (required under CI)")
         pytest.skip("PostgreSQL not reachable")
-    with scratch_database(PG_ADMIN_URL, "hotline_test") as url:
+    with scratch_database(PG_ADMIN_URL, "hotline_template") as url:
         migrate.upgrade(url)
         yield url
 
 
-def _truncate_all(url: str) -> None:
-    import_all_models()
-    engine = create_engine(url)
-    existing = set(inspect(engine).get_table_names())
-    names = [t.name for t in Base.metadata.sorted_tables if t.name in existing]
-    if names:
-        with engine.begin() as conn:
-            quoted = ", ".join(f'"{n}"' for n in names)
-            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
-    """A migrated, empty database on each backend in turn."""
+    """A migrated, empty database of this test's own on each backend in turn."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'hotline.db'}"
         migrate.upgrade(url)
-        return url
-    url = request.getfixturevalue("pg_url")
-    _truncate_all(url)
-    return url
+        yield url
+        return
+    template = request.getfixturevalue("pg_template_url")
+    # Dropped WITH (FORCE): connections a test left open (or a process it started) go too.
+    with scratch_database(PG_ADMIN_URL, "hotline_test", template=template) as url:
+        yield url
 
 
 @pytest.fixture
@@ -100,22 +94,38 @@ def _test_config(tmp_path, url: str, audio_dir) -> dict:
     }
 
 
-@pytest.fixture
-def make_app(tmp_path, sqlite_url, shared_audio_dir):
-    """Build an app on a fresh SQLite database; keyword overrides go into its config."""
+@contextlib.contextmanager
+def _apps_on(url: str, tmp_path, audio_dir) -> Iterator:
+    """A factory of apps on the database at `url` (keyword overrides go into their config);
+    their connections are closed afterwards."""
     from ivr import create_app
 
     apps = []
 
     def factory(**overrides):
-        config = _test_config(tmp_path, sqlite_url, shared_audio_dir) | overrides
-        app = create_app(config)
+        app = create_app(_test_config(tmp_path, url, audio_dir) | overrides)
         apps.append(app)
         return app
 
-    yield factory
-    for app in apps:
-        app.extensions["db"].dispose()
+    try:
+        yield factory
+    finally:
+        for app in apps:
+            app.extensions["db"].dispose()
+
+
+@pytest.fixture
+def make_app(tmp_path, sqlite_url, shared_audio_dir):
+    """Build an app on a fresh SQLite database; keyword overrides go into its config."""
+    with _apps_on(sqlite_url, tmp_path, shared_audio_dir) as factory:
+        yield factory
+
+
+@pytest.fixture
+def make_store_app(tmp_path, database_url, shared_audio_dir):
+    """As make_app, on each database backend in turn (store tests)."""
+    with _apps_on(database_url, tmp_path, shared_audio_dir) as factory:
+        yield factory
 
 
 @pytest.fixture
@@ -124,13 +134,9 @@ def app(make_app):
 
 
 @pytest.fixture
-def store_app(tmp_path, database_url, shared_audio_dir):
+def store_app(make_store_app):
     """The app on each database backend in turn (store tests)."""
-    from ivr import create_app
-
-    app = create_app(_test_config(tmp_path, database_url, shared_audio_dir))
-    yield app
-    app.extensions["db"].dispose()
+    return make_store_app()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The dispatcher against FakeTwilio over real HTTP: pace, caps, window, pause, reconcile."""
+"""The dispatcher against FakeTwilio over real HTTP: pace, caps, window, pause, reconcile,
+on each database backend in turn."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ SID = "AC" + "0" * 32
 TICKET_IDS = itertools.count(1000)
 THURSDAY_10 = datetime(2026, 11, 26, 10, 0, tzinfo=SH)
 
+pytestmark = pytest.mark.store
+
 
 class Clock:
     def __init__(self, at):
@@ -40,9 +43,9 @@ def fake():
 
 
 @pytest.fixture
-def setup(make_app, fake):
+def setup(make_store_app, fake):
     def build(**config):
-        app = make_app(TELEPHONY="twilio", TWILIO_API_BASE=fake.base_url, **config)
+        app = make_store_app(TELEPHONY="twilio", TWILIO_API_BASE=fake.base_url, **config)
         port = TwilioPort.from_config(app.config)
         ports.append(port)
         clock = Clock(THURSDAY_10)

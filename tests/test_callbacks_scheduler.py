@@ -1,5 +1,6 @@
 """The scheduler process: APScheduler jobs in the database, catch-up after downtime,
-SIGKILL in the middle of dispatching, and a standby taking over the lease."""
+SIGKILL in the middle of dispatching, and a standby taking over the lease, on each
+database backend in turn."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ from tests.conftest import TEST_AUTH_TOKEN
 SID = "AC" + "0" * 32
 # Calls may be placed at any time of day in these tests, whatever the real clock says.
 ALWAYS = {"CALLING_DAYS": "all", "CALLING_WINDOW": "00:00-24:00"}
+
+pytestmark = pytest.mark.store
 
 
 @pytest.fixture
@@ -78,8 +81,10 @@ def wait_for(predicate, timeout: float, step: float = 0.1):
     raise AssertionError(f"condition not met within {timeout} s")
 
 
-def test_jobs_live_in_the_database_with_deterministic_ids(make_app, fake):
-    app = make_app(TELEPHONY="twilio", TWILIO_API_BASE=fake.base_url, CALLBACK_CPS="20", **ALWAYS)
+def test_jobs_live_in_the_database_with_deterministic_ids(make_store_app, fake):
+    app = make_store_app(
+        TELEPHONY="twilio", TWILIO_API_BASE=fake.base_url, CALLBACK_CPS="20", **ALWAYS
+    )
     url = app.config["DATABASE_URL"]
     seed(url, 3)  # overdue: caught up at once
     seed(url, 2, due_in=timedelta(hours=1), first=3)  # later today
@@ -170,25 +175,25 @@ def _lease_holder(url: str) -> str | None:
 
 
 @pytest.mark.slow
-def test_sigkill_mid_dispatch_calls_nobody_twice_and_forgets_nobody(sqlite_url, fake, tmp_path):
-    seed(sqlite_url, 30)
+def test_sigkill_mid_dispatch_calls_nobody_twice_and_forgets_nobody(database_url, fake, tmp_path):
+    seed(database_url, 30)
     fake.stall_next(1000, seconds=0.3)  # each call creation takes a while: kills land inside
-    first = _start(sqlite_url, fake, tmp_path, "first", CALLBACK_CPS="10")
+    first = _start(database_url, fake, tmp_path, "first", CALLBACK_CPS="10")
     try:
         wait_for(lambda: len(fake.calls) >= 8, 60)
     finally:
         _stop(first, signal.SIGKILL)
     time.sleep(0.5)  # the request the dead process had in flight still creates its call
-    before = states(sqlite_url)
+    before = states(database_url)
     assert before.get(m.SCHEDULED, 0) + before.get(m.DUE, 0) > 0  # it really died mid-way
-    second = _start(sqlite_url, fake, tmp_path, "second", CALLBACK_CPS="10")
+    second = _start(database_url, fake, tmp_path, "second", CALLBACK_CPS="10")
     try:
-        wait_for(lambda: states(sqlite_url) == {m.PLACED: 30}, 90, step=0.5)
+        wait_for(lambda: states(database_url) == {m.PLACED: 30}, 90, step=0.5)
     finally:
         _stop(second)
     per_number = collections.Counter(c.to for c in fake.calls)
     assert len(per_number) == 30 and set(per_number.values()) == {1}
-    db = Database(sqlite_url)
+    db = Database(database_url)
     with db.session() as s:
         sids = {a.number: a.call_sid for a in s.scalars(select(m.CallbackAttempt))}
     db.dispose()
@@ -202,20 +207,20 @@ def test_sigkill_mid_dispatch_calls_nobody_twice_and_forgets_nobody(sqlite_url, 
 
 
 @pytest.mark.slow
-def test_standby_takes_over_when_the_active_scheduler_dies(sqlite_url, fake, tmp_path):
-    active = _start(sqlite_url, fake, tmp_path, "alpha")
+def test_standby_takes_over_when_the_active_scheduler_dies(database_url, fake, tmp_path):
+    active = _start(database_url, fake, tmp_path, "alpha")
     standby = None
     try:
-        wait_for(lambda: _lease_holder(sqlite_url) == "alpha", 30)
-        standby = _start(sqlite_url, fake, tmp_path, "beta")
+        wait_for(lambda: _lease_holder(database_url) == "alpha", 30)
+        standby = _start(database_url, fake, tmp_path, "beta")
         time.sleep(5)
-        assert _lease_holder(sqlite_url) == "alpha" and standby.poll() is None
+        assert _lease_holder(database_url) == "alpha" and standby.poll() is None
         _stop(active, signal.SIGKILL)
         killed = time.monotonic()
-        wait_for(lambda: _lease_holder(sqlite_url) == "beta", 60)
+        wait_for(lambda: _lease_holder(database_url) == "beta", 60)
         took = time.monotonic() - killed
         assert took < 60
-        seed(sqlite_url, 1)
+        seed(database_url, 1)
         wait_for(lambda: len(fake.calls) == 1, 30)
     finally:
         _stop(active, signal.SIGKILL)
@@ -224,12 +229,14 @@ def test_standby_takes_over_when_the_active_scheduler_dies(sqlite_url, fake, tmp
     print(f"standby took over {took:.1f} s after SIGKILL (lease 3 s)")
 
 
-def test_missed_callers_get_one_return_call_unless_they_reached_an_agent(make_app, fake):
+def test_missed_callers_get_one_return_call_unless_they_reached_an_agent(make_store_app, fake):
     from callbacks.dispatcher import Dispatcher
     from callbacks.policy import Policy
     from ivr.calls import open_call
 
-    app = make_app(TELEPHONY="twilio", TWILIO_API_BASE=fake.base_url, CALLBACK_CPS="50", **ALWAYS)
+    app = make_store_app(
+        TELEPHONY="twilio", TWILIO_API_BASE=fake.base_url, CALLBACK_CPS="50", **ALWAYS
+    )
     port = TwilioPort.from_config(app.config)
     sched = CallbackScheduler(app, holder="test:1", port=port)
     now = utcnow()
@@ -275,7 +282,7 @@ def test_missed_callers_get_one_return_call_unless_they_reached_an_agent(make_ap
 
 
 @pytest.mark.slow
-def test_embedded_default_scheduler_calls_the_simulated_citizen(make_app, tmp_path):
+def test_embedded_default_scheduler_calls_the_simulated_citizen(make_store_app, tmp_path):
     """scripts/run's set-up: web server + `flask callbacks run`, TELEPHONY=simulator."""
     import threading
 
@@ -288,7 +295,9 @@ def test_embedded_default_scheduler_calls_the_simulated_citizen(make_app, tmp_pa
     port = probe.server_port
     probe.server_close()
     public = f"http://127.0.0.1:{port}"
-    app = make_app(PUBLIC_BASE_URL=public, TELEPHONY="simulator", CALLBACK_DELAY="PT0S", **ALWAYS)
+    app = make_store_app(
+        PUBLIC_BASE_URL=public, TELEPHONY="simulator", CALLBACK_DELAY="PT0S", **ALWAYS
+    )
     web = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=web.serve_forever, daemon=True)
     thread.start()

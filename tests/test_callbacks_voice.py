@@ -1,7 +1,7 @@
 """Whole survey and return calls: dispatcher -> twilio library -> FakeTwilio over real HTTP,
 then a TwiML-following phone answering through our signed webhooks (callbacks' answer and
 status routes, the flow's survey / return_call entries through ivr's steps), with a
-controlled clock."""
+controlled clock, on each database backend in turn."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ SH = ZoneInfo("Asia/Shanghai")
 SID = "AC" + "0" * 32
 NUMBER = "+8613812345678"
 
+pytestmark = pytest.mark.store
+
 
 class Clock:
     def __init__(self, at: datetime):
@@ -47,8 +49,8 @@ def fake():
 
 
 @pytest.fixture
-def env(make_app, fake):
-    app = make_app(
+def env(make_store_app, fake):
+    app = make_store_app(
         TELEPHONY="twilio",
         TWILIO_API_BASE=fake.base_url,
         CALLBACK_CPS="50",
@@ -409,7 +411,7 @@ def test_hanging_up_without_answering_ends_the_survey_as_unreachable(env):
         assert session.ended and session.node == "survey_question"
 
 
-def test_no_call_is_placed_while_the_flow_lacks_its_entry(env, make_app):
+def test_no_call_is_placed_while_the_flow_lacks_its_entry(env, make_store_app):
     app, dispatcher, clock, fake = env
     from core import health
     from core.config import ROOT
@@ -430,7 +432,7 @@ def test_no_call_is_placed_while_the_flow_lacks_its_entry(env, make_app):
     assert open_attempt(app, ticket_id).state == m.DUE  # dialled once the flow has one
     assert dispatcher.tick().placed == [attempt.id]
     # /healthz says why: a flow with no entries for the outgoing calls.
-    classic = make_app(FLOWS_PATH=str(ROOT / "examples" / "classic_menu.yaml"))
+    classic = make_store_app(FLOWS_PATH=str(ROOT / "examples" / "classic_menu.yaml"))
     ok, checks = health.run_all(classic)
     assert not ok and checks["callbacks"]["flow_entries_missing"] == ["survey", "return_call"]
     assert "flow_entries_missing" not in health.run_all(app)[1]["callbacks"]

@@ -1,4 +1,5 @@
-"""Golden call transcripts of examples/classic_menu.yaml over the real webhooks."""
+"""Golden call transcripts of examples/classic_menu.yaml over the real webhooks, on each
+database backend in turn."""
 
 from __future__ import annotations
 
@@ -18,11 +19,13 @@ DEMAND = "咨询请按1，投诉请按2，建议请按3，人工服务请按0。
 TOPIC = "供暖请按1，住房公积金请按2，异地车辆年检请按3，其他问题请按9。您也可以直接说出问题类别。"
 MORE = "返回上级菜单请按1，转人工服务请按0，结束通话请按9。"
 
+pytestmark = pytest.mark.store
+
 
 @pytest.fixture
-def phone(make_app):
+def phone(make_store_app):
     # A usable speech model: the topic menu invites the caller to speak after a silence.
-    app = make_app(FLOWS_PATH=CLASSIC, VOSK_MODEL_PATH=str(korean_model_path()))
+    app = make_store_app(FLOWS_PATH=CLASSIC, VOSK_MODEL_PATH=str(korean_model_path()))
     set_clock(app, WORKDAY_MORNING)
     from tickets.seed import seed
 

@@ -1,7 +1,8 @@
 """Golden call transcripts of the shipped 12345 flow over the real webhooks and database.
 
 Each step: what the caller does, then the prompts heard and the TwiML verbs returned.
-The session lives in the database between steps (stored as JSON), as in production.
+The session lives in the database between steps (stored as JSON), as in production,
+on each database backend in turn.
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ SELF_SERVICE = (
 )
 AFTER_SELF_SERVICE = "返回自助服务请按1，转人工服务请按0，结束通话请按9。"
 GOODBYE = "感谢您的来电，再见。"
+
+pytestmark = pytest.mark.store
+
+
+@pytest.fixture
+def app(store_app):
+    """Every call here runs on SQLite and on PostgreSQL."""
+    return store_app
 
 
 @pytest.fixture

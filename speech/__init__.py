@@ -37,6 +37,10 @@ def _health(app) -> health.Check:
         if pronouncer.error is None
         else f"{pronouncer.error} (last good: {len(lexicon.entries)} entries)"
     )
+    blocked = app.extensions["speech_prompts"].cache.unwritable()
+    if blocked:
+        # Callers still hear every prompt, through Twilio's <Say>: a warning, not a failure.
+        info["warning"] = f"prompt audio cache: {blocked}; prompts are spoken with <Say>"
     # A missing model is degraded service, not an outage: calls and tickets still work
     # and messages wait for a worker with a model. A broken model needs a person.
     return health.Check(state != "broken", info)

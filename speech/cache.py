@@ -53,6 +53,16 @@ class AudioCache:
         path = self.path(key)
         return path if path.is_file() else None
 
+    def unwritable(self) -> str | None:
+        """Why no prompt can be stored here, or None (the directory is made if missing)."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return f"{self.directory} cannot be created: {exc.strerror or exc}"
+        if not os.access(self.directory, os.W_OK | os.X_OK):
+            return f"{self.directory} is not writable"
+        return None
+
     def put(self, key: str, data: bytes) -> Path:
         """Store atomically: readers see the old state or the whole new file."""
         path = self.path(key)

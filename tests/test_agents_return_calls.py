@@ -32,8 +32,9 @@ def fake():
         yield server
 
 
-def test_return_call_is_answered_by_an_agent(make_app, fake):
-    app = make_app(TELEPHONY="twilio", TWILIO_API_BASE=fake.base_url, CALLBACK_CPS="50")
+@pytest.mark.store
+def test_return_call_is_answered_by_an_agent(make_store_app, fake):
+    app = make_store_app(TELEPHONY="twilio", TWILIO_API_BASE=fake.base_url, CALLBACK_CPS="50")
     at = datetime(2026, 11, 27, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     policy = Policy.from_config(app.config)
     port = TwilioPort.from_config(app.config)

@@ -1,7 +1,8 @@
 """Whole calls on the shipped flows.yaml, over real HTTP, placed by the simulator phone.
 
 The app runs in a real server (werkzeug, threaded) and the phone reaches it
-exactly as Twilio would: signed form posts, following the TwiML it returns.
+exactly as Twilio would: signed form posts, following the TwiML it returns. Each
+call runs on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ WORKDAY_MORNING = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # Thu 10:00 Shanghai
 WORKDAY_NIGHT = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)  # Thu 22:00 Shanghai
 CALLER = "+8613812345678"
 
+pytestmark = pytest.mark.store
+
 
 @pytest.fixture
-def live(make_app):
+def live(make_store_app):
     """(app, base_url): the app with the shipped flow, served on a real port."""
-    app = make_app()
+    app = make_store_app()
     app.extensions["ivr.clock"] = lambda: WORKDAY_MORNING
     with serving(app) as base:
         yield app, base

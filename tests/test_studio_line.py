@@ -235,3 +235,13 @@ def test_another_users_call_is_not_found(line):
         headers={"X-CSRFToken": csrf_token(other, "/simulator/phone/")},
     )
     assert resp.status_code == 404
+
+
+def test_after_hours_a_key_then_0_reaches_the_queue(line):
+    app, browser, token, _ = line
+    set_clock(app, WORKDAY_NIGHT)
+    view = post(browser, token, LINE, caller=NUMBER)
+    view = post(browser, token, f"{LINE}/{view['id']}", kind="keys", value="5")
+    view = post(browser, token, f"{LINE}/{view['id']}", kind="keys", value="0")
+    assert view["need"]["kind"] == "queue"
+    assert [(st.call_sid, st.state) for st in stays(app)] == [(view["call_sid"], m.WAITING)]

@@ -7,7 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 
 @contextlib.contextmanager
@@ -22,7 +22,7 @@ def scratch_database(
     """
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    copy = f' TEMPLATE "{template.rsplit("/", 1)[1]}"' if template else ""
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))

@@ -126,3 +126,45 @@ def test_migrations_match_models(database_url):
         ]
     engine.dispose()
     assert diff == []
+
+
+def test_each_postgresql_test_gets_its_own_copy_of_the_schema_dropped_afterwards(
+    pg_template_url,
+):
+    """What every PostgreSQL test runs on: a migrated copy whose rows are its own."""
+    from conftest import PG_ADMIN_URL
+    from sqlalchemy import create_engine, func, make_url, select
+
+    from core.db import Database
+    from core.scratch import scratch_database
+    from tickets.models import Department
+
+    def departments(url: str) -> int:
+        db = Database(url)
+        with db.session() as s:
+            count = s.scalar(select(func.count()).select_from(Department))
+        db.dispose()
+        return count
+
+    with (
+        scratch_database(PG_ADMIN_URL, "hotline_copy", template=pg_template_url) as one,
+        scratch_database(PG_ADMIN_URL, "hotline_copy", template=pg_template_url) as other,
+    ):
+        assert migrate.current_heads(one) == migrate.latest_heads()
+        db = Database(one)
+        with db.session() as s:
+            s.add(Department(code="heat", name="热力公司"))
+        # Left open on purpose: dropping the copy closes connections a test forgot.
+        held = db.engine.connect()
+        assert (departments(one), departments(other)) == (1, 0)
+    names = {make_url(one).database, make_url(other).database}
+    admin = create_engine(PG_ADMIN_URL)
+    with admin.connect() as conn:
+        left = conn.execute(
+            text("SELECT datname FROM pg_database WHERE datname = ANY(:names)"),
+            {"names": list(names)},
+        ).all()
+    admin.dispose()
+    held.invalidate()
+    db.dispose()
+    assert left == []

@@ -1,4 +1,5 @@
-"""`flask flows check [PATH]`: validate a flow file, print every error, exit non-zero."""
+"""`flask flows check [PATH]`: validate a flow file, print every error, exit non-zero;
+`flask flows prompts [PATH]`: fill the prompt audio cache before calls arrive."""
 
 from __future__ import annotations
 
@@ -51,6 +52,30 @@ def check(path: str | None) -> None:
         click.echo(f"warning: {warning}")
     if warnings:
         click.echo(f"{len(warnings)} pronunciation warning(s): check with `flask speech pronounce`")
+
+
+@flows_cli.command("prompts")
+@click.argument("path", required=False)
+def prompts(path: str | None) -> None:
+    """Synthesize every fixed prompt of PATH (default FLOWS_PATH) into the audio cache.
+
+    Run before the web processes start (scripts/run does): the first callers then hear
+    cached audio instead of waiting for synthesis, and the web workers spend no CPU on it.
+    Prompts with per-call values ({ticket}, {topic}) are made when a call needs them.
+    """
+    path = path or current_app.config["FLOWS_PATH"]
+    try:
+        flow = load_flow(path)
+    except FlowError as exc:
+        for issue in exc.errors:
+            click.echo(str(issue), err=True)
+        raise SystemExit(1) from None
+    audio = current_app.extensions["speech_prompts"]
+    texts = flow.texts()
+    ready = sum(1 for text, language in texts if audio.ensure(text, language))
+    click.echo(f"prompt audio: {ready} of {len(texts)} prompts of {Path(path).name} cached")
+    if ready < len(texts):
+        click.echo("the rest will be spoken with <Say> until synthesis works (see the log)")
 
 
 def spoken_content(app) -> list[tuple[str, str]]:

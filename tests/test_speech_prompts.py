@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from ivr.flows import load_flow
 from speech import tts
 from speech.audio import decode_wav
 from speech.prompts import Prompts
@@ -131,3 +132,34 @@ def test_two_workers_share_one_file(tmp_path, synth):
             s.close()
     assert len(set(urls)) == 1 and urls[0]
     assert [p.name for p in (tmp_path / "audio").glob("*.wav")] == [urls[0].rsplit("/", 1)[1]]
+
+
+def test_flows_prompts_fills_the_cache_before_the_first_caller(make_app, tmp_path):
+    flow = tmp_path / "flows.yaml"
+    flow.write_text(
+        "flow:\n  name: 小热线\n  start: hello\nnodes:\n"
+        "  hello:\n    kind: prompt\n    say: 您好，这里是政务服务热线。\n    next: bye\n"
+        "  bye:\n    kind: hangup\n    say: 感谢您的来电，再见。\n",
+        encoding="utf-8",
+    )
+    app = make_app(AUDIO_DIR=str(tmp_path / "audio"), FLOWS_PATH=str(flow))
+    prompts = app.extensions["speech_prompts"]
+    texts = load_flow(flow).texts()  # the two nodes' prompts and the built-in messages
+    assert ("您好，这里是政务服务热线。", "zh-CN") in texts
+    assert all(prompts.cache.get(prompts.key(t, lang)) is None for t, lang in texts)
+
+    result = app.test_cli_runner().invoke(args=["flows", "prompts"])
+
+    assert result.exit_code == 0, result.output
+    assert f"{len(texts)} of {len(texts)} prompts of flows.yaml cached" in result.output
+    for text, language in texts:
+        assert decode_wav(prompts.cache.get(prompts.key(text, language)).read_bytes()).rate == 8000
+
+
+def test_flows_prompts_names_the_error_of_a_broken_flow(make_app, tmp_path):
+    flow = tmp_path / "flows.yaml"
+    flow.write_text("flow:\n  name: x\n  start: nowhere\nnodes: {}\n", encoding="utf-8")
+    app = make_app(AUDIO_DIR=str(tmp_path / "audio"))
+    result = app.test_cli_runner().invoke(args=["flows", "prompts", str(flow)])
+    assert result.exit_code == 1
+    assert "flows.yaml" in result.output and "Traceback" not in result.output

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import case, or_, update
 from sqlalchemy.exc import IntegrityError
 
 from callbacks.models import CallbackControl
@@ -50,7 +50,15 @@ class Lease:
                         CallbackControl.expires_at < now,
                     ),
                 )
-                .values(holder=self.holder, expires_at=now + self.ttl, changed_at=now)
+                .values(
+                    holder=self.holder,
+                    expires_at=now + self.ttl,
+                    # When the lease changed hands: a renewal keeps the takeover's time.
+                    changed_at=case(
+                        (CallbackControl.holder == self.holder, CallbackControl.changed_at),
+                        else_=now,
+                    ),
+                )
             )
             return result.rowcount == 1
 
@@ -63,6 +71,13 @@ class Lease:
             )
 
     def current(self) -> tuple[str | None, datetime | None]:
+        """(holder, expires_at) as stored; the holder is stale once expires_at has passed."""
         with self.db.session() as s:
             row = s.get(CallbackControl, self.name)
             return (row.holder, row.expires_at) if row else (None, None)
+
+    def taken_at(self) -> datetime | None:
+        """When the current holder took the lease (renewals do not move it)."""
+        with self.db.session() as s:
+            row = s.get(CallbackControl, self.name)
+            return row.changed_at if row and row.holder else None

@@ -100,6 +100,7 @@ class CallbackScheduler:
         self.stop_event = threading.Event()
         self.scheduler: BackgroundScheduler | None = None
         self._lease_until = 0.0
+        self._waiting_for: str | None = None  # the holder this standby last reported
         self._tts_queue: queue.Queue = queue.Queue()
         self._tts_thread: threading.Thread | None = None
         self._flows: FlowRegistry | None = None
@@ -133,6 +134,8 @@ class CallbackScheduler:
                 elif self.scheduler is not None:
                     log.warning("lease lost: %s stops scheduling", self.holder)
                     self._stand_down()
+                else:
+                    self._note_standby()
                 self.stop_event.wait(poll)
         finally:
             self._stand_down()
@@ -141,6 +144,21 @@ class CallbackScheduler:
             except Exception:
                 log.exception("lease release failed")
             self.port.close()
+
+    def _note_standby(self) -> None:
+        """Say whom this standby waits for, once per holder (not at every poll)."""
+        try:
+            holder, expires = self.lease.current()
+        except Exception:  # the failed renewal has logged why
+            return
+        if holder != self._waiting_for:
+            self._waiting_for = holder
+            log.info(
+                "callback scheduler %s on standby: the lease is held by %s until %s",
+                self.holder,
+                holder,
+                m.aware(expires),
+            )
 
     def _lead(self) -> None:
         log.info("callback scheduler %s is active", self.holder)

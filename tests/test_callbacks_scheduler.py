@@ -165,6 +165,16 @@ def _stop(proc: subprocess.Popen, sig=signal.SIGTERM) -> None:
         proc.log.close()
 
 
+def _lease(url: str, taken: bool = False):
+    """(holder, expires_at) of the scheduler lease, or when its holder took it."""
+    db = Database(url)
+    try:
+        probe = Lease(db, "probe")
+        return probe.taken_at() if taken else probe.current()
+    finally:
+        db.dispose()
+
+
 def _lease_holder(url: str) -> str | None:
     db = Database(url)
     try:
@@ -208,25 +218,33 @@ def test_sigkill_mid_dispatch_calls_nobody_twice_and_forgets_nobody(database_url
 
 @pytest.mark.slow
 def test_standby_takes_over_when_the_active_scheduler_dies(database_url, fake, tmp_path):
-    active = _start(database_url, fake, tmp_path, "alpha")
+    url, lease = database_url, {"CALLBACK_LEASE_SECONDS": "6"}
+    active = _start(url, fake, tmp_path, "alpha", **lease)
     standby = None
     try:
-        wait_for(lambda: _lease_holder(database_url) == "alpha", 30)
-        standby = _start(database_url, fake, tmp_path, "beta")
-        time.sleep(5)
-        assert _lease_holder(database_url) == "alpha" and standby.poll() is None
+        wait_for(lambda: _lease_holder(url) == "alpha", 30)
+        standby = _start(url, fake, tmp_path, "beta", **lease)
+        # Beta has found the lease taken and waits: it does not take a lease that is held.
+        beta_log = lambda: (tmp_path / "beta.log").read_text()  # noqa: E731
+        wait_for(lambda: "on standby: the lease is held by alpha" in beta_log(), 30)
+        assert _lease_holder(url) == "alpha" and standby.poll() is None
+        active.send_signal(signal.SIGSTOP)  # no renewal after this: its expiry is final
+        holder, alpha_expires = _lease(url)
+        assert holder == "alpha", holder
         _stop(active, signal.SIGKILL)
-        killed = time.monotonic()
-        wait_for(lambda: _lease_holder(database_url) == "beta", 60)
-        took = time.monotonic() - killed
-        assert took < 60
-        seed(database_url, 1)
+        wait_for(lambda: _lease_holder(url) == "beta", 60)
+        taken = _lease(url, taken=True)
+        # The takeover came once the dead holder's lease had run out, not before.
+        assert m.aware(taken) >= m.aware(alpha_expires), (taken, alpha_expires)
+        assert beta_log().count("is active") == 1
+        seed(url, 1)
         wait_for(lambda: len(fake.calls) == 1, 30)
     finally:
         _stop(active, signal.SIGKILL)
         if standby is not None:
             _stop(standby)
-    print(f"standby took over {took:.1f} s after SIGKILL (lease 3 s)")
+    late = (m.aware(taken) - m.aware(alpha_expires)).total_seconds()
+    print(f"standby took over {late:.1f} s after the dead holder's lease expired (lease 6 s)")
 
 
 def test_missed_callers_get_one_return_call_unless_they_reached_an_agent(make_store_app, fake):

@@ -128,7 +128,8 @@ def test_password_change_ends_other_sessions(app, client):
     from accounts import service
     from core.db import get_db
 
-    login(client, "boss")
+    assert login(client, "boss").status_code == 302
+    assert client.get("/probe/any").status_code == 200  # signed in before the change
     with app.app_context(), get_db(app).session() as s:
         service.set_password(service.get_user(s, "boss"), "a brand new password")
     assert client.get("/probe/any").status_code == 302
@@ -151,7 +152,9 @@ def test_idle_session_expires(client):
 
 
 def test_absolute_lifetime_ends_an_active_session(client):
-    login(client, "boss")
+    assert login(client, "boss").status_code == 302
+    _age_session(client, login_at=12 * 3600 - 60)
+    assert client.get("/probe/any").status_code == 200  # within the lifetime
     _age_session(client, login_at=12 * 3600 + 5)  # seen_at is fresh: only the lifetime ends it
     assert client.get("/probe/any").status_code == 302
 

@@ -166,7 +166,8 @@ def test_kb_search_and_openapi(api):
 
 def test_failed_resolve_leaves_no_audit(api, store_app):
     number = _create(api).get_json()["number"]
-    api.post(f"/api/tickets/{number}/resolve", json={"reply": "x"}, headers=AUTH)  # 409: new
+    r = api.post(f"/api/tickets/{number}/resolve", json={"reply": "x"}, headers=AUTH)
+    assert r.status_code == 409, r.get_json()  # a new ticket cannot be resolved
     with store_app.app_context(), get_db().session() as s:
         actions = s.scalars(select(TicketEvent.action)).all()
         assert "resolved" not in actions

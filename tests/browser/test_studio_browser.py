@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from accounts_support import PASSWORD, make_user
+from browser_support import CHROMIUM_ARGS, require_chromium
 from simulator_support import serving
 
 from core.config import ROOT
@@ -16,18 +17,6 @@ from studio import sandbox
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp/shots"))
 OLD_GREETING = "您好，欢迎致电12345政务服务便民热线。"
 NEW_GREETING = "您好，这里是12345市民热线，很高兴为您服务。"
@@ -46,13 +35,12 @@ def server(make_app, tmp_path):
 
 @pytest.fixture
 def page():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium not installed")
+    executable = require_chromium()
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
         pg = context.new_page()
         pg.on("dialog", lambda d: d.accept())  # publish/restore confirmations

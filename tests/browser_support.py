@@ -1,0 +1,32 @@
+"""Headless Chromium for the browser tests: where it is, how it is started, and what a
+run does without it (skip on a developer's machine; fail under CI=true, like PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def require_chromium() -> str:
+    """The Chromium executable; without it, skip the test (fail it under CI)."""
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} not installed (scripts/setup --dev)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}: required under CI")
+        pytest.skip(message)
+    return CHROMIUM

@@ -6,11 +6,14 @@ Each mutant below names a file, the exact source text to replace and its replace
 and the test files that guard that line. The tracked files (`git ls-files`) are copied
 to a scratch directory; every mutant is planted there alone, its tests run from inside
 the scratch copy (so they import the mutated code, never the working tree), and the
-original text is put back. A mutant is caught when its tests fail; the first failing
-test is then run again on the unmutated copy, so a test that fails anyway does not
-count as a catch. Prints one line per mutant and a total; exit status 1 when a mutant
-survives, 2 when the script cannot run a mutant as written (its text is gone or
-appears twice, its tests cannot be collected): edit the mutant, do not skip it.
+original text is put back. A mutant is caught when its tests fail and the first failing
+test passes on the unmutated copy; a test that fails there too catches nothing: it is
+left out (and named at the end) and the mutant's tests run again without it.
+
+Prints one line per mutant (file:line, the change, the tests run, the verdict and the
+test that caught it, seconds) and a total; `--list` says what each bug would do to a
+caller. Exit status 1 when a mutant survives, 2 when one cannot be run as written (its
+text is gone or appears twice, its tests cannot be collected): edit it, do not skip it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 TIMEOUT_SECONDS = 600  # per pytest run; a hang is reported, not waited out
+MAX_LEFT_OUT = 3  # tests failing without any mutant, per mutant, before giving up
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,8 @@ def plant(source: str, mutant: Mutant) -> tuple[str, int]:
         where = "not found" if count == 0 else f"found {count} times"
         raise MutantError(f"{mutant.path}: text to replace {where}: {mutant.old!r}")
     old_lines, new_lines = mutant.old.split("\n"), mutant.new.split("\n")
+    if len(old_lines) != len(new_lines):
+        raise MutantError(f"{mutant.path}: a mutant keeps the number of lines: {mutant.old!r}")
     changed = [i for i, (a, b) in enumerate(zip(old_lines, new_lines, strict=True)) if a != b]
     if len(changed) != 1:
         raise MutantError(f"{mutant.path}: a mutant changes exactly one line: {mutant.old!r}")
@@ -207,33 +213,38 @@ def first_failure(output: str) -> str | None:
     return found.group(1) if found else None
 
 
-def run_mutant(scratch: Path, mutant: Mutant) -> tuple[str, int, str, float]:
-    """(verdict, line, detail, seconds): caught, SURVIVED or ERROR."""
+def run_mutant(scratch: Path, mutant: Mutant) -> tuple[str, int, str, float, list[str]]:
+    """(verdict, line, detail, seconds, tests left out): caught, SURVIVED or ERROR.
+
+    A test that fails on the unmutated copy as well catches nothing: it is left out
+    (and returned, to be reported) and the mutant's tests run again without it."""
     target = scratch / mutant.path
     original = target.read_text(encoding="utf-8")
     mutated, line = plant(original, mutant)
     missing = [t for t in mutant.tests if not (scratch / t).exists()]
     if missing:
         raise MutantError(f"{mutant.path}:{line}: test files not found: {', '.join(missing)}")
-    started = time.monotonic()
-    target.write_text(mutated, encoding="utf-8")
-    try:
-        status, output = pytest(scratch, list(mutant.tests))
-    finally:
-        target.write_text(original, encoding="utf-8")
-    seconds = time.monotonic() - started
-    if status == 0:
-        return "SURVIVED", line, "all passed", seconds
-    failed = first_failure(output)
-    if status != 1 or failed is None:
-        tail = "\n".join(output.strip().splitlines()[-15:])
-        return "ERROR", line, f"pytest exit {status}:\n{tail}", seconds
-    # The catching test must pass without the mutant, or it caught nothing.
-    status, output = pytest(scratch, [failed])
-    seconds = time.monotonic() - started
-    if status != 0:
-        return "ERROR", line, f"{failed} fails without the mutant too", seconds
-    return "caught", line, f"by {failed}", seconds
+    started, left_out = time.monotonic(), []
+    while True:
+        target.write_text(mutated, encoding="utf-8")
+        try:
+            deselect = [f"--deselect={t}" for t in left_out]
+            status, output = pytest(scratch, [*mutant.tests, *deselect])
+        finally:
+            target.write_text(original, encoding="utf-8")
+        if status == 0:
+            return "SURVIVED", line, "all passed", time.monotonic() - started, left_out
+        failed = first_failure(output)
+        if status != 1 or failed is None:
+            tail = "\n".join(output.strip().splitlines()[-15:])
+            seconds = time.monotonic() - started
+            return "ERROR", line, f"pytest exit {status}:\n{tail}", seconds, left_out
+        if pytest(scratch, [failed])[0] == 0:
+            return "caught", line, f"by {failed}", time.monotonic() - started, left_out
+        if len(left_out) == MAX_LEFT_OUT:
+            seconds = time.monotonic() - started
+            return "ERROR", line, "tests fail without the mutant", seconds, [*left_out, failed]
+        left_out.append(failed)
 
 
 def main() -> int:
@@ -262,22 +273,26 @@ def main() -> int:
         (scratch / ".venv").symlink_to(Path(sys.prefix))
         check_imports_from(scratch)
         print(f"scratch copy {scratch}; {len(chosen)} mutants; load average {_load()}")
-        verdicts, started = [], time.monotonic()
+        verdicts, broken, started = [], set(), time.monotonic()
         for m in chosen:
-            verdict, line, detail, seconds = run_mutant(scratch, m)
+            verdict, line, detail, seconds, left_out = run_mutant(scratch, m)
             verdicts.append(verdict)
-            change = f"{_one_line(m.old, m.new)}"
+            broken.update(left_out)
             print(
-                f"{m.path}:{line}  {change}\n    {m.what}\n    tests: {' '.join(m.tests)}\n"
-                f"    {verdict} {detail}  {seconds:.1f} s",
+                f"{m.path}:{line}  {_one_line(m.old, m.new)}  tests: {' '.join(m.tests)}  "
+                f"{verdict} {detail}  {seconds:.1f} s",
                 flush=True,
             )
+            if left_out:
+                print(f"    left out, failing without the mutant: {' '.join(left_out)}")
         caught = verdicts.count("caught")
         minutes = (time.monotonic() - started) / 60
         print(
             f"{caught} of {len(chosen)} caught in {minutes:.1f} min "
             f"(load average at the end {_load()})"
         )
+        for test in sorted(broken):
+            print(f"FAILS WITHOUT ANY MUTANT (fix it): {test}")
     finally:
         if args.keep:
             print(f"scratch copy kept: {scratch}")

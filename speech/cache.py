@@ -16,12 +16,14 @@ import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 FORMAT_VERSION = "wav-8k-mono-pcm16-loudness22-trimmed-v2"
 KEY_CHARS = 40
 NAME_RE = re.compile(rf"^[0-9a-f]{{{KEY_CHARS}}}\.wav$")
+LOCK_POLL_SECONDS = 0.05  # a bounded wait for a key's lock retries this often
 
 
 def cache_key(text: str, voice: str, rate: int, engine: str) -> str:
@@ -81,13 +83,30 @@ class AudioCache:
         return path
 
     @contextlib.contextmanager
-    def locked(self, key: str) -> Iterator[None]:
-        """Hold an exclusive, cross-process lock on one key."""
+    def locked(self, key: str, wait: float | None = None) -> Iterator[None]:
+        """Hold an exclusive, cross-process lock on one key; TimeoutError after `wait` s.
+
+        A webhook must not wait for whoever holds it: that may be a hung engine."""
         locks = self.directory / ".locks"
         locks.mkdir(parents=True, exist_ok=True)
         with open(locks / f"{key}.lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            _lock(handle, wait)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lock(handle, wait: float | None) -> None:
+    if wait is None:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        return
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"being synthesized elsewhere for more than {wait:g}s") from None
+            time.sleep(LOCK_POLL_SECONDS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import numpy as np
 from flask import Blueprint, abort, current_app, send_file
@@ -111,10 +112,14 @@ class Prompts:
             return None
         if self.cache.get(key) is not None:
             return key
+        deadline = None if wait is None else time.monotonic() + wait
         try:
-            with self.cache.locked(key):
+            # One wait for both locks: another thread's or process's synthesis of this
+            # prompt (the engine may be hung), then the engine itself.
+            with self.cache.locked(key, wait):
                 if self.cache.get(key) is None:  # another worker may have made it meanwhile
-                    data = self._synthesize(self.parts(text, language), wait)
+                    left = None if deadline is None else max(deadline - time.monotonic(), 0)
+                    data = self._synthesize(self.parts(text, language), left)
                     self.cache.put(key, data)
         except (SynthesisError, OSError) as exc:
             self.failures += 1

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,7 +118,7 @@ class Synthesizer:
         self._closed = False
 
     # -- engine process -------------------------------------------------------------
-    def _start(self, voice: Voice) -> None:
+    def _start(self, voice: Voice, deadline: float | None = None) -> None:
         # A plain child process (not multiprocessing): nothing of the web worker is inherited
         # or re-imported, and a hung engine is killed without touching this process.
         self._process = subprocess.Popen(
@@ -131,12 +132,14 @@ class Synthesizer:
         )
         # pyttsx3 2.99 + espeak: a long text as the first save_to_file after init() writes
         # no file; a short first utterance avoids it. Its output is verified like any other.
-        self._run_once(WARM_UP_TEXT, voice, START_TIMEOUT)
+        self._run_once(WARM_UP_TEXT, voice, _within(START_TIMEOUT, deadline))
 
-    def _stop(self) -> None:
+    def _stop(self, *, hung: bool = False) -> None:
         process, self._process = self._process, None
         if process is None:
             return
+        if hung:  # it did not answer: waiting for it to exit would only keep the caller longer
+            process.kill()
         with contextlib.suppress(OSError):
             process.stdin.close()
         try:
@@ -205,8 +208,11 @@ class Synthesizer:
     ) -> bytes:
         """WAV bytes (8 kHz mono PCM16, normalised loudness) of `text`; SynthesisError if not.
 
-        `wait` bounds the time spent queueing behind other requests for the engine.
+        `wait` bounds the whole call: queueing behind other requests for the engine, starting
+        it and its answer. An engine that has not answered by then is killed (the next request
+        starts a fresh one) and SynthesisTimeout raised, without a second try.
         """
+        deadline = None if wait is None else time.monotonic() + wait
         text = " ".join(text.split())
         if not text or spoken_chars(text) == 0:
             raise SynthesisError("nothing to say")
@@ -217,14 +223,16 @@ class Synthesizer:
         try:
             if self._closed:
                 raise SynthesisError("synthesizer closed")
+            if _within(self.timeout, deadline) <= 0:  # the wait went on queueing
+                raise SynthesisTimeout(f"engine busy for more than {wait:.0f}s")
             last: SynthesisError | None = None
             for attempt in range(2):  # a bad or missing file gets one retry on a fresh engine
                 try:
                     if self._process is None or self._process.poll() is not None:
                         if self._process is not None:
                             self._stop()
-                        self._start(voice)
-                    audio = self._run_once(text, voice, self.timeout)
+                        self._start(voice, deadline)
+                    audio = self._run_once(text, voice, _within(self.timeout, deadline))
                     audio = trim_silence(resample(audio, rate), TRIM_DBFS)
                     return encode_wav(normalize_loudness(audio, LOUDNESS_DBFS))
                 except SynthesisError as exc:
@@ -232,11 +240,18 @@ class Synthesizer:
                     log.warning(
                         "tts attempt %d failed (%s); restarting the engine", attempt + 1, exc
                     )
-                    self._stop()
+                    self._stop(hung=isinstance(exc, SynthesisTimeout))
                     self.restarts += 1
+                    if deadline is not None and time.monotonic() >= deadline:
+                        break
             raise last
         finally:
             self._lock.release()
+
+
+def _within(timeout: float, deadline: float | None) -> float:
+    """`timeout`, shortened to what is left before `deadline` (a monotonic time)."""
+    return timeout if deadline is None else max(min(timeout, deadline - time.monotonic()), 0.0)
 
 
 _default: Synthesizer | None = None

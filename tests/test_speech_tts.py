@@ -58,6 +58,19 @@ def test_hung_engine_is_killed_and_replaced(synth):
         os.kill(pid, 0)  # the hung process is gone, not leaked
 
 
+def test_a_wait_bounds_the_engines_answer_too(synth):
+    """A webhook's wait covers a hung engine's answer: it gets SynthesisTimeout, not audio
+    after the engine's own timeout and a restart; the hung engine is gone."""
+    synth.synthesize("你好", ZH)
+    pid = synth._process.pid
+    os.kill(pid, signal.SIGSTOP)
+    with pytest.raises(tts.SynthesisTimeout):
+        synth.synthesize("谢谢您的来电", ZH, wait=0.5)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert decode_wav(synth.synthesize("再见", ZH)).duration > 0.3  # a fresh engine
+
+
 def test_dead_engine_is_restarted(synth):
     synth.synthesize("你好", ZH)
     synth._process.kill()

@@ -4,7 +4,7 @@ Twilio's cloud cannot be reached from tests or benchmarks, so they point
 TWILIO_API_BASE at this server and talk to it through the real `twilio`
 library and real HTTP. It checks basic auth like Twilio, creates calls,
 serves recordings (404 until "stored", as Twilio does right after a call),
-and can be told to fail or stall, to test retries and timeouts.
+and can be told to fail, stall or hold requests until released, to test retries and timeouts.
 
     with FakeTwilio(account_sid, auth_token) as fake:
         client = twilio.rest.Client(account_sid, auth_token)
@@ -64,7 +64,11 @@ class FakeTwilio:
         self._recordings: dict[str, _Recording] = {}
         self._failures: list[int] = []
         self._stalls: list[float] = []
+        self._holds: list[threading.Event] = []
+        self._gates: list[threading.Event] = []  # every hold given out, released on exit
         self._lock = threading.Lock()
+        self._answering = 0  # call-creation requests being answered
+        self._answered = threading.Condition(self._lock)
         self._ids = itertools.count(1)
         self._server = make_server("127.0.0.1", 0, self._build_app(), threaded=True)
         self.base_url = f"http://127.0.0.1:{self._server.server_port}"
@@ -76,6 +80,9 @@ class FakeTwilio:
         return self
 
     def __exit__(self, *exc) -> None:
+        with self._lock:
+            for gate in self._gates:
+                gate.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
@@ -101,6 +108,20 @@ class FakeTwilio:
         """The next n call-creation requests wait this long before answering (timeouts)."""
         with self._lock:
             self._stalls.extend([seconds] * n)
+
+    def hold_next(self, n: int = 1) -> threading.Event:
+        """The next n call-creation requests are answered only once the returned event is set:
+        a timeout on the caller's side that no clock decides."""
+        gate = threading.Event()
+        with self._lock:
+            self._holds.extend([gate] * n)
+            self._gates.append(gate)
+        return gate
+
+    def idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no call-creation request is being answered (False after `timeout`)."""
+        with self._answered:
+            return self._answered.wait_for(lambda: self._answering == 0, timeout)
 
     def set_status(self, call_sid: str, status: str) -> None:
         with self._lock:
@@ -151,6 +172,18 @@ class FakeTwilio:
             with self._lock:
                 failure = self._failures.pop(0) if self._failures else None
                 stall = self._stalls.pop(0) if self._stalls else 0.0
+                hold = self._holds.pop(0) if self._holds else None
+                self._answering += 1
+            try:
+                return answer_create_call(failure, stall, hold)
+            finally:
+                with self._answered:
+                    self._answering -= 1
+                    self._answered.notify_all()
+
+        def answer_create_call(failure, stall, hold):
+            if hold is not None:
+                hold.wait()
             if stall:
                 time.sleep(stall)
             if failure:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import shutil
 import signal
 import threading
-import time
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
@@ -389,11 +388,12 @@ def test_twilio_timeout_does_not_place_the_call_twice(dispatch):
     Regression test: the dispatcher used to set the attempt due again and dial a second time.
     """
     with FakeTwilio(SID, TEST_AUTH_TOKEN) as fake:
-        app, disp, clock = dispatch(fake, http_timeout=1)
+        app, disp, clock = dispatch(fake, http_timeout=0.5)
         [attempt_id] = due_attempts(app, 1)
-        fake.stall_next(1, seconds=2.0)
-        disp.tick()
-        time.sleep(1.5)  # the stalled request completes at the fake: the call exists
+        twilio_answers = fake.hold_next(1)
+        disp.tick()  # gives up waiting for the answer
+        twilio_answers.set()  # and then Twilio creates the call
+        assert fake.idle() and len(fake.calls) == 1
         for _ in range(3):
             clock.at += TRANSIENT_RETRY
             disp.tick()
@@ -409,15 +409,16 @@ def test_twilio_timeouts_retried_nothing_lost(dispatch):
     with FakeTwilio(SID, TEST_AUTH_TOKEN) as fake:
         app, disp, clock = dispatch(fake, http_timeout=0.5)
         ids = due_attempts(app, 2)
-        fake.stall_next(2, seconds=0.8)
-        fake.fail_next(2, status=500)  # stalled and then refused: no call created
+        twilio_answers = fake.hold_next(2)
+        fake.fail_next(2, status=500)  # answered late, and refused: no call created
         placed = []
         for _ in range(6):
             placed += disp.tick().placed
             clock.at += TRANSIENT_RETRY
             if len(placed) == len(ids):
                 break
-        time.sleep(1)
+        twilio_answers.set()
+        assert fake.idle()  # the late answers are in: no call they could have made is missed
         assert sorted(placed) == sorted(ids)
         assert sorted(c.to for c in fake.calls) == sorted({c.to for c in fake.calls})
         assert len(fake.calls) == len(ids)

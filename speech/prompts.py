@@ -14,7 +14,7 @@ import threading
 import time
 
 import numpy as np
-from flask import Blueprint, abort, current_app, send_file
+from flask import Blueprint, abort, current_app, g, has_request_context, send_file
 
 from core.config import value
 from speech import tts
@@ -28,7 +28,7 @@ bp = Blueprint("speech_audio", __name__)
 
 AUDIO_PATH = "/audio"
 CACHE_SECONDS = 365 * 24 * 3600  # names are content hashes: they never change meaning
-REQUEST_WAIT = 5.0  # longest a webhook waits for the engine (Twilio: 15 s)
+REQUEST_WAIT = 5.0  # longest one request waits for the engine, all its prompts (Twilio: 15 s)
 # espeak-ng voices per language (primary subtag); "zh" uses TTS_VOICE.
 LANGUAGE_VOICES = {"en": "en-us", "yue": "yue", "ko": "ko", "ja": "ja"}
 PART_GAP_SECONDS = 0.3  # between a Mandarin and an English stretch of one prompt
@@ -143,7 +143,7 @@ class Prompts:
         """Absolute URL of the prompt's audio, or None (the caller uses <Say>)."""
         if not self._started:
             self._start_background()  # this process answers calls: prepare the rest
-        key = self.ensure(text, language, wait=REQUEST_WAIT)
+        key = self.ensure(text, language, wait=_request_wait())
         return self.url(key) if key else None
 
     def presynthesize(self, texts, *, background: bool = True) -> threading.Thread | None:
@@ -178,6 +178,15 @@ class Prompts:
         )
         thread.start()
         return thread
+
+
+def _request_wait() -> float:
+    """What is left of this request's REQUEST_WAIT: the prompts of one turn share it (cached
+    ones still play once it is spent; the others are said with <Say>)."""
+    if not has_request_context():
+        return REQUEST_WAIT
+    deadline = g.setdefault("prompt_deadline", time.monotonic() + REQUEST_WAIT)
+    return max(deadline - time.monotonic(), 0.0)
 
 
 @bp.get(f"{AUDIO_PATH}/<name>")

@@ -217,6 +217,53 @@ def test_hung_tts_engine_never_holds_a_webhook(make_app, tmp_path):
         synth.close()
 
 
+PROMPTS_FLOW = """\
+flow:
+  name: t
+  start: one
+nodes:
+  one:
+    kind: prompt
+    say: 第一句提示。
+    next: two
+  two:
+    kind: prompt
+    say: 第二句提示。
+    next: three
+  three:
+    kind: prompt
+    say: 第三句提示。
+    next: bye
+  bye:
+    kind: hangup
+    say: 再见。
+"""
+
+
+def test_the_prompts_of_one_turn_share_one_wait_for_the_engine(make_app, tmp_path, monkeypatch):
+    """An engine that never answers and a turn of four new prompts: the first one spends the
+    turn's REQUEST_WAIT (its engine is killed), the other three are said with <Say> without
+    starting another (before: 5 s each, 20 s for the turn)."""
+    never = tmp_path / "never_answers.py"
+    never.write_text("import time\ntime.sleep(3600)\n")
+    monkeypatch.setattr(tts, "ENGINE_SCRIPT", never)
+    flows = tmp_path / "flows.yaml"
+    flows.write_text(PROMPTS_FLOW, encoding="utf-8")
+    app = make_app(AUDIO_DIR=str(tmp_path / "audio"), FLOWS_PATH=str(flows))
+    app.extensions["ivr.clock"] = lambda: WORKDAY_MORNING
+    prompts = app.extensions["speech_prompts"]
+    prompts._started = True  # no background synthesis: only the webhook uses the engine
+    synth = prompts._synth = tts.Synthesizer(timeout=3600)
+    try:
+        phone = Phone(app.test_client(), app)
+        root = phone.dial()
+        said = [el.text for el in root.iter("Say")]
+        assert said == ["第一句提示。", "第二句提示。", "第三句提示。", "再见。"], phone.raw
+        assert synth.restarts == 1  # one engine started and killed for the whole turn
+    finally:
+        synth.close()
+
+
 def test_a_prompt_another_worker_is_synthesizing_does_not_hold_the_webhook(make_app, tmp_path):
     """Another process holds the greeting's cache lock (its engine hung mid-synthesis): the
     call is answered with <Say> after REQUEST_WAIT, not when that lock is released."""

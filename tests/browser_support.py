@@ -3,10 +3,9 @@ run does without it (skip on a developer's machine; fail under CI=true, like Pos
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
+from conftest import missing
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -25,8 +24,5 @@ CHROMIUM_ARGS = [
 def require_chromium() -> str:
     """The Chromium executable; without it, skip the test (fail it under CI)."""
     if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} not installed (scripts/setup --dev)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}: required under CI")
-        pytest.skip(message)
+        missing(f"{CHROMIUM} not installed (scripts/setup --dev)")
     return CHROMIUM

@@ -5,7 +5,7 @@ machine's 127.0.0.1:5432 (database `test` is only used to create private
 databases): the schema is migrated once per run into a template, and each test
 gets its own copy, dropped afterwards, so no test sees another's rows and
 parallel runs do not collide. Under CI=true an unreachable PostgreSQL fails the
-run instead of skipping.
+run instead of skipping, and so do a missing Chromium and nginx (`missing`).
 """
 
 from __future__ import annotations
@@ -38,14 +38,19 @@ def _pg_available() -> bool:
         return False
 
 
+def missing(what: str) -> None:
+    """Skip this test for want of a part the machine lacks; under CI=true, fail it instead."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} (required under CI)")
+    pytest.skip(what)
+
+
 @pytest.fixture(scope="session")
 def pg_template_url():
     """A PostgreSQL database for this test run, migrated once; never connected to afterwards
     (PostgreSQL copies a template only while nobody is connected to it)."""
     if not _pg_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL unreachable at {PG_ADMIN_URL} (required under CI)")
-        pytest.skip("PostgreSQL not reachable")
+        missing(f"PostgreSQL unreachable at {PG_ADMIN_URL}")
     with scratch_database(PG_ADMIN_URL, "hotline_template") as url:
         migrate.upgrade(url)
         yield url

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import TEST_AUTH_TOKEN
+from conftest import TEST_AUTH_TOKEN, missing
 
 from core import migrate
 from core.config import ROOT
@@ -48,7 +48,7 @@ def _free_port_pair() -> int:
 @pytest.fixture
 def web(tmp_path, shared_audio_dir):
     if not Path(NGINX).exists():
-        pytest.skip("nginx is not installed (scripts/setup installs nginx-light)")
+        missing("nginx is not installed (scripts/setup installs nginx-light)")
     url = f"sqlite:///{tmp_path / 'hotline.db'}"
     migrate.upgrade(url)
     port = _free_port_pair()

@@ -20,7 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import PG_ADMIN_URL, TEST_API_TOKEN, TEST_AUTH_TOKEN, _pg_available
+from conftest import PG_ADMIN_URL, TEST_API_TOKEN, TEST_AUTH_TOKEN, _pg_available, missing
 from sqlalchemy import create_engine, func, select, text
 
 from callbacks import models as cb
@@ -68,7 +68,7 @@ def counts(app) -> dict:
 def own_pg():
     """A private PostgreSQL database this test may take offline."""
     if not _pg_available():
-        pytest.skip("PostgreSQL not reachable")
+        missing(f"PostgreSQL unreachable at {PG_ADMIN_URL}")
     name = f"hotline_fault_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

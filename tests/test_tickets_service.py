@@ -106,6 +106,56 @@ def test_numbers_unique_under_concurrent_creation(store_app):
     assert sequences == list(range(1, threads_n * per_thread + 1))
 
 
+def test_a_ticket_still_being_saved_does_not_hold_up_the_next_number(store_app):
+    """A surge of voice messages: each ticket is created inside a webhook turn that goes on
+    after numbering (transcription job, call record) until its commit. On PostgreSQL the
+    day's counter is not held for that turn: a second ticket gets its number and commits
+    while the first turn is still open. (SQLite has one writer at a time by design.)"""
+    if store_app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("SQLite serialises every write transaction")
+    db = Database(store_app.config["DATABASE_URL"])
+    first_open, second_done = threading.Event(), threading.Event()
+    numbers: dict[str, str] = {}
+
+    def first():
+        with store_app.app_context(), db.session() as s:
+            numbers["first"] = service.create_ticket(s, channel="phone", caller_number=None).number
+            first_open.set()
+            second_done.wait(timeout=30)  # the turn is still open while the second commits
+
+    def second():
+        first_open.wait(timeout=30)
+        with store_app.app_context(), db.session() as s:
+            numbers["second"] = service.create_ticket(s, channel="phone", caller_number=None).number
+        second_done.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    finished_while_first_open = second_done.wait(timeout=20)
+    for t in threads:
+        t.join(timeout=60)
+    db.dispose()
+    assert finished_while_first_open, "the second ticket waited for the first turn to commit"
+    assert int(numbers["second"][8:]) == int(numbers["first"][8:]) + 1
+
+
+def test_a_rolled_back_ticket_never_gives_its_number_twice(store_app):
+    with store_app.app_context():
+        db = get_db()
+        with pytest.raises(RuntimeError), db.session() as s:
+            lost = service.create_ticket(s, channel="phone", caller_number=None).number
+            raise RuntimeError("the webhook turn failed after numbering")
+        with db.session() as s:
+            kept = service.create_ticket(s, channel="phone", caller_number=None).number
+            numbers = s.scalars(select(Ticket.number)).all()
+    assert numbers == [kept]
+    if store_app.config["DATABASE_URL"].startswith("sqlite"):
+        assert kept == lost  # the number rolled back with the ticket
+    else:
+        assert int(kept[8:]) == int(lost[8:]) + 1  # like a sequence: a gap, never a repeat
+
+
 def test_concurrent_retries_of_one_webhook_make_one_ticket(store_app):
     """Six threads create with the same idempotency key at once: one ticket, same number."""
     db = Database(store_app.config["DATABASE_URL"])

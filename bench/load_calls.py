@@ -9,7 +9,15 @@ paced in real time by the phone's own call clock (prompt lengths, hold music,
 caller think time) times --time-scale, so "N concurrent calls" means N callers
 on the line at once.
 
-For each ramp step it prints webhook latency (p50/p95/p99, ms) and errors, and
+Each step adds callers at --arrivals new callers a second (default 10: a threefold
+surge over the ~3 a second that keep 300 calls of 1-2 minutes going; --arrivals 50
+has a whole step's callers ring within seconds of each other), waits --warmup, then
+measures for --step-seconds. Before the calls, the prompt audio cache is filled
+(`flask flows prompts`, as scripts/run does).
+
+For each ramp step it prints webhook latency (p50/p95/p99, ms), errors, and the CPU
+milliseconds per webhook spent by gunicorn, the speech worker, PostgreSQL and the
+generator itself (the figure that does not depend on what else the machine runs), and
 reports the largest step with p99 < 200 ms and no error. At the end it counts
 call records and tickets in the database against what the generator sent.
 
@@ -52,6 +60,10 @@ MESSAGE_MIN_SECONDS = 60  # a <Record> this long is the voice message; shorter o
 DRAIN_SECONDS = 240  # after a run, calls in progress may take this long to finish
 # The caller mix (weights): most wait for an agent, many leave a message at overflow.
 MIX = {"agent": 40, "message": 30, "spoken": 10, "self_service": 12, "abandon": 8}
+# New callers per second while a step ramps up. 300 calls in progress with calls of
+# 1-2 minutes means about 3 arrivals a second; 10 a second is a threefold surge.
+# --arrivals 50 replays every caller of a step ringing within seconds of each other.
+ARRIVALS_PER_SECOND = 10.0
 
 
 def voice_wav() -> bytes:
@@ -181,7 +193,9 @@ class LoadGenerator:
         self._threads: list[tuple[threading.Thread, threading.Event]] = []
         self._n = 0
 
-    def set_target(self, target: int) -> None:
+    def set_target(self, target: int, arrivals_per_second: float = ARRIVALS_PER_SECOND) -> None:
+        """Add callers at `arrivals_per_second` (each then plays calls back to back), or
+        send the surplus home after their current call."""
         while len(self._threads) < target:
             stop = threading.Event()
             t = threading.Thread(
@@ -192,7 +206,7 @@ class LoadGenerator:
             )
             self._threads.append((t, stop))
             t.start()
-            time.sleep(0.02)  # ramp gently: callers do not all ring in the same millisecond
+            time.sleep(1 / arrivals_per_second)
         while len(self._threads) > target:
             _, stop = self._threads.pop()
             stop.set()
@@ -342,17 +356,45 @@ def load_average() -> str:
     return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def cpu_now(stack: Stack | None) -> dict[str, float]:
+    """CPU seconds so far: the app's processes, PostgreSQL, and this generator."""
+    times = os.times()
+    out = {"generator": times.user + times.system}
+    if stack is not None:
+        out.update(stack.cpu())
+    return out
+
+
+def cpu_per_webhook(before: dict, after: dict, requests: int) -> str:
+    """CPU milliseconds per webhook of each process kind over a window, e.g. 'web1 4.2'."""
+    if not requests:
+        return ""
+    return "  ".join(
+        f"{name} {1000 * (after[name] - before[name]) / requests:.1f}"
+        for name in after
+        if name in before
+    )
+
+
 def run_ramp(
-    gen: LoadGenerator, steps: list[int], step_seconds: float, warmup: float, out=print
+    gen: LoadGenerator,
+    steps: list[int],
+    step_seconds: float,
+    warmup: float,
+    out=print,
+    *,
+    stack: Stack | None = None,
+    arrivals_per_second: float = ARRIVALS_PER_SECOND,
 ) -> list[dict]:
     results = []
     for target in steps:
-        gen.set_target(target)
+        gen.set_target(target, arrivals_per_second)
         time.sleep(warmup)
-        start = time.time()
+        start, cpu_start = time.time(), cpu_now(stack)
         time.sleep(step_seconds)
         lat, errs = gen.stats.window(start, time.time())
         row = {"concurrent": target, **summarise(lat, errs)}
+        row["cpu_ms"] = cpu_per_webhook(cpu_start, cpu_now(stack), len(lat))
         row["ok"] = row["errors"] == 0 and row["p99"] < P99_GOAL_MS and row["requests"] > 0
         results.append(row)
         out(
@@ -360,6 +402,7 @@ def run_ramp(
             f"p50 {row['p50']:6.1f}  p95 {row['p95']:6.1f}  p99 {row['p99']:6.1f}  "
             f"max {row['max']:7.1f} ms  errors {row['errors']}  {'ok' if row['ok'] else 'OVER'}"
         )
+        out(f"        CPU ms per webhook: {row['cpu_ms']}  ({load_average()})")
         if not row["ok"] and results[-1]["p99"] > 3 * P99_GOAL_MS:
             break  # far past the knee: stop loading the shared machine
     return results
@@ -376,6 +419,12 @@ def main(argv=None) -> int:
         default=1.0,
         help="real seconds per second of call time (1 = real time)",
     )
+    ap.add_argument(
+        "--arrivals",
+        type=float,
+        default=ARRIVALS_PER_SECOND,
+        help="new callers per second while a step ramps up",
+    )
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     ap.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     ap.add_argument("--speech-workers", type=int, default=1)
@@ -385,12 +434,15 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     steps = [int(x) for x in args.steps.split(",")]
     with Stack() as stack:
+        prompts = stack.flask("prompts", "setup", "flows", "prompts")  # as scripts/run does
+        prompts.popen.wait(timeout=300)
         base = stack.web(workers=args.workers, threads=args.threads)
         for i in range(args.speech_workers):
             stack.flask(f"speech{i + 1}", "speech", "speech", "worker", "--threads", "1")
         print(
             f"gunicorn {args.workers}x{args.threads} on {base}, PostgreSQL {stack.db_name}, "
             f"{args.speech_workers} speech worker(s), time scale {args.time_scale}, "
+            f"{args.arrivals:g} new callers/s while ramping, "
             f"{os.cpu_count()} cores, {load_average()}"
         )
         gen = LoadGenerator(base, stack.public_base_url, scale=args.time_scale)
@@ -398,7 +450,14 @@ def main(argv=None) -> int:
             preload_transcriptions(stack, base, args.backlog, gen.wav)
         done_before = stack.count(TRANSCRIPTS_DONE)
         t0 = time.time()
-        results = run_ramp(gen, steps, args.step_seconds, args.warmup)
+        results = run_ramp(
+            gen,
+            steps,
+            args.step_seconds,
+            args.warmup,
+            stack=stack,
+            arrivals_per_second=args.arrivals,
+        )
         print(
             f"transcripts finished while the calls ran: {stack.count(TRANSCRIPTS_DONE) - done_before}"
             f" ({stack.count(TRANSCRIPTS_WAITING)} still waiting); {load_average()}"

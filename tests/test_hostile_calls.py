@@ -87,7 +87,8 @@ def test_a_locked_database_delays_no_call_past_its_budget(store_app):
             t.join(timeout=3 * TWILIO_WEBHOOK_TIMEOUT)
     assert len(results) == 2
     for elapsed, root in results.values():
-        assert elapsed < TURN_BUDGET_SECONDS + 3 < TWILIO_WEBHOOK_TIMEOUT, elapsed
+        # The bound is Twilio's, not the budget plus a guess at this machine's speed.
+        assert TURN_BUDGET_SECONDS <= elapsed < TWILIO_WEBHOOK_TIMEOUT, elapsed
         assert is_apology_and_transfer(root), ET.tostring(root)
     # Lock gone: the next call is served normally.
     phone = Phone(app.test_client(), app, call_sid="CA" + uuid.uuid4().hex)
@@ -349,4 +350,6 @@ def test_the_fallback_url_apologises_at_once_with_the_database_locked(make_app):
         resp = phone.post("/ivr/fallback", ErrorCode="11200")
         elapsed = time.monotonic() - start
     assert resp.status_code == 200 and is_apology_and_transfer(ET.fromstring(resp.data))
-    assert elapsed < ERROR_MARK_SECONDS + 1, elapsed  # before: SQLite's 10 s busy wait
+    # Its own short wait, not a turn's budget nor SQLite's 10 s busy wait (the bound sits
+    # halfway, so the machine's load does not decide).
+    assert ERROR_MARK_SECONDS <= elapsed < (ERROR_MARK_SECONDS + TURN_BUDGET_SECONDS) / 2, elapsed

@@ -12,11 +12,14 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from core import calendar
 from core.db import get_db
 from ivr.flows import FlowError, load_flow, policy
-from ivr.flows.model import Prompt
+from ivr.flows.model import KbNode, Prompt
 from ivr.notices import active_notices
+from ivr.services import clock
 from speech.checks import check_prompts
+from tickets.kb_edit import spoken_answer
 from tickets.models import Article
 
 flows_cli = AppGroup("flows", help="Flow definitions (flows.yaml).")
@@ -71,11 +74,31 @@ def prompts(path: str | None) -> None:
             click.echo(str(issue), err=True)
         raise SystemExit(1) from None
     audio = current_app.extensions["speech_prompts"]
-    texts = flow.texts()
+    texts = flow.texts() + spoken_answers(current_app, flow)
     ready = sum(1 for text, language in texts if audio.ensure(text, language))
-    click.echo(f"prompt audio: {ready} of {len(texts)} prompts of {Path(path).name} cached")
+    click.echo(
+        f"prompt audio: {ready} of {len(texts)} prompts of {Path(path).name} cached"
+        " (knowledge-base answers and active notices included)"
+    )
     if ready < len(texts):
         click.echo("the rest will be spoken with <Say> until synthesis works (see the log)")
+
+
+def spoken_answers(app, flow) -> list[tuple[str, str]]:
+    """(text, language) of the knowledge-base answers the flow's `kb` nodes read and of
+    the active notices; empty when the database cannot be read (not set up yet)."""
+    today = calendar.local_now(app.config["HOTLINE_TIMEZONE"], clock(app)).date()
+    try:
+        with get_db(app).session() as s:
+            out = [
+                (answer, flow.default_language)
+                for node in flow.nodes.values()
+                if isinstance(node, KbNode) and (answer := spoken_answer(s, node.article, today))
+            ]
+            out += [(n.text, n.language) for n in active_notices(s)]
+    except SQLAlchemyError:
+        return []
+    return list(dict.fromkeys(out))
 
 
 def spoken_content(app) -> list[tuple[str, str]]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy import select
 
+from core.db import get_db
 from ivr.flows import load_flow
 from speech import tts
 from speech.audio import decode_wav
 from speech.prompts import Prompts
+from tickets.models import Article
 
 
 @pytest.fixture(scope="module")
@@ -138,13 +141,18 @@ def test_flows_prompts_fills_the_cache_before_the_first_caller(make_app, tmp_pat
     flow = tmp_path / "flows.yaml"
     flow.write_text(
         "flow:\n  name: 小热线\n  start: hello\nnodes:\n"
-        "  hello:\n    kind: prompt\n    say: 您好，这里是政务服务热线。\n    next: bye\n"
+        "  hello:\n    kind: prompt\n    say: 您好，这里是政务服务热线。\n    next: heating\n"
+        "  heating:\n    kind: kb\n    article: heating-season\n    next: bye\n"
         "  bye:\n    kind: hangup\n    say: 感谢您的来电，再见。\n",
         encoding="utf-8",
     )
     app = make_app(AUDIO_DIR=str(tmp_path / "audio"), FLOWS_PATH=str(flow))
     prompts = app.extensions["speech_prompts"]
-    texts = load_flow(flow).texts()  # the two nodes' prompts and the built-in messages
+    app.test_cli_runner().invoke(args=["tickets", "seed"])  # the knowledge base
+    with app.app_context(), get_db().session() as s:
+        answer = s.scalar(select(Article.answer).where(Article.key == "heating-season"))
+    # the nodes' prompts, the built-in messages and the answer the kb node reads
+    texts = [*load_flow(flow).texts(), (answer, "zh-CN")]
     assert ("您好，这里是政务服务热线。", "zh-CN") in texts
     assert all(prompts.cache.get(prompts.key(t, lang)) is None for t, lang in texts)
 

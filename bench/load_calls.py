@@ -21,6 +21,13 @@ generator itself (the figure that does not depend on what else the machine runs)
 reports the largest step with p99 < 200 ms and no error. At the end it counts
 call records and tickets in the database against what the generator sent.
 
+The run's copy of flows.yaml keeps the agent line open at any hour (--hours day; the
+shipped flow sends callers to a voice message at night and on holidays), so a run at
+night measures the same line as one at noon. With --agents N, `flask agents run` and N
+simulated agents (SIMULATED_AGENTS, talking --handle seconds) answer the queue: waiting
+callers are offered and bridged as on the day line, and "agent" callers keep waiting
+for one instead of leaving a message; without it nobody answers and the queue overflows.
+
 With --backlog N, N voice messages are already waiting for transcription when the
 calls start, so the speech worker decodes through the whole run (calls before
 transcripts: its threads run at background priority); the run prints how many
@@ -29,6 +36,7 @@ transcripts were finished meanwhile, and the machine's load average.
     .venv/bin/python bench/load_calls.py                       # 25,50,100 (quick)
     .venv/bin/python bench/load_calls.py --steps 100,200,300,400,500 --step-seconds 90
     .venv/bin/python bench/load_calls.py --steps 300 --backlog 300   # with transcription
+    .venv/bin/python bench/load_calls.py --steps 300 --agents 40      # agents answering
 
 All traffic goes to 127.0.0.1; every run is bounded (steps x step-seconds + drain).
 """
@@ -38,6 +46,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import statistics
 import sys
 import threading
@@ -49,7 +58,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.load_stack import ACCOUNT_SID, AUTH_TOKEN, Stack  # noqa: E402
+from agents.simulated import DbQueueSwitch  # noqa: E402
+from bench.load_stack import ACCOUNT_SID, AUTH_TOKEN, Stack, free_port  # noqa: E402
+from core.db import Database  # noqa: E402
 from simulator.phone import Action, Phone  # noqa: E402
 from simulator.recordings import AppRecordings  # noqa: E402
 from simulator.transport import HttpTransport  # noqa: E402
@@ -134,8 +145,9 @@ class PacedTransport:
 class Caller:
     """Answers the phone's Needs according to one scenario."""
 
-    def __init__(self, scenario: str, rng: random.Random, wav: bytes):
+    def __init__(self, scenario: str, rng: random.Random, wav: bytes, *, agents: bool = False):
         self.scenario, self.rng, self.wav = scenario, rng, wav
+        self.agents = agents  # agents answer the queue: nobody is bridged by the caller's say
         self.queue_rounds = 0
         self.gathers = 0
         self.sent_message = False
@@ -146,7 +158,7 @@ class Caller:
             self.queue_rounds += 1
             if s == "abandon" and self.queue_rounds >= rng.randint(1, 3):
                 return Action("hangup")
-            if s == "agent" and self.queue_rounds >= rng.randint(1, 2):
+            if s == "agent" and not self.agents and self.queue_rounds >= rng.randint(1, 2):
                 return Action("agent", rng.randint(20, 60))
             return Action("wait", 5)  # hold on (the flow offers a message after 15 s)
         if need.kind == "gather":
@@ -161,6 +173,8 @@ class Caller:
                 return Action("wait", 1)  # let the greeting play
             if s == "spoken":
                 return Action("wait", need.attrs.get("timeout", 5))  # answer by voice next
+            if s == "agent" and self.agents:
+                return Action("keys", "2")  # overflow offer: keep waiting for an agent
             return Action("keys", "1")  # overflow offer: leave a message
         if need.kind == "record":
             if need.attrs["maxLength"] >= MESSAGE_MIN_SECONDS:
@@ -190,6 +204,9 @@ class LoadGenerator:
         self.rng = random.Random(seed)
         # Where <Record>ed audio goes: the app's simulator endpoint, or FakeTwilio (.add_recording).
         self.recordings = None
+        # With agents: the switch that tells a waiting caller an agent took it (the app's
+        # queue rows, as Twilio's queue would); checked once per hold round.
+        self.switch = None
         self._threads: list[tuple[threading.Thread, threading.Event]] = []
         self._n = 0
 
@@ -247,9 +264,10 @@ class LoadGenerator:
             account_sid=ACCOUNT_SID,
             status_callback=self.public_base_url + "/ivr/status",
             recordings=recordings,
+            switch=self.switch,
         )
         transport.phone = phone
-        caller = Caller(scenario, rng, self.wav)
+        caller = Caller(scenario, rng, self.wav, agents=self.switch is not None)
         with self.stats.lock:
             self.stats.calls_started += 1
             self.stats.scenarios[scenario] += 1
@@ -352,6 +370,24 @@ def preload_transcriptions(stack: Stack, base: str, n: int, wav: bytes) -> None:
         http.close()
 
 
+def open_all_hours(flows_path: Path) -> None:
+    """The run's copy of flows.yaml sends callers to the agents' queue at any hour and on
+    holidays, so a run at night measures the same day-time line as one at noon."""
+    text = flows_path.read_text(encoding="utf-8")
+    day = re.compile(
+        r"( +)- when: \{holiday: true\}\n +next: after_hours\n"
+        r"( +- when: \{hours: )\"[0-9:]+-[0-9:]+\"(\}\n +next: agent_queue\n)"
+    )
+    changed, n = day.subn(
+        lambda m: f'{m.group(2)}"00:00-24:00"{m.group(3)}'
+        f"{m.group(1)}- when: {{holiday: true}}\n{m.group(1)}  next: after_hours\n",
+        text,
+    )
+    if n != 1:
+        raise SystemExit("flows.yaml changed: cannot open the opening_hours branch for the run")
+    flows_path.write_text(changed, encoding="utf-8")
+
+
 def load_average() -> str:
     return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -425,6 +461,19 @@ def main(argv=None) -> int:
         default=ARRIVALS_PER_SECOND,
         help="new callers per second while a step ramps up",
     )
+    ap.add_argument(
+        "--agents",
+        type=int,
+        default=0,
+        help="simulated agents answering the queue (`flask agents run`, SIMULATED_AGENTS)",
+    )
+    ap.add_argument("--handle", type=float, default=60, help="agents' talk seconds")
+    ap.add_argument(
+        "--hours",
+        choices=("day", "clock"),
+        default="day",
+        help="day: the flow's agent line is open whatever the time; clock: as the flow says",
+    )
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     ap.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     ap.add_argument("--speech-workers", type=int, default=1)
@@ -433,19 +482,36 @@ def main(argv=None) -> int:
     )
     args = ap.parse_args(argv)
     steps = [int(x) for x in args.steps.split(",")]
-    with Stack() as stack:
+    extra = {}
+    if args.agents:
+        extra = {
+            "SIMULATED_AGENTS": str(args.agents),
+            "SIMULATED_HANDLE_SECONDS": f"{args.handle:g}",
+            "AGENT_WRAP_UP_SECONDS": "5",
+        }
+    with Stack(extra_env=extra) as stack:
+        if args.hours == "day":
+            open_all_hours(stack.flows_path)
+        port = free_port()
+        stack.public_base_url = f"http://127.0.0.1:{port}"  # the web instance's, below
         prompts = stack.flask("prompts", "setup", "flows", "prompts")  # as scripts/run does
-        prompts.popen.wait(timeout=300)
-        base = stack.web(workers=args.workers, threads=args.threads)
+        if prompts.popen.wait(timeout=300) != 0:
+            raise SystemExit(f"flask flows prompts failed: {stack.tail('prompts')}")
+        base = stack.web(port=port, workers=args.workers, threads=args.threads)
         for i in range(args.speech_workers):
             stack.flask(f"speech{i + 1}", "speech", "speech", "worker", "--threads", "1")
         print(
             f"gunicorn {args.workers}x{args.threads} on {base}, PostgreSQL {stack.db_name}, "
             f"{args.speech_workers} speech worker(s), time scale {args.time_scale}, "
             f"{args.arrivals:g} new callers/s while ramping, "
+            f"{args.agents} simulated agents (talk {args.handle:g} s), hours: {args.hours}, "
             f"{os.cpu_count()} cores, {load_average()}"
         )
+        if args.agents:
+            stack.flask("agents", "agents", "agents", "run")
         gen = LoadGenerator(base, stack.public_base_url, scale=args.time_scale)
+        if args.agents:
+            gen.switch = DbQueueSwitch(Database(stack.db_url), poll=0)
         if args.backlog:
             preload_transcriptions(stack, base, args.backlog, gen.wav)
         done_before = stack.count(TRANSCRIPTS_DONE)

@@ -241,6 +241,7 @@ class Stack:
             conf.replace("@UPSTREAMS@\n", lines)
             .replace("@PREFIX@", str(prefix))
             .replace("@LISTEN@", f"127.0.0.1:{port}")
+            .replace("@USER@\n", "user root;\n" if os.geteuid() == 0 else "")
         )
         (prefix / "nginx.conf").write_text(conf)
         self.spawn(name, "proxy", [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")])

@@ -131,3 +131,17 @@ def test_trickling_bodies_do_not_stall_webhooks(web):
     assert elapsed < ANSWER_WITHIN, (
         f"webhook took {elapsed:.1f} s behind {SLOW_CLIENTS} slow clients"
     )
+
+
+def test_a_body_nginx_keeps_in_a_temp_file_reaches_the_app(web):
+    """nginx holds bodies over 16 kB in a temp file under its private prefix; started as
+    root, its workers must still be able to write there (an upload, a long draft, a
+    recording: the app answers, not nginx with a 500)."""
+    base, _ = web
+    form = {"CallSid": "CA" + "6" * 32, "From": "+8613812345678", "To": "+8612345"}
+    form["Padding"] = "x" * 40_000  # under the app's 64 kB webhook cap, over nginx's buffer
+    signature = sign(base + "/ivr/voice", form, TEST_AUTH_TOKEN)
+    resp = requests.post(
+        base + "/ivr/voice", data=form, headers={"X-Twilio-Signature": signature}, timeout=15
+    )
+    assert resp.status_code == 200 and "<Response>" in resp.text

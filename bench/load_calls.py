@@ -148,6 +148,7 @@ class Caller:
     def __init__(self, scenario: str, rng: random.Random, wav: bytes, *, agents: bool = False):
         self.scenario, self.rng, self.wav = scenario, rng, wav
         self.agents = agents  # agents answer the queue: nobody is bridged by the caller's say
+        self.offers, self.patience = 0, rng.randint(2, 6)  # overflow offers before a message
         self.queue_rounds = 0
         self.gathers = 0
         self.sent_message = False
@@ -174,7 +175,9 @@ class Caller:
             if s == "spoken":
                 return Action("wait", need.attrs.get("timeout", 5))  # answer by voice next
             if s == "agent" and self.agents:
-                return Action("keys", "2")  # overflow offer: keep waiting for an agent
+                # overflow offer: keep waiting for an agent, up to the caller's patience
+                self.offers += 1
+                return Action("keys", "2" if self.offers < self.patience else "1")
             return Action("keys", "1")  # overflow offer: leave a message
         if need.kind == "record":
             if need.attrs["maxLength"] >= MESSAGE_MIN_SECONDS:
@@ -469,6 +472,12 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--handle", type=float, default=60, help="agents' talk seconds")
     ap.add_argument(
+        "--front",
+        choices=("nginx", "none"),
+        default="nginx",
+        help="nginx in front of gunicorn as scripts/run starts it, or gunicorn alone",
+    )
+    ap.add_argument(
         "--hours",
         choices=("day", "clock"),
         default="day",
@@ -492,15 +501,20 @@ def main(argv=None) -> int:
     with Stack(extra_env=extra) as stack:
         if args.hours == "day":
             open_all_hours(stack.flows_path)
-        port = free_port()
-        stack.public_base_url = f"http://127.0.0.1:{port}"  # the web instance's, below
+        port = free_port()  # where callers' webhooks arrive: nginx, or gunicorn alone
+        stack.public_base_url = f"http://127.0.0.1:{port}"
         prompts = stack.flask("prompts", "setup", "flows", "prompts")  # as scripts/run does
         if prompts.popen.wait(timeout=300) != 0:
             raise SystemExit(f"flask flows prompts failed: {stack.tail('prompts')}")
-        base = stack.web(port=port, workers=args.workers, threads=args.threads)
+        if args.front == "nginx":  # as scripts/run: nginx in front of gunicorn
+            upstream = stack.web(workers=args.workers, threads=args.threads, public=False)
+            base = stack.nginx([upstream], port=port)
+        else:
+            base = stack.web(port=port, workers=args.workers, threads=args.threads)
         for i in range(args.speech_workers):
             stack.flask(f"speech{i + 1}", "speech", "speech", "worker", "--threads", "1")
         print(
+            f"{'nginx in front of ' if args.front == 'nginx' else ''}"
             f"gunicorn {args.workers}x{args.threads} on {base}, PostgreSQL {stack.db_name}, "
             f"{args.speech_workers} speech worker(s), time scale {args.time_scale}, "
             f"{args.arrivals:g} new callers/s while ramping, "
@@ -536,6 +550,12 @@ def main(argv=None) -> int:
         print_paths(gen.stats)
         print(f"largest concurrency with p99 < {P99_GOAL_MS} ms and no error: {best} calls")
         print("counts:", counts)
+        if args.agents:
+            stays = stack.count_str(
+                "SELECT string_agg(state || ' ' || n, ', ') FROM (SELECT state, count(*) n "
+                "FROM agent_queue_calls GROUP BY state ORDER BY state) x"
+            )
+            print(f"queue stays by how they ended: {stays}")
         for _t, sid, detail in gen.stats.errors[:10]:
             print("  error:", sid, detail)
         print("log errors:", stack.errors_in_logs())

@@ -34,6 +34,24 @@ def add_agent(app, name, device, *, idle_for=0, queues=("agents",), status=m.AVA
     return token
 
 
+def desk_agent_with_a_returning_caller(app, name, display_name, caller) -> None:
+    """The seeded line, one earlier ticket from `caller` (the screen pop shows it) and an
+    available agent `name` whose desk page is the phone (simulator mode)."""
+    from accounts.service import get_user
+    from agents.simulated import DESK_DEVICE
+    from tickets import service
+    from tickets.seed import seed
+
+    with get_db(app).session() as s:
+        seed(s)
+        service.create_ticket(
+            s, channel="phone", caller_number=caller, description="上月反映暖气不热", actor="t"
+        )
+    add_agent(app, name, DESK_DEVICE)
+    with get_db(app).session() as s:
+        get_user(s, name).display_name = display_name
+
+
 def agent(app, name) -> m.Agent:
     with get_db(app).session() as s:
         return s.scalar(select(m.Agent).where(m.Agent.username == name))

@@ -10,19 +10,22 @@ import io
 
 import pytest
 from accounts_support import csrf_token, login, make_user
-from agents_support import PASSWORD, add_agent, offers, status_of, stays
+from agents_support import (
+    PASSWORD,
+    desk_agent_with_a_returning_caller,
+    offers,
+    status_of,
+    stays,
+)
 from ivr_support import WORKDAY_MORNING, WORKDAY_NIGHT, set_clock
 from sqlalchemy import select
 
-from accounts.service import get_user
 from agents import models as m
 from agents.presence import SYSTEM, change_status, get_agent
 from agents.runner import build
-from agents.simulated import DESK_DEVICE
 from core.db import get_db
 from ivr.models import Call
 from simulator.port import spoken_wav
-from tickets import service
 from tickets.models import Department, Ticket
 from tickets.seed import seed
 
@@ -35,14 +38,7 @@ def line(store_app):
     """An agent (王芳, wang) whose desk is the phone; one browser session signed in as her."""
     app = store_app
     set_clock(app, WORKDAY_MORNING)
-    with get_db(app).session() as s:
-        seed(s)
-        service.create_ticket(
-            s, channel="phone", caller_number=NUMBER, description="上月反映暖气不热", actor="t"
-        )
-    add_agent(app, "wang", DESK_DEVICE)
-    with get_db(app).session() as s:
-        get_user(s, "wang").display_name = "王芳"
+    desk_agent_with_a_returning_caller(app, "wang", "王芳", NUMBER)
     browser = app.test_client()
     login(browser, "wang", PASSWORD)
     distributor = build(app)

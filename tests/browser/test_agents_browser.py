@@ -119,23 +119,14 @@ def test_one_browser_is_the_citizen_and_the_agent(live_server, browser, shots_di
     import threading
     import time
 
-    from agents_support import stays
+    from agents_support import desk_agent_with_a_returning_caller, stays
     from ivr_support import WORKDAY_MORNING, set_clock
 
-    from accounts.service import get_user
     from agents.runner import build
-    from agents.simulated import DESK_DEVICE
 
     app, base = live_server
     set_clock(app, WORKDAY_MORNING)
-    with get_db(app).session() as s:
-        seed(s)
-        service.create_ticket(
-            s, channel="phone", caller_number=NUMBER, description="上月反映暖气不热", actor="t"
-        )
-    add_agent(app, "zhao", DESK_DEVICE)
-    with get_db(app).session() as s:
-        get_user(s, "zhao").display_name = "赵敏"
+    desk_agent_with_a_returning_caller(app, "zhao", "赵敏", NUMBER)
     distributor, stop = build(app), threading.Event()
     running = threading.Thread(target=distributor.run_until, args=(stop,), daemon=True)
     running.start()
